@@ -1,0 +1,31 @@
+import type { InvitationId, OrgId, UserId } from '../ids.js';
+import type { OrgRole } from '../permissions/roles.js';
+
+export type MembershipStatus = 'active' | 'invited';
+
+export interface Membership {
+  readonly orgId: OrgId;
+  readonly userId: UserId;
+  readonly role: OrgRole;
+  readonly status: MembershipStatus;
+  readonly createdAt: Date;
+}
+
+/** A membership joined with its user, for lists. */
+export interface MemberView extends Membership {
+  readonly email: string;
+  readonly name: string | null;
+}
+
+export interface Invitation {
+  readonly id: InvitationId;
+  readonly orgId: OrgId;
+  readonly userId: UserId;
+  readonly email: string;
+  readonly role: OrgRole;
+  readonly tokenDigest: string;
+  readonly expiresAt: Date;
+  readonly acceptedAt: Date | null;
+  readonly createdByUserId: UserId | null;
+  readonly createdAt: Date;
+}

@@ -1,0 +1,272 @@
+import type { AuditEntry } from './audit/audit-entry.js';
+import type { UserRoleBinding } from './bindings/role-binding.js';
+import type { ApiKeyRecord, KeyStatus, KeyType, SecretDigest } from './keys/api-key.js';
+import type { Invitation, Membership, MemberView, MembershipStatus } from './members/membership.js';
+import type { Organization, SigningAlgorithm } from './orgs/organization.js';
+import type { OrgRole } from './permissions/roles.js';
+import type { Project } from './projects/project.js';
+import type { SigningKeyRecord, SigningKeyState } from './signing-keys/signing-key.js';
+import type { Team } from './teams/team.js';
+import type { KeyUsageTotal, UsageBucket, UsageIncrement, UsageInterval } from './usage/usage.js';
+import type { Session, User } from './users/user.js';
+import type { VerifierRecord } from './verifiers/verifier.js';
+import type { KeyId, OrgId, ProjectId, RoleBindingId, SessionId, SigningKeyId, TeamId, UserId, VerifierId } from './ids.js';
+
+export type { IdGenerator } from './ids.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Cursor pagination. Cursors are opaque strings made by the store. */
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string | null | undefined;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+export interface OrgRepository {
+  insert(org: Organization): Promise<void>;
+  findById(orgId: OrgId): Promise<Organization | null>;
+  /** The organizations where the user has an active membership, oldest first, with the role. */
+  listForUser(userId: UserId): Promise<{ org: Organization; role: OrgRole }[]>;
+  /** Sets `bootstrappedAt` when it is unset; true only for the call that set it (serializes bootstrap). */
+  markBootstrapped(orgId: OrgId, at: Date): Promise<boolean>;
+  update(orgId: OrgId, patch: { name?: string; signingAlgorithm?: SigningAlgorithm; accessTokenTtlSeconds?: number }): Promise<void>;
+  count(): Promise<number>;
+}
+
+export interface UserRepository {
+  insert(user: User): Promise<void>;
+  findById(userId: UserId): Promise<User | null>;
+  /** `email` is matched lowercased. */
+  findByEmail(email: string): Promise<User | null>;
+  update(userId: UserId, patch: { passwordHash?: string; name?: string | null; disabledAt?: Date | null }): Promise<void>;
+}
+
+export interface SessionRepository {
+  insert(session: Session): Promise<void>;
+  /** Establishes the principal: finds a session by the digest of its token. */
+  findByDigest(tokenDigest: string): Promise<Session | null>;
+  revoke(sessionId: SessionId, at: Date): Promise<void>;
+}
+
+export interface MemberRepository {
+  insert(membership: Membership): Promise<void>;
+  find(orgId: OrgId, userId: UserId): Promise<Membership | null>;
+  /**
+   * The same as `find`, but in PostgreSQL it takes a row lock (`FOR UPDATE`) so that a role check and
+   * the write that depends on it cannot interleave with a concurrent demotion or removal (R19). SQLite
+   * write transactions are exclusive already.
+   */
+  findForUpdate(orgId: OrgId, userId: UserId): Promise<Membership | null>;
+  findView(orgId: OrgId, userId: UserId): Promise<MemberView | null>;
+  /** Oldest first. */
+  list(orgId: OrgId, page: PageRequest): Promise<Page<MemberView>>;
+  update(orgId: OrgId, userId: UserId, patch: { role?: OrgRole; status?: MembershipStatus }): Promise<void>;
+  delete(orgId: OrgId, userId: UserId): Promise<void>;
+  countActiveOwners(orgId: OrgId): Promise<number>;
+}
+
+export interface InvitationRepository {
+  insert(invitation: Invitation): Promise<void>;
+  /** Establishes the tenant: finds an invitation by the digest of its token, in any organization. */
+  findByDigest(tokenDigest: string): Promise<Invitation | null>;
+  /** Marks it accepted if it was not; true only for the call that did. */
+  markAccepted(invitationId: Invitation['id'], at: Date): Promise<boolean>;
+  deleteForUser(orgId: OrgId, userId: UserId): Promise<void>;
+}
+
+export interface TeamRepository {
+  insert(team: Team): Promise<void>;
+  findById(orgId: OrgId, teamId: TeamId): Promise<Team | null>;
+  /** Oldest first. */
+  list(orgId: OrgId, page: PageRequest): Promise<Page<Team>>;
+  update(orgId: OrgId, teamId: TeamId, patch: { name: string }): Promise<void>;
+}
+
+export interface ProjectRepository {
+  insert(project: Project): Promise<void>;
+  findById(orgId: OrgId, projectId: ProjectId): Promise<Project | null>;
+  /** Oldest first; archived projects only when asked for. */
+  list(orgId: OrgId, filter: { includeArchived: boolean; teamId?: TeamId | undefined }, page: PageRequest): Promise<Page<Project>>;
+  update(orgId: OrgId, projectId: ProjectId, patch: { name?: string; teamId?: TeamId | null; archivedAt?: Date | null }): Promise<void>;
+}
+
+export interface RoleBindingRepository {
+  insert(binding: UserRoleBinding): Promise<void>;
+  findById(orgId: OrgId, bindingId: RoleBindingId): Promise<UserRoleBinding | null>;
+  /** Oldest first. */
+  list(orgId: OrgId, filter: { userId?: UserId | undefined }, page: PageRequest): Promise<Page<UserRoleBinding>>;
+  /** Every binding of one user in one organization (for rights), oldest first. */
+  listForUser(orgId: OrgId, userId: UserId): Promise<UserRoleBinding[]>;
+  delete(orgId: OrgId, bindingId: RoleBindingId): Promise<void>;
+  deleteForUser(orgId: OrgId, userId: UserId): Promise<void>;
+}
+
+export interface KeyListFilter {
+  readonly status: KeyStatus | 'all';
+  /** Name contains, case-insensitive. */
+  readonly q?: string | undefined;
+  readonly keyType?: KeyType | undefined;
+  /** When set, only keys this user owns or created, and service keys (what a MEMBER or VIEWER sees). */
+  readonly visibleToUserId?: UserId | undefined;
+  /** The instant that decides `expired` against `active`. */
+  readonly now: Date;
+}
+
+export type KeyPatch = Partial<
+  Pick<
+    ApiKeyRecord,
+    'name' | 'description' | 'expiresAt' | 'bindings' | 'permissionMode' | 'permissions' | 'scopes' | 'allowedCidrs'
+  >
+> & { readonly updatedAt: Date };
+
+export interface KeyRepository {
+  insert(key: ApiKeyRecord): Promise<void>;
+  findById(orgId: OrgId, keyId: KeyId): Promise<ApiKeyRecord | null>;
+  /** Establishes the tenant: finds a presented key by its public lookup id, in any organization. */
+  findForVerificationByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;
+  /** Establishes the tenant: finds a presented project key by its secret's digest, current or previous. */
+  findForVerificationByDigest(digest: string): Promise<ApiKeyRecord | null>;
+  /** Newest first (createdAt, then id). */
+  list(orgId: OrgId, filter: KeyListFilter, page: PageRequest): Promise<Page<ApiKeyRecord>>;
+  update(orgId: OrgId, keyId: KeyId, patch: KeyPatch): Promise<void>;
+  setSecret(
+    orgId: OrgId,
+    keyId: KeyId,
+    change: {
+      secret: SecretDigest;
+      previousSecret: SecretDigest | null;
+      previousSecretExpiresAt: Date | null;
+      preview: string;
+      updatedAt: Date;
+    },
+  ): Promise<void>;
+  /** Revokes if not yet revoked; true only for the call that did. */
+  setRevoked(orgId: OrgId, keyId: KeyId, at: Date, reason: string): Promise<boolean>;
+  /** Disables the user's personal keys that are neither revoked nor disabled; returns their ids. */
+  disablePersonalKeysOf(orgId: OrgId, userId: UserId, at: Date): Promise<KeyId[]>;
+  /** Raises `lastUsedAt` to `at` where it is older, in one statement per batch. */
+  touchLastUsed(entries: readonly { keyId: KeyId; at: Date }[]): Promise<void>;
+  countActiveForOwner(orgId: OrgId, ownerUserId: UserId, now: Date): Promise<number>;
+}
+
+export interface AuditFilter {
+  readonly actorId?: string | undefined;
+  readonly action?: string | undefined;
+  readonly targetId?: string | undefined;
+}
+
+export interface AuditRepository {
+  append(entry: AuditEntry): Promise<void>;
+  /** Newest first. Entries are never updated or deleted. */
+  list(orgId: OrgId, filter: AuditFilter, page: PageRequest): Promise<Page<AuditEntry>>;
+}
+
+export interface VerifierRepository {
+  insert(verifier: VerifierRecord): Promise<void>;
+  /** Establishes the principal: finds a verifier credential by its id. */
+  findForVerification(verifierId: VerifierId): Promise<VerifierRecord | null>;
+}
+
+export interface SigningKeyRepository {
+  insert(key: SigningKeyRecord): Promise<void>;
+  /** Every signing key of the organization, newest first. */
+  listForOrg(orgId: OrgId): Promise<SigningKeyRecord[]>;
+  findById(orgId: OrgId, signingKeyId: SigningKeyId): Promise<SigningKeyRecord | null>;
+  update(
+    orgId: OrgId,
+    signingKeyId: SigningKeyId,
+    patch: {
+      state?: SigningKeyState;
+      activatedAt?: Date | null;
+      deactivatedAt?: Date | null;
+      retiredAt?: Date | null;
+      compromisedAt?: Date | null;
+    },
+  ): Promise<void>;
+}
+
+export interface UsageRepository {
+  /** Adds the counts (upsert-add), all in one statement or transaction. */
+  add(increments: readonly UsageIncrement[]): Promise<void>;
+  /** Buckets with any count in [from, to), oldest first. `keyId` null means the whole organization. */
+  buckets(orgId: OrgId, keyId: KeyId | null, from: Date, to: Date, interval: UsageInterval): Promise<UsageBucket[]>;
+  topKeys(orgId: OrgId, from: Date, to: Date, limit: number): Promise<KeyUsageTotal[]>;
+}
+
+export interface MetaRepository {
+  get(name: string): Promise<string | null>;
+  set(name: string, value: string): Promise<void>;
+  /** Inserts only when absent; true when this call inserted. */
+  setIfAbsent(name: string, value: string): Promise<boolean>;
+  delete(name: string): Promise<boolean>;
+}
+
+export interface RevokedTokenRepository {
+  insert(entry: { jti: string; orgId: OrgId; keyId: KeyId; expiresAt: Date }): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+  purgeExpired(now: Date): Promise<number>;
+}
+
+export interface Repositories {
+  readonly orgs: OrgRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly members: MemberRepository;
+  readonly invitations: InvitationRepository;
+  readonly teams: TeamRepository;
+  readonly projects: ProjectRepository;
+  readonly bindings: RoleBindingRepository;
+  readonly keys: KeyRepository;
+  readonly audit: AuditRepository;
+  readonly verifiers: VerifierRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly usage: UsageRepository;
+  readonly meta: MetaRepository;
+  readonly revokedTokens: RevokedTokenRepository;
+}
+
+/**
+ * The store: the repositories outside a transaction (each call its own statement), and `transaction`,
+ * which runs `fn` with repositories bound to one transaction, committed when `fn` resolves and rolled
+ * back when it throws. A change and its audit entry are always written through the same `tx`.
+ */
+export interface Store extends Repositories {
+  readonly dialect: 'sqlite' | 'postgres';
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a cached verdict input depends on; publishing one drops every cache entry it touched. */
+export type Invalidation =
+  | { readonly type: 'key'; readonly orgId: OrgId; readonly keyId: KeyId }
+  | { readonly type: 'member'; readonly orgId: OrgId; readonly userId: UserId }
+  | { readonly type: 'org'; readonly orgId: OrgId };
+
+/**
+ * Carries invalidations to every cache: in process by default, over Redis pub/sub with several
+ * instances. `publish` resolves once local caches have dropped the entries, so a change's response is
+ * never sent while this instance could still serve the old state.
+ */
+export interface CacheBus {
+  publish(event: Invalidation): Promise<void>;
+  subscribe(listener: (event: Invalidation) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Counts events per key (e.g. failed authentications per client IP) in a fixed window. */
+export interface RateLimiter {
+  /** Whether the key is currently over the limit, and for how long. Does not count. */
+  check(key: string): Promise<{ limited: boolean; retryAfterSeconds: number }>;
+  /** Counts one event. */
+  hit(key: string): Promise<void>;
+}

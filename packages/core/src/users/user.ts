@@ -1,0 +1,21 @@
+import type { SessionId, UserId } from '../ids.js';
+
+export interface User {
+  readonly id: UserId;
+  /** Lowercased and trimmed. Unique across the deployment: one person, one login, many organizations. */
+  readonly email: string;
+  readonly name: string | null;
+  /** scrypt, in the self-describing form of `users/password.ts`; null until an invitation is accepted. */
+  readonly passwordHash: string | null;
+  readonly createdAt: Date;
+  readonly disabledAt: Date | null;
+}
+
+export interface Session {
+  readonly id: SessionId;
+  readonly userId: UserId;
+  readonly tokenDigest: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+}
