@@ -1,0 +1,63 @@
+import { DomainError, forbidden } from '../errors.js';
+import type { ApiKeyRecord } from '../keys/api-key.js';
+import { ORGANIZATION_MANAGE, type PermissionCatalogue } from '../permissions/catalogue.js';
+import { decide, type Subject } from '../permissions/decide.js';
+import type { ScopeContext } from '../permissions/rights.js';
+import { actingUserId, type Actor } from './actor.js';
+
+/** What bounds an actor's rights, for `decide`. */
+export function subjectOf(actor: Actor): Subject {
+  if (actor.type === 'user') {
+    return { grants: actor.grants, ownerGrants: null, scopes: [], tokenPermissions: null, restricted: false };
+  }
+  return {
+    grants: actor.grants,
+    ownerGrants: actor.ownerGrants,
+    ownerLabel: actor.key.ownerUserId ? `owner ${actor.key.ownerUserId}` : undefined,
+    scopes: actor.key.scopes,
+    tokenPermissions: actor.tokenPermissions,
+    restricted: actor.key.permissionMode === 'restricted',
+  };
+}
+
+/** OWNER and ADMIN people, and keys that effectively hold `organization:manage`. */
+export function canManageOrganization(catalogue: PermissionCatalogue, actor: Actor): boolean {
+  if (actor.type === 'user') return actor.role === 'OWNER' || actor.role === 'ADMIN';
+  return decide(catalogue, subjectOf(actor), { kind: 'permission', permission: ORGANIZATION_MANAGE }, {}).allowed;
+}
+
+export function assertCanManageOrganization(catalogue: PermissionCatalogue, actor: Actor): void {
+  if (!canManageOrganization(catalogue, actor)) {
+    throw forbidden('Only organization owners and admins (or keys with organization:manage) may do this.');
+  }
+}
+
+/**
+ * Management routes need a person's session or a key holding `organization:manage`; other keys may
+ * only read what their rights allow. A person of any role passes here; each use case decides further.
+ */
+export function assertCanUseManagementApi(catalogue: PermissionCatalogue, actor: Actor): void {
+  if (actor.type === 'user') return;
+  assertCanManageOrganization(catalogue, actor);
+}
+
+/** How far an actor reaches a key: `manage` (edit, roll, revoke), `view`, or `none` (answers 404). */
+export function keyAccess(catalogue: PermissionCatalogue, actor: Actor, key: ApiKeyRecord): 'manage' | 'view' | 'none' {
+  if (key.orgId !== actor.orgId) return 'none';
+  if (canManageOrganization(catalogue, actor)) return 'manage';
+  const userId = actingUserId(actor);
+  if (userId && (key.ownerUserId === userId || key.createdByUserId === userId)) return 'manage';
+  if (key.keyType === 'service') return 'view';
+  return 'none';
+}
+
+export function assertKeyManageable(catalogue: PermissionCatalogue, actor: Actor, key: ApiKeyRecord | null): ApiKeyRecord {
+  const access = key ? keyAccess(catalogue, actor, key) : 'none';
+  if (!key || access === 'none') throw new DomainError('api_key_not_found', 'No API key with this id.');
+  if (access === 'view') throw new DomainError('api_key_not_owned', 'This key belongs to someone else; only its owner or an admin may change it.');
+  return key;
+}
+
+export function decideFor(catalogue: PermissionCatalogue, actor: Actor, permission: `${string}:${string}`, ctx: ScopeContext) {
+  return decide(catalogue, subjectOf(actor), { kind: 'permission', permission }, ctx);
+}

@@ -1,0 +1,110 @@
+import { recordAudit } from '../audit/record-audit.js';
+import type { Actor } from '../auth/actor.js';
+import { loadUserGrants } from '../auth/grants.js';
+import { assertKeyManageable } from '../auth/policy.js';
+import type { CoreDeps } from '../deps.js';
+import { DomainError, FieldError } from '../errors.js';
+import type { KeyId } from '../ids.js';
+import type { Binding } from '../permissions/roles.js';
+import type { KeyPatch } from '../ports.js';
+import type { Scope } from '../resources/resource-filter.js';
+import type { ApiKeyRecord, PermissionMode } from './api-key.js';
+import {
+  assertRestrictedPermissionsGrantable,
+  assertWithinCeiling,
+  canonicalCidrs,
+  resolveBindings,
+  validateExpiry,
+  validatePermissions,
+  validateScopes,
+  type KeyWarning,
+} from './key-input.js';
+
+export interface EditKeyInput {
+  readonly name?: string | undefined;
+  readonly description?: string | null | undefined;
+  readonly expiresAt?: Date | null | undefined;
+  readonly permissionMode?: PermissionMode | undefined;
+  readonly permissions?: readonly string[] | undefined;
+  readonly bindings?: readonly Binding[] | undefined;
+  readonly scopes?: readonly Scope[] | undefined;
+  readonly allowedCidrs?: readonly string[] | undefined;
+}
+
+export type EditKeyDeps = Pick<CoreDeps, 'store' | 'clock' | 'ids' | 'catalogue' | 'bus' | 'limits'>;
+
+const accessFields = ['expiresAt', 'permissionMode', 'permissions', 'bindings', 'scopes', 'allowedCidrs'] as const;
+
+/**
+ * Edits a key's name, description, expiry and access. A personal key's new access is checked against
+ * its owner's current rights, as at creation. The change is live on the key's next use; when the key
+ * has been used, the answer warns that callers relying on removed access fail at once.
+ */
+export async function editKey(
+  deps: EditKeyDeps,
+  actor: Actor,
+  keyId: KeyId,
+  input: EditKeyInput,
+): Promise<{ key: ApiKeyRecord; warnings: KeyWarning[] }> {
+  const orgId = actor.orgId;
+  const now = deps.clock.now();
+  const result = await deps.store.transaction(async (tx) => {
+    const key = assertKeyManageable(deps.catalogue, actor, await tx.keys.findById(orgId, keyId));
+    if (key.revokedAt) throw new DomainError('api_key_already_revoked', 'A revoked key cannot be edited.');
+    const mode = input.permissionMode ?? key.permissionMode;
+    const permissions = validatePermissions(
+      deps.catalogue,
+      mode,
+      input.permissions ?? (input.permissionMode === 'all' ? [] : key.permissions),
+    );
+    const warnings: KeyWarning[] = [];
+    const patch: { -readonly [K in keyof KeyPatch]: KeyPatch[K] } = { updatedAt: now };
+    if (input.name !== undefined) patch.name = input.name;
+    if (input.description !== undefined) patch.description = input.description;
+    if (input.expiresAt !== undefined) patch.expiresAt = validateExpiry(input.expiresAt, now);
+    if (input.scopes !== undefined) patch.scopes = validateScopes(input.scopes, deps.limits);
+    if (input.allowedCidrs !== undefined) {
+      const { cidrs, warnings: cidrWarnings } = canonicalCidrs(input.allowedCidrs, deps.limits);
+      patch.allowedCidrs = cidrs;
+      warnings.push(...cidrWarnings);
+    }
+    if (input.permissionMode !== undefined || input.permissions !== undefined) {
+      patch.permissionMode = mode;
+      patch.permissions = permissions;
+    }
+    if (input.bindings !== undefined && key.keyType === 'project') {
+      throw new FieldError('bindings', 'A project key is bound to its project; its bindings cannot be edited.');
+    }
+    const bindings = input.bindings ?? key.bindings;
+    const resolved = await resolveBindings(tx, deps.catalogue, orgId, bindings, deps.limits);
+    if (input.bindings !== undefined) {
+      if (bindings.length === 0) throw new FieldError('bindings', 'A key needs at least one binding.');
+      patch.bindings = resolved.map((r) => r.binding);
+    }
+    if (key.keyType === 'personal' && key.ownerUserId && (input.bindings || input.permissions || input.permissionMode)) {
+      const { membership, grants } = await loadUserGrants(tx, deps.catalogue, orgId, key.ownerUserId);
+      assertWithinCeiling(deps.catalogue, resolved, mode, permissions, grants, `org role ${membership?.role ?? 'none'}`);
+    } else if (mode === 'restricted') {
+      assertRestrictedPermissionsGrantable(deps.catalogue, resolved, permissions);
+    }
+    const accessChanged = accessFields.some((field) => input[field] !== undefined);
+    if (accessChanged && key.lastUsedAt) {
+      warnings.push({
+        code: 'access_changed_while_in_use',
+        message: `This key was last used at ${key.lastUsedAt.toISOString()}; requests relying on access this change removes fail from now on.`,
+      });
+    }
+    await tx.keys.update(orgId, keyId, patch);
+    const changed = Object.keys(patch).filter((k) => k !== 'updatedAt');
+    await recordAudit(tx, deps.ids, actor, now, {
+      action: 'api_key.updated',
+      targetType: 'api_key',
+      targetId: keyId,
+      details: { name: patch.name ?? key.name, preview: key.preview, changed },
+    });
+    const updated = { ...key, ...patch } as ApiKeyRecord;
+    return { key: updated, warnings };
+  });
+  await deps.bus.publish({ type: 'key', orgId, keyId });
+  return result;
+}

@@ -1,0 +1,62 @@
+import { recordAudit } from '../audit/record-audit.js';
+import type { Actor } from '../auth/actor.js';
+import { assertKeyManageable } from '../auth/policy.js';
+import type { CoreDeps } from '../deps.js';
+import { DomainError, FieldError } from '../errors.js';
+import type { KeyId } from '../ids.js';
+import type { ApiKeyRecord } from './api-key.js';
+
+export type RollKeyDeps = Pick<CoreDeps, 'store' | 'clock' | 'ids' | 'peppers' | 'keyFormat' | 'catalogue' | 'bus' | 'limits'>;
+
+/**
+ * Gives a key a new secret under the same id. The old secret stays valid until `oldKeyExpiresAt`
+ * (default: now, i.e. at once), which may never be later than the key's own expiry nor further away
+ * than the configured maximum overlap. A key already inside an overlap window loses its older secret.
+ */
+export async function rollKey(
+  deps: RollKeyDeps,
+  actor: Actor,
+  keyId: KeyId,
+  options: { oldKeyExpiresAt?: Date | undefined } = {},
+): Promise<{ token: string; key: ApiKeyRecord }> {
+  const orgId = actor.orgId;
+  const result = await deps.store.transaction(async (tx) => {
+    const key = assertKeyManageable(deps.catalogue, actor, await tx.keys.findById(orgId, keyId));
+    if (key.revokedAt) throw new DomainError('api_key_already_revoked', 'A revoked key cannot be rolled.');
+    const now = deps.clock.now();
+    const overlapEnd = options.oldKeyExpiresAt && options.oldKeyExpiresAt.getTime() > now.getTime() ? options.oldKeyExpiresAt : null;
+    if (overlapEnd && key.expiresAt && overlapEnd.getTime() > key.expiresAt.getTime()) {
+      throw new FieldError('oldKeyExpiresAt', `The old secret cannot outlive the key, which expires at ${key.expiresAt.toISOString()}.`);
+    }
+    if (overlapEnd && overlapEnd.getTime() - now.getTime() > deps.limits.maxRollOverlapSeconds * 1000) {
+      throw new FieldError('oldKeyExpiresAt', `The overlap may last at most ${Math.round(deps.limits.maxRollOverlapSeconds / 86400)} days.`);
+    }
+    const generated = key.lookupId ? deps.keyFormat.generate(key.lookupId) : deps.keyFormat.generateProjectKey();
+    const secret = { digest: deps.peppers.digest(generated.secret).toString('hex'), pepperVersion: deps.peppers.current.version };
+    const preview = deps.keyFormat.preview(generated.token);
+    await tx.keys.setSecret(orgId, keyId, {
+      secret,
+      previousSecret: overlapEnd ? key.secret : null,
+      previousSecretExpiresAt: overlapEnd,
+      preview,
+      updatedAt: now,
+    });
+    await recordAudit(tx, deps.ids, actor, now, {
+      action: 'api_key.rolled',
+      targetType: 'api_key',
+      targetId: keyId,
+      details: { name: key.name, previousPreview: key.preview, preview, oldKeyExpiresAt: (overlapEnd ?? now).toISOString() },
+    });
+    const updated: ApiKeyRecord = {
+      ...key,
+      secret,
+      previousSecret: overlapEnd ? key.secret : null,
+      previousSecretExpiresAt: overlapEnd,
+      preview,
+      updatedAt: now,
+    };
+    return { token: generated.token, key: updated };
+  });
+  await deps.bus.publish({ type: 'key', orgId, keyId });
+  return result;
+}

@@ -1,0 +1,202 @@
+import { LRUCache } from 'lru-cache';
+import type { UserRoleBinding } from '../bindings/role-binding.js';
+import type { OrgId, ProjectId, UserId } from '../ids.js';
+import type { Membership } from '../members/membership.js';
+import type { CacheBus, Invalidation, Store } from '../ports.js';
+import type { Project } from '../projects/project.js';
+import type { ApiKeyRecord } from './api-key.js';
+
+/** A personal key's owner as verification needs them: membership, bindings, and whether disabled. */
+export interface OwnerState {
+  readonly membership: Membership | null;
+  readonly bindings: readonly UserRoleBinding[];
+  readonly userDisabled: boolean;
+}
+
+/** Where the verifier reads its inputs from. */
+export interface VerdictSource {
+  keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;
+  keyByDigest(digestHex: string): Promise<ApiKeyRecord | null>;
+  owner(orgId: OrgId, userId: UserId): Promise<OwnerState>;
+  project(orgId: OrgId, projectId: ProjectId): Promise<Project | null>;
+}
+
+export function storeVerdictSource(store: Pick<Store, 'keys' | 'members' | 'bindings' | 'users' | 'projects'>): VerdictSource {
+  return {
+    keyByLookupId: (lookupId) => store.keys.findForVerificationByLookupId(lookupId),
+    keyByDigest: (digest) => store.keys.findForVerificationByDigest(digest),
+    async owner(orgId, userId) {
+      const [membership, bindings, user] = await Promise.all([
+        store.members.find(orgId, userId),
+        store.bindings.listForUser(orgId, userId),
+        store.users.findById(userId),
+      ]);
+      return { membership, bindings, userDisabled: !user || user.disabledAt !== null };
+    },
+    project: (orgId, projectId) => store.projects.findById(orgId, projectId),
+  };
+}
+
+export interface VerdictCacheOptions {
+  /** Entries held at most (keys, owners and projects together). */
+  readonly maxEntries: number;
+  /** Unknown ids and digests are remembered this long, so a flood of well-formed unknown keys stays off the database. */
+  readonly negativeTtlMs: number;
+  /**
+   * An upper bound on how long any entry is trusted. Invalidations are what keep entries fresh; this
+   * bounds the damage of an invalidation lost between instances. 0 disables it.
+   */
+  readonly maxAgeMs: number;
+}
+
+type Entry =
+  | { kind: 'key'; value: ApiKeyRecord | null }
+  | { kind: 'owner'; value: OwnerState }
+  | { kind: 'project'; value: Project | null };
+
+/**
+ * Caches verdict inputs in a bounded LRU and drops what an invalidation touches before the change's
+ * request answers. A load that started before an invalidation is never stored after it (the epoch
+ * check), and concurrent loads of one entry share one store read unless an invalidation intervenes.
+ */
+export class CachedVerdictSource implements VerdictSource {
+  private readonly cache: LRUCache<string, Entry>;
+  private readonly inflight = new Map<string, Promise<Entry>>();
+  /** Cache names of keys, by key id, so an invalidation by id also finds entries made by digest. */
+  private readonly namesByKeyId = new Map<string, Set<string>>();
+  private epoch = 0;
+  private readonly unsubscribe: () => void;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly source: VerdictSource,
+    bus: CacheBus,
+    private readonly options: VerdictCacheOptions,
+  ) {
+    this.cache = new LRUCache<string, Entry>({
+      max: options.maxEntries,
+      ...(options.maxAgeMs > 0 ? { ttl: options.maxAgeMs, ttlAutopurge: false } : {}),
+      dispose: (entry, name) => {
+        if (entry.kind === 'key' && entry.value) this.forgetName(entry.value.id, name);
+      },
+    });
+    this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null> {
+    return this.load(`k:${lookupId}`, async () => ({ kind: 'key', value: await this.source.keyByLookupId(lookupId) })).then(
+      (e) => (e as { value: ApiKeyRecord | null }).value,
+    );
+  }
+
+  keyByDigest(digestHex: string): Promise<ApiKeyRecord | null> {
+    return this.load(`d:${digestHex}`, async () => ({ kind: 'key', value: await this.source.keyByDigest(digestHex) })).then(
+      (e) => (e as { value: ApiKeyRecord | null }).value,
+    );
+  }
+
+  owner(orgId: OrgId, userId: UserId): Promise<OwnerState> {
+    return this.load(`o:${orgId}:${userId}`, async () => ({ kind: 'owner', value: await this.source.owner(orgId, userId) })).then(
+      (e) => (e as { value: OwnerState }).value,
+    );
+  }
+
+  project(orgId: OrgId, projectId: ProjectId): Promise<Project | null> {
+    return this.load(`p:${orgId}:${projectId}`, async () => ({ kind: 'project', value: await this.source.project(orgId, projectId) })).then(
+      (e) => (e as { value: Project | null }).value,
+    );
+  }
+
+  /** Synchronous lookups for the hot path: undefined when not cached. */
+  peekKeyByLookupId(lookupId: string): ApiKeyRecord | null | undefined {
+    const entry = this.cache.get(`k:${lookupId}`);
+    return entry ? (entry.value as ApiKeyRecord | null) : undefined;
+  }
+
+  peekOwner(orgId: OrgId, userId: UserId): OwnerState | undefined {
+    return this.cache.get(`o:${orgId}:${userId}`)?.value as OwnerState | undefined;
+  }
+
+  invalidate(event: Invalidation): void {
+    this.epoch++;
+    // Loads in flight may have read the old state: new callers must not join them.
+    this.inflight.clear();
+    switch (event.type) {
+      case 'key': {
+        const lookupId = event.keyId.startsWith('key_') ? event.keyId.slice(4) : null;
+        if (lookupId) this.cache.delete(`k:${lookupId}`);
+        for (const name of this.namesByKeyId.get(event.keyId) ?? []) this.cache.delete(name);
+        this.namesByKeyId.delete(event.keyId);
+        // Unknown project-key digests are cached as misses; a new key has a fresh random digest, so
+        // those entries cannot hide it.
+        break;
+      }
+      case 'member':
+        this.cache.delete(`o:${event.orgId}:${event.userId}`);
+        break;
+      case 'org':
+        for (const [name, entry] of this.cache.entries()) {
+          if (name.includes(`:${event.orgId}:`) || (entry.kind === 'key' && entry.value?.orgId === event.orgId)) this.cache.delete(name);
+        }
+        break;
+    }
+  }
+
+  clear(): void {
+    this.epoch++;
+    this.inflight.clear();
+    this.cache.clear();
+    this.namesByKeyId.clear();
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private async load(name: string, read: () => Promise<Entry>): Promise<Entry> {
+    const cached = this.cache.get(name);
+    if (cached) {
+      this.hits++;
+      return cached;
+    }
+    const pending = this.inflight.get(name);
+    if (pending) return pending;
+    this.misses++;
+    const startEpoch = this.epoch;
+    const promise = read().then(
+      (entry) => {
+        if (this.inflight.get(name) === promise) this.inflight.delete(name);
+        if (this.epoch === startEpoch) this.store(name, entry);
+        return entry;
+      },
+      (err: unknown) => {
+        if (this.inflight.get(name) === promise) this.inflight.delete(name);
+        throw err;
+      },
+    );
+    this.inflight.set(name, promise);
+    return promise;
+  }
+
+  private store(name: string, entry: Entry): void {
+    const isMiss = entry.value === null;
+    this.cache.set(name, entry, isMiss ? { ttl: this.options.negativeTtlMs } : {});
+    if (entry.kind === 'key' && entry.value) {
+      let names = this.namesByKeyId.get(entry.value.id);
+      if (!names) this.namesByKeyId.set(entry.value.id, (names = new Set()));
+      names.add(name);
+    }
+  }
+
+  private forgetName(keyId: string, name: string): void {
+    const names = this.namesByKeyId.get(keyId);
+    if (!names) return;
+    names.delete(name);
+    if (names.size === 0) this.namesByKeyId.delete(keyId);
+  }
+}

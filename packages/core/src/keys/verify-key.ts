@@ -1,0 +1,264 @@
+import { keyGrants, soleProjectOf, userGrants } from '../auth/grants.js';
+import type { OrgId, ProjectId } from '../ids.js';
+import { IpAllowlist } from '../network/cidr.js';
+import { ORGANIZATION_MANAGE, allPermissions, isKnownPermission, type Permission, type PermissionCatalogue } from '../permissions/catalogue.js';
+import { decide, effectivePermissions, type Ask, type Subject } from '../permissions/decide.js';
+import type { Grant, ScopeContext } from '../permissions/rights.js';
+import type { Clock } from '../ports.js';
+import { isAction, resourcePathProblem } from '../resources/resource-filter.js';
+import { keyStatus, type ApiKeyRecord } from './api-key.js';
+import { digestsEqual, type PepperRing } from './key-digest.js';
+import type { KeyFormat } from './key-format.js';
+import type { OwnerState, VerdictSource } from './verdict-source.js';
+
+export const verdictCodes = [
+  'VALID',
+  'NOT_FOUND',
+  'EXPIRED',
+  'REVOKED',
+  'DISABLED',
+  'IP_NOT_ALLOWED',
+  'INSUFFICIENT_PERMISSIONS',
+  'PROJECT_REQUIRED',
+  'RATE_LIMITED',
+] as const;
+export type VerdictCode = (typeof verdictCodes)[number];
+
+export interface VerifyRequest {
+  /** The presented key, as sent. */
+  readonly token: string;
+  readonly projectId?: string | undefined;
+  readonly permission?: string | undefined;
+  readonly action?: string | undefined;
+  readonly resource?: string | undefined;
+  /** The client's address (unmapped or not); omitted means the allowlist cannot be satisfied if set. */
+  readonly ip?: string | undefined;
+  /** Only keys of this organization exist for this call (a verifier scoped to one organization). */
+  readonly orgId?: OrgId | null | undefined;
+  /** Narrows the key further: the scope of an access token minted from it. */
+  readonly tokenPermissions?: readonly Permission[] | null | undefined;
+}
+
+/** Everything known about a key that passed format, lookup, secret and state checks. */
+export interface VerifiedKey {
+  readonly key: ApiKeyRecord;
+  readonly grants: readonly Grant[];
+  readonly ownerGrants: readonly Grant[] | null;
+  readonly subject: Subject;
+  /** The project of the request: asked for, or the only one the key is bound to. */
+  readonly projectId: string | null;
+  readonly permissions: Permission[];
+}
+
+export type KeyVerdict =
+  | ({ readonly valid: true; readonly code: 'VALID'; readonly explanation: string } & VerifiedKey)
+  | {
+      readonly valid: false;
+      readonly code: Exclude<VerdictCode, 'VALID'>;
+      readonly explanation: string;
+      /** Present once the key was identified (for usage counts and for the operator's explanation). */
+      readonly key?: ApiKeyRecord;
+    };
+
+export interface KeyVerifierDeps {
+  readonly source: VerdictSource;
+  readonly clock: Clock;
+  readonly peppers: PepperRing;
+  readonly keyFormat: KeyFormat;
+  readonly catalogue: PermissionCatalogue;
+}
+
+const DUMMY_DIGEST = Buffer.alloc(32, 0x5a);
+
+/** Thrown for an ask that is malformed (not a verdict): an unknown permission, a bad resource path. */
+export class InvalidAskError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one verifier: every credential that is an API key goes through it, the management API's
+ * included. Order: format and checksum (no I/O at all for a mistyped or forged key), lookup, constant-
+ * time secret comparison (an unknown id costs the same work as a wrong secret), state, IP allowlist,
+ * then the permission under the ceiling model. Each verdict carries a stable code and an explanation.
+ */
+export class KeyVerifier {
+  private readonly order: Permission[];
+  private readonly allowlists = new WeakMap<ApiKeyRecord, IpAllowlist>();
+  private readonly grantsByKey = new WeakMap<ApiKeyRecord, Grant[]>();
+  private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
+
+  constructor(private readonly deps: KeyVerifierDeps) {
+    this.order = allPermissions(deps.catalogue);
+  }
+
+  /** Checks the ask's shape; throws `InvalidAskError` for a malformed one. */
+  parseAsk(request: Pick<VerifyRequest, 'permission' | 'action' | 'resource'>): Ask | null {
+    if (request.permission !== undefined) {
+      if (request.action !== undefined || request.resource !== undefined) {
+        throw new InvalidAskError('permission', 'Ask for a permission, or for an action on a resource, not both.');
+      }
+      if (!isKnownPermission(this.deps.catalogue, request.permission)) {
+        throw new InvalidAskError('permission', `"${request.permission}" is not a permission of the catalogue.`);
+      }
+      return { kind: 'permission', permission: request.permission };
+    }
+    if (request.action === undefined && request.resource === undefined) return null;
+    const action = request.action ?? 'read';
+    if (!isAction(action)) throw new InvalidAskError('action', 'The action must be read, write or admin.');
+    const resource = request.resource ?? '*';
+    const problem = resource === '*' ? null : resourcePathProblem(resource);
+    if (problem) throw new InvalidAskError('resource', `The resource ${problem}.`);
+    return { kind: 'resource', action, resource };
+  }
+
+  async verify(request: VerifyRequest): Promise<KeyVerdict> {
+    const ask = this.parseAsk(request);
+    const identified = await this.identify(request);
+    if (!identified.valid) return identified;
+    const { key } = identified;
+    const now = this.deps.clock.now();
+
+    const status = keyStatus(key, now);
+    if (status === 'revoked') return { valid: false, code: 'REVOKED', explanation: `revoked at ${key.revokedAt!.toISOString()}`, key };
+    if (status === 'disabled') return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner left the organization', key };
+    if (status === 'expired') return { valid: false, code: 'EXPIRED', explanation: `expired at ${key.expiresAt!.toISOString()}`, key };
+
+    let ownerGrants: Grant[] | null = null;
+    if (key.keyType === 'personal') {
+      const owner = key.ownerUserId ? await this.deps.source.owner(key.orgId, key.ownerUserId) : null;
+      if (!owner || !owner.membership || owner.membership.status !== 'active' || owner.userDisabled) {
+        return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner is no longer an active member', key };
+      }
+      ownerGrants = this.ownerGrants(key.orgId, owner);
+    }
+
+    if (key.allowedCidrs.length > 0 && !this.allowlist(key).allows(request.ip)) {
+      return {
+        valid: false,
+        code: 'IP_NOT_ALLOWED',
+        explanation: request.ip ? `${request.ip} is outside the key's allowed ranges` : 'the key has an IP allowlist and no client address was given',
+        key,
+      };
+    }
+
+    const grants = this.keyGrants(key);
+    const subject: Subject = {
+      grants,
+      ownerGrants,
+      ownerLabel: key.ownerUserId ? `owner ${key.ownerUserId}` : undefined,
+      scopes: key.scopes,
+      tokenPermissions: request.tokenPermissions ?? null,
+      restricted: key.permissionMode === 'restricted',
+    };
+    const resolved = await this.resolveContext(key, request, ask);
+    if ('code' in resolved) return { ...resolved, key };
+    const { ctx } = resolved;
+    const permissions = effectivePermissions(subject, ctx, this.order);
+    const verified = { key, grants, ownerGrants, subject, projectId: ctx.projectId ?? null, permissions };
+    if (!ask) return { valid: true, code: 'VALID', explanation: 'valid key; no permission asked', ...verified };
+    const decision = decide(this.deps.catalogue, subject, ask, ctx);
+    if (!decision.allowed) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
+    return { valid: true, code: 'VALID', explanation: decision.explanation, ...verified };
+  }
+
+  /** Format, lookup and secret. Anything that fails here is NOT_FOUND, whatever the reason. */
+  private async identify(request: VerifyRequest): Promise<{ valid: true; key: ApiKeyRecord } | Extract<KeyVerdict, { valid: false }>> {
+    const notFound = { valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const;
+    const parsed = this.deps.keyFormat.parse(request.token);
+    if (!parsed) return { ...notFound, explanation: 'not a well-formed key (format or checksum)' };
+    const { peppers } = this.deps;
+    let key: ApiKeyRecord | null;
+    let presented: Buffer;
+    if (parsed.kind === 'lookup') {
+      key = await this.deps.source.keyByLookupId(parsed.lookupId);
+      presented = peppers.digest(parsed.secret, key && peppers.has(key.secret.pepperVersion) ? key.secret.pepperVersion : peppers.current.version);
+      if (!key) {
+        digestsEqual(presented, DUMMY_DIGEST);
+        return notFound;
+      }
+    } else {
+      key = null;
+      presented = DUMMY_DIGEST;
+      for (const version of peppers.versions) {
+        presented = peppers.digest(parsed.secret, version);
+        key = await this.deps.source.keyByDigest(presented.toString('hex'));
+        if (key) break;
+      }
+      if (!key) return notFound;
+    }
+    if (!this.secretMatches(key, parsed.secret, presented)) return notFound;
+    if (request.orgId && key.orgId !== request.orgId) return notFound;
+    return { valid: true, key };
+  }
+
+  private secretMatches(key: ApiKeyRecord, secret: string, presented: Buffer): boolean {
+    const { peppers } = this.deps;
+    if (digestsEqual(presented, Buffer.from(key.secret.digest, 'hex'))) return true;
+    const previous = key.previousSecret;
+    if (!previous || !key.previousSecretExpiresAt || key.previousSecretExpiresAt.getTime() <= this.deps.clock.now().getTime()) {
+      return false;
+    }
+    if (!peppers.has(previous.pepperVersion)) return false;
+    const digest = previous.pepperVersion === key.secret.pepperVersion ? presented : peppers.digest(secret, previous.pepperVersion);
+    return digestsEqual(digest, Buffer.from(previous.digest, 'hex'));
+  }
+
+  private async resolveContext(
+    key: ApiKeyRecord,
+    request: VerifyRequest,
+    ask: Ask | null,
+  ): Promise<{ ctx: ScopeContext } | { valid: false; code: 'PROJECT_REQUIRED' | 'INSUFFICIENT_PERMISSIONS'; explanation: string }> {
+    let projectId: string | null = request.projectId ?? null;
+    if (ask?.kind === 'resource') {
+      const segments = ask.resource.split('/');
+      if (segments[0] === 'projects' && segments[1]) {
+        if (projectId && projectId !== segments[1]) {
+          return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `the resource is in project ${segments[1]}, not ${projectId}` };
+        }
+        projectId = segments[1];
+      }
+    }
+    const sole = soleProjectOf(key);
+    if (key.keyType === 'project' && projectId && projectId !== key.projectId) {
+      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `this project key is bound to project ${key.projectId}` };
+    }
+    projectId ??= sole;
+    const needsProject = ask?.kind === 'permission' && ask.permission !== ORGANIZATION_MANAGE;
+    if (!projectId) {
+      if (needsProject) {
+        return { valid: false, code: 'PROJECT_REQUIRED', explanation: 'the key reaches several projects; name one (projectId / X-Project-Id)' };
+      }
+      return { ctx: {} };
+    }
+    if (!/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
+      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
+    }
+    const project = await this.deps.source.project(key.orgId, projectId as ProjectId);
+    if (!project) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
+    if (project.archivedAt) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is archived` };
+    return { ctx: { projectId: project.id, teamId: project.teamId } };
+  }
+
+  private allowlist(key: ApiKeyRecord): IpAllowlist {
+    let list = this.allowlists.get(key);
+    if (!list) this.allowlists.set(key, (list = new IpAllowlist(key.allowedCidrs)));
+    return list;
+  }
+
+  private keyGrants(key: ApiKeyRecord): Grant[] {
+    let grants = this.grantsByKey.get(key);
+    if (!grants) this.grantsByKey.set(key, (grants = keyGrants(this.deps.catalogue, key)));
+    return grants;
+  }
+
+  private ownerGrants(orgId: OrgId, owner: OwnerState): Grant[] {
+    let grants = this.grantsByOwner.get(owner);
+    if (!grants) this.grantsByOwner.set(owner, (grants = userGrants(this.deps.catalogue, orgId, owner.membership, owner.bindings)));
+    return grants;
+  }
+}

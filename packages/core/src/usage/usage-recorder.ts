@@ -1,0 +1,103 @@
+import type { KeyId, OrgId } from '../ids.js';
+import type { Store } from '../ports.js';
+import type { UsageIncrement } from './usage.js';
+
+const MINUTE_MS = 60_000;
+
+interface Counter {
+  orgId: OrgId;
+  keyId: KeyId;
+  minuteStart: number;
+  valid: number;
+  rejected: number;
+  rejectedByCode: Record<string, number>;
+}
+
+/**
+ * Usage, off the hot path: verifications are counted in memory per key and minute, and `flush` writes
+ * every count and every `lastUsedAt` in one transaction. A failed flush puts its counts back, so a
+ * count is written once or (after a crash) at most one flush interval of counts is lost; never twice.
+ */
+export class UsageRecorder {
+  private counters = new Map<string, Counter>();
+  private lastUsed = new Map<KeyId, number>();
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Pick<Store, 'transaction'>,
+    private readonly options: { maxBufferedEntries: number; onOverflow?: () => void } = { maxBufferedEntries: 100_000 },
+  ) {}
+
+  get pendingEntries(): number {
+    return this.counters.size;
+  }
+
+  record(orgId: OrgId, keyId: KeyId, code: string, at: Date): void {
+    const time = at.getTime();
+    const minuteStart = time - (time % MINUTE_MS);
+    const name = `${keyId}|${minuteStart}`;
+    let counter = this.counters.get(name);
+    if (!counter) {
+      counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: {} };
+      this.counters.set(name, counter);
+      if (this.counters.size >= this.options.maxBufferedEntries) this.options.onOverflow?.();
+    }
+    if (code === 'VALID') {
+      counter.valid++;
+      const previous = this.lastUsed.get(keyId);
+      if (previous === undefined || previous < time) this.lastUsed.set(keyId, time);
+    } else {
+      counter.rejected++;
+      counter.rejectedByCode[code] = (counter.rejectedByCode[code] ?? 0) + 1;
+    }
+  }
+
+  /** Writes everything buffered so far. Concurrent calls wait for the running flush, then flush again. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.counters.size === 0 && this.lastUsed.size === 0) return;
+    const counters = this.counters;
+    const lastUsed = this.lastUsed;
+    this.counters = new Map();
+    this.lastUsed = new Map();
+    const increments: UsageIncrement[] = [...counters.values()].map((c) => ({
+      orgId: c.orgId,
+      keyId: c.keyId,
+      minuteStart: new Date(c.minuteStart),
+      valid: c.valid,
+      rejected: c.rejected,
+      rejectedByCode: c.rejectedByCode,
+    }));
+    const touches = [...lastUsed].map(([keyId, at]) => ({ keyId, at: new Date(at) }));
+    this.flushing = this.store
+      .transaction(async (tx) => {
+        if (increments.length) await tx.usage.add(increments);
+        if (touches.length) await tx.keys.touchLastUsed(touches);
+      })
+      .catch((err: unknown) => {
+        this.restore(counters, lastUsed);
+        throw err;
+      })
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
+  }
+
+  private restore(counters: Map<string, Counter>, lastUsed: Map<KeyId, number>): void {
+    for (const [name, old] of counters) {
+      const current = this.counters.get(name);
+      if (!current) {
+        this.counters.set(name, old);
+        continue;
+      }
+      current.valid += old.valid;
+      current.rejected += old.rejected;
+      for (const [code, n] of Object.entries(old.rejectedByCode)) current.rejectedByCode[code] = (current.rejectedByCode[code] ?? 0) + n;
+    }
+    for (const [keyId, at] of lastUsed) {
+      const current = this.lastUsed.get(keyId);
+      if (current === undefined || current < at) this.lastUsed.set(keyId, at);
+    }
+  }
+}
