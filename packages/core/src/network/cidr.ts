@@ -73,7 +73,10 @@ export function parseClientAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | nu
   try {
     const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
     const zoneless = bare.includes('%') ? bare.slice(0, bare.indexOf('%')) : bare;
-    if (!ipaddr.isValid(zoneless)) return null;
+    if (!zoneless.includes(':')) return strictIpv4.test(zoneless) ? ipaddr.IPv4.parse(zoneless) : null;
+    const tail = zoneless.slice(zoneless.lastIndexOf(':') + 1);
+    if (tail.includes('.') && !strictIpv4.test(tail)) return null;
+    if (!ipaddr.IPv6.isValid(zoneless)) return null;
     return ipaddr.process(zoneless);
   } catch {
     return null;

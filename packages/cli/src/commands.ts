@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** The person commands (auth, orgs, api-key, members, teams, projects). */
+export function registerPersonCommands(program: Command): void {
+  void program;
+}

@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import { randomBase62 } from '@keyward/core';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ApiError } from './http/api-error.js';
+import { authenticator } from './http/authenticate.js';
+import { errorHandler } from './http/error-handler.js';
+import type { App } from './http/typed.js';
+import { loggerOptions } from './logging.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOrganizationRoutes } from './routes/organization.js';
+import { registerVerifyRoutes } from './routes/verify.js';
+import type { Services } from './services.js';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface BuildAppOptions {
+  /** A pino logger configuration, or false for none (tests). */
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly serveConsole?: boolean;
+}
+
+/**
+ * Builds the HTTP app from its services, with no I/O of its own: every request and response has a
+ * zod schema (the OpenAPI document is generated from them), every route declares how it is
+ * authenticated, and every error has the documented shape.
+ */
+export async function buildApp(services: Services, options: BuildAppOptions = {}): Promise<App> {
+  const { config } = services;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    genReqId: () => `req_${randomBase62(16)}`,
+    requestIdHeader: false,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest('actor', null);
+  app.decorateRequest('verifierActor', null);
+  app.decorateRequest('session', null);
+  app.decorateRequest('credential', null);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Keyward API',
+        version: '0.1.0',
+        description: 'Create, scope, restrict, verify, watch and revoke API keys. See docs/ for guides.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key, a session token, or an access token' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          legacyProjectKey: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'Deprecated: legacy project keys' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKeyHeader: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const routes: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`);
+    for (const method of methods) routes.push({ method, pattern });
+  });
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+  });
+  app.addHook('onRequest', authenticator(services));
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  registerHealthRoutes(app, services);
+  registerAuthRoutes(app, services);
+  registerApiKeyRoutes(app, services);
+  registerOrganizationRoutes(app, services);
+  registerVerifyRoutes(app, services);
+  app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+
+  const consoleDir = options.serveConsole !== false ? config.consoleDir : null;
+  const hasConsole = consoleDir !== null && existsSync(join(consoleDir, 'index.html'));
+  if (hasConsole) {
+    await app.register(fastifyStatic, { root: consoleDir, prefix: '/', wildcard: false, index: false, cacheControl: false, setHeaders: staticHeaders });
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = routes.filter((r) => r.pattern.test(path)).map((r) => r.method);
+    if (allowed.length > 0) {
+      reply.header('allow', [...new Set(allowed)].join(', '));
+      throw new ApiError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${[...new Set(allowed)].join(' or ')}.`);
+    }
+    if (hasConsole && request.method === 'GET' && !path.startsWith('/api/') && !path.includes('.')) {
+      reply.header('cache-control', 'no-cache');
+      reply.header('content-security-policy', CONSOLE_CSP);
+      return reply.sendFile('index.html');
+    }
+    throw new ApiError(404, 'not_found', `There is nothing at ${request.method} ${path}.`);
+  });
+  return app;
+}
+
+export const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+function staticHeaders(res: { setHeader(name: string, value: string): void }, path: string): void {
+  res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+  res.setHeader('content-security-policy', CONSOLE_CSP);
+}

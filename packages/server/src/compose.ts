@@ -1,0 +1,88 @@
+import {
+  CachedVerdictSource,
+  KeyVerifier,
+  PepperRing,
+  UsageRecorder,
+  createKeyFormat,
+  defaultLimits,
+  prefixedIds,
+  storeVerdictSource,
+  systemClock,
+  type CacheBus,
+  type Clock,
+  type CoreDeps,
+  type CoreLimits,
+  type IdGenerator,
+  type Store,
+} from '@keyward/core';
+import { openStore } from '@keyward/store';
+import { createLocalCacheBus } from './adapters/local-cache-bus.js';
+import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
+import { buildApp, type BuildAppOptions } from './app.js';
+import type { Config } from './config.js';
+import type { App } from './http/typed.js';
+import type { Services } from './services.js';
+
+export interface ComposeOptions extends BuildAppOptions {
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly limits?: Partial<CoreLimits>;
+  /** An already-open store (tests); otherwise one is opened from the config and migrated. */
+  readonly store?: Store;
+  readonly bus?: CacheBus;
+}
+
+export interface Composed {
+  readonly app: App;
+  readonly services: Services;
+  /** Flushes usage, then closes the app, the bus and the store. */
+  close(): Promise<void>;
+}
+
+/** The one place where adapters are constructed and wired together. */
+export async function compose(config: Config, options: ComposeOptions = {}): Promise<Composed> {
+  const store = options.store ?? (await openStore(config.databaseUrl, { migrate: true }));
+  const bus = options.bus ?? createLocalCacheBus();
+  const deps: CoreDeps = {
+    store,
+    bus,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? prefixedIds,
+    peppers: new PepperRing(config.peppers),
+    keyFormat: createKeyFormat(config.keyPrefix),
+    catalogue: config.catalogue,
+    limits: { ...defaultLimits, ...options.limits },
+    encryptionKey: config.encryptionKey,
+  };
+  const verdictCache = new CachedVerdictSource(storeVerdictSource(store), bus, {
+    maxEntries: 100_000,
+    negativeTtlMs: 10_000,
+    maxAgeMs: config.redisUrl ? 60_000 : 0,
+  });
+  const verifier = new KeyVerifier({ source: verdictCache, clock: deps.clock, peppers: deps.peppers, keyFormat: deps.keyFormat, catalogue: deps.catalogue });
+  const usage = new UsageRecorder(store, { maxBufferedEntries: 100_000 });
+  const authFailures = createMemoryRateLimiter({ points: Math.max(1, config.authFailuresPerMinute), durationSeconds: 60 });
+  const services: Services = { deps, verifier, verdictCache, usage, authFailures, config };
+  const app = await buildApp(services, options);
+
+  const timer = setInterval(() => {
+    usage.flush().catch((err: unknown) => app.log.error({ err }, 'usage flush failed; counts kept for the next flush'));
+  }, config.usageFlushIntervalMs);
+  timer.unref();
+
+  let closed = false;
+  return {
+    app,
+    services,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await app.close();
+      await usage.flush().catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
+      verdictCache.close();
+      await bus.close();
+      if (!options.store) await store.close();
+    },
+  };
+}

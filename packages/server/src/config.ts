@@ -1,0 +1,145 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import {
+  DEFAULT_KEY_PREFIX,
+  assertValidPrefix,
+  defaultCatalogue,
+  parseCatalogue,
+  parsePepperSetting,
+  type Pepper,
+  type PermissionCatalogue,
+} from '@keyward/core';
+
+/** Everything the server reads from its environment, resolved and checked once at start. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | null;
+  readonly publicUrl: string;
+  /** False when publicUrl was derived from host and port rather than set. */
+  readonly publicUrlConfigured: boolean;
+  readonly peppers: Pepper[];
+  readonly encryptionKey: Buffer;
+  readonly authFailuresPerMinute: number;
+  readonly trustedProxies: string[];
+  readonly keyPrefix: string;
+  readonly catalogue: PermissionCatalogue;
+  readonly logLevel: string;
+  readonly usageFlushIntervalMs: number;
+  /** Where the built console is, if it is served. */
+  readonly consoleDir: string | null;
+  readonly secureCookies: boolean;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
+  return value;
+}
+
+function hex32(name: string, value: string): Buffer {
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new ConfigError(`${name} must be 64 hex characters (32 bytes)`);
+  return Buffer.from(value, 'hex');
+}
+
+/** The SQLite file path of a `sqlite:` URL, or null for other URLs. */
+export function sqlitePathOf(databaseUrl: string): string | null {
+  if (!databaseUrl.startsWith('sqlite:')) return null;
+  const path = databaseUrl.slice('sqlite:'.length);
+  return path === ':memory:' ? null : resolve(path);
+}
+
+interface SecretsFile {
+  pepper: string;
+  encryptionKey: string;
+}
+
+/**
+ * With SQLite and no configured secrets, they are generated once into `secrets.json` beside the
+ * database (mode 0600) and reused, so `npm start` needs no setup. PostgreSQL deployments must set them.
+ */
+function loadOrCreateSecrets(databaseUrl: string): SecretsFile | null {
+  const dbPath = sqlitePathOf(databaseUrl);
+  if (!dbPath) return null;
+  const file = resolve(dirname(dbPath), 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SecretsFile;
+  mkdirSync(dirname(file), { recursive: true });
+  const secrets: SecretsFile = { pepper: randomBytes(32).toString('hex'), encryptionKey: randomBytes(32).toString('hex') };
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return secrets;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = intSetting(env, 'KEYWARD_PORT', 4000, 0, 65535);
+  const host = env.KEYWARD_HOST || '127.0.0.1';
+  const databaseUrl = env.KEYWARD_DATABASE_URL || 'sqlite:./.keyward/keyward.db';
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('KEYWARD_DATABASE_URL must be sqlite:<path> or a postgres:// URL');
+  }
+  const isPostgres = !databaseUrl.startsWith('sqlite:');
+  let pepperSetting = env.KEYWARD_PEPPER;
+  let encryptionSetting = env.KEYWARD_ENCRYPTION_KEY;
+  if (!pepperSetting || !encryptionSetting) {
+    if (isPostgres) throw new ConfigError('With PostgreSQL, KEYWARD_PEPPER and KEYWARD_ENCRYPTION_KEY are required (64 hex characters each)');
+    const generated = loadOrCreateSecrets(databaseUrl);
+    pepperSetting ||= generated?.pepper ?? randomBytes(32).toString('hex');
+    encryptionSetting ||= generated?.encryptionKey ?? randomBytes(32).toString('hex');
+  }
+  let peppers: Pepper[];
+  try {
+    peppers = parsePepperSetting(pepperSetting);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const keyPrefix = env.KEYWARD_KEY_PREFIX || DEFAULT_KEY_PREFIX;
+  try {
+    assertValidPrefix(keyPrefix);
+  } catch (err) {
+    throw new ConfigError(`KEYWARD_KEY_PREFIX: ${(err as Error).message}`);
+  }
+  let catalogue = defaultCatalogue;
+  if (env.KEYWARD_PERMISSION_CATALOGUE) {
+    try {
+      catalogue = parseCatalogue(JSON.parse(readFileSync(resolve(env.KEYWARD_PERMISSION_CATALOGUE), 'utf8')));
+    } catch (err) {
+      throw new ConfigError(`KEYWARD_PERMISSION_CATALOGUE: ${(err as Error).message}`);
+    }
+  }
+  const publicUrl = (env.KEYWARD_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError('KEYWARD_PUBLIC_URL must be an absolute URL');
+  }
+  return {
+    port,
+    host,
+    databaseUrl,
+    redisUrl: env.KEYWARD_REDIS_URL || null,
+    publicUrl,
+    publicUrlConfigured: Boolean(env.KEYWARD_PUBLIC_URL),
+    peppers,
+    encryptionKey: hex32('KEYWARD_ENCRYPTION_KEY', encryptionSetting),
+    authFailuresPerMinute: intSetting(env, 'KEYWARD_AUTH_FAILURES_PER_MINUTE', 100, 0, 1_000_000),
+    trustedProxies: (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    keyPrefix,
+    catalogue,
+    logLevel: env.KEYWARD_LOG_LEVEL || 'info',
+    usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
+    consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),
+    secureCookies: publicUrl.startsWith('https://'),
+  };
+}
+
+function defaultConsoleDir(): string {
+  return resolve(dirname(new URL(import.meta.url).pathname), '../../console/dist');
+}

@@ -1,0 +1,6 @@
+export { buildApp, type BuildAppOptions } from './app.js';
+export { compose, type Composed, type ComposeOptions } from './compose.js';
+export { loadConfig, ConfigError, type Config } from './config.js';
+export type { Services } from './services.js';
+export { createLocalCacheBus } from './adapters/local-cache-bus.js';
+export { registerOperatorCommands, runOperator } from './operator/index.js';

@@ -1,0 +1,130 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { createOrganization, createVerifier, PepperRing, createKeyFormat, prefixedIds, systemClock, type OrgId } from '@keyward/core';
+import { migrateToLatest, openStore } from '@keyward/store';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { serve } from './serve.js';
+
+/** Operator commands: they act on the store directly, with the same environment as the server. */
+export function registerOperatorCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('Start the Keyward server (API and console). Applies pending migrations first.')
+    .addHelpText('after', '\nExamples:\n  $ keyward serve\n  $ KEYWARD_DATABASE_URL=postgres://localhost/keyward KEYWARD_PEPPER=... KEYWARD_ENCRYPTION_KEY=... keyward serve\n')
+    .action(async () => {
+      await serve(config());
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations and exit.')
+    .action(async () => {
+      const cfg = config();
+      const applied = await migrateToLatest(cfg.databaseUrl);
+      process.stdout.write(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'The database is up to date.\n');
+    });
+
+  const admin = program.command('admin').description('Operator administration on the store (no server needed).');
+
+  admin
+    .command('create-org')
+    .description('Create an organization with its owner, bootstrap it, and create an org-wide ADMIN service key.')
+    .requiredOption('--name <name>', 'the organization name')
+    .requiredOption('--owner-email <email>', "the owner's email (an existing user joins as owner)")
+    .option('--owner-password-stdin', "read the owner's password from the first line of standard input")
+    .option('--no-bootstrap', 'leave the organization un-bootstrapped (no signing keys, no admin key)')
+    .option('--json', 'print one JSON document')
+    .addHelpText('after', '\nExample:\n  $ echo "$PASSWORD" | keyward admin create-org --name Acme --owner-email ada@acme.test --owner-password-stdin --json\n')
+    .action(async (options: { name: string; ownerEmail: string; ownerPasswordStdin?: boolean; bootstrap: boolean; json?: boolean }) => {
+      const cfg = config();
+      const password = options.ownerPasswordStdin ? await readFirstLine() : undefined;
+      await withStore(cfg, async (store) => {
+        const created = await createOrganization(
+          {
+            store,
+            clock: systemClock,
+            ids: prefixedIds,
+            peppers: new PepperRing(cfg.peppers),
+            keyFormat: createKeyFormat(cfg.keyPrefix),
+            encryptionKey: cfg.encryptionKey,
+          },
+          { name: options.name, ownerEmail: options.ownerEmail, ownerPassword: password, bootstrap: options.bootstrap, createAdminKey: options.bootstrap },
+        );
+        const out = {
+          organizationId: created.organization.id,
+          ownerUserId: created.ownerUserId,
+          ...(created.generatedOwnerPassword ? { ownerPassword: created.generatedOwnerPassword } : {}),
+          ...(created.adminKey ? { adminKey: created.adminKey } : {}),
+        };
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(out)}\n`);
+          return;
+        }
+        process.stdout.write(`Created organization ${out.organizationId} (${options.name}); owner ${out.ownerUserId}.\n`);
+        if (out.ownerPassword) process.stdout.write(`Owner password (shown once): ${out.ownerPassword}\n`);
+        if (out.adminKey) process.stdout.write(`Admin key ${out.adminKey.id} (shown once, store it now):\n${out.adminKey.token}\n`);
+        else process.stdout.write('Not bootstrapped: POST /api/organization/bootstrap as its owner before creating keys.\n');
+      });
+    });
+
+  admin
+    .command('create-verifier')
+    .description('Create a verifier credential for POST /api/keys/verify (all organizations, or one).')
+    .requiredOption('--name <name>', 'what the credential is for, e.g. "api-gateway"')
+    .option('--organization <orgId>', 'limit it to one organization', (value: string) => {
+      if (!/^org_[0-9A-Za-z]+$/.test(value)) throw new InvalidArgumentError('an organization id starts with org_');
+      return value;
+    })
+    .option('--json', 'print one JSON document')
+    .addHelpText('after', '\nExample:\n  $ keyward admin create-verifier --name gateway --json\n')
+    .action(async (options: { name: string; organization?: string; json?: boolean }) => {
+      const cfg = config();
+      await withStore(cfg, async (store) => {
+        const orgId = (options.organization ?? null) as OrgId | null;
+        if (orgId && !(await store.orgs.findById(orgId))) {
+          process.stderr.write(`No organization ${orgId}.\n`);
+          process.exitCode = 4;
+          return;
+        }
+        const { id, token } = await createVerifier({ store, clock: systemClock, peppers: new PepperRing(cfg.peppers) }, { name: options.name, orgId });
+        if (options.json) process.stdout.write(`${JSON.stringify({ id, token })}\n`);
+        else process.stdout.write(`Verifier ${id} (shown once, store it now):\n${token}\n`);
+      });
+    });
+}
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`keyward: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function withStore<T>(cfg: Config, fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const store = await openStore(cfg.databaseUrl, { migrate: true });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function readFirstLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+/** The operator program on its own (what `npm start` runs through `main.ts`). */
+export async function runOperator(argv: string[]): Promise<void> {
+  const program = new Command('keyward').description('Keyward: API keys for your API.');
+  registerOperatorCommands(program);
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,39 @@
+import { issueSetupToken } from '@keyward/core';
+import { compose } from '../compose.js';
+import type { Config } from '../config.js';
+
+/**
+ * Starts the server: migrations, then listen, then (when no organization exists yet) a one-time setup
+ * link on standard output. SIGTERM and SIGINT stop accepting requests, flush usage and close the
+ * store, so nothing acknowledged is lost.
+ */
+export async function serve(config: Config): Promise<void> {
+  const composed = await compose(config);
+  const { app, services } = composed;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    composed.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = config.publicUrlConfigured ? config.publicUrl : `http://${host}:${port}`;
+  const setupToken = await issueSetupToken(services.deps);
+  process.stdout.write(`\nKeyward is running at ${base}\n`);
+  if (setupToken) {
+    process.stdout.write(`\nFirst run: open this one-time setup link to create your organization:\n  ${base}/setup#token=${setupToken}\n\n`);
+    process.stdout.write(`Or with curl:\n  curl -X POST ${base}/api/setup -H 'content-type: application/json' \\\n    -d '{"token":"${setupToken}","organizationName":"Acme","email":"you@example.com","password":"choose-a-password"}'\n\n`);
+  }
+}

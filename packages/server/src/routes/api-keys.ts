@@ -1,0 +1,140 @@
+import {
+  createKey,
+  editKey,
+  getKey,
+  keyUsage,
+  listKeys,
+  revokeKey,
+  rollKey,
+  type KeyId,
+} from '@keyward/core';
+import * as wire from '@keyward/wire';
+import { requireActor } from '../http/authenticate.js';
+import { errors, pageOf, type App } from '../http/typed.js';
+import type { Services } from '../services.js';
+import { apiKeyView } from '../views.js';
+
+const tags = ['API keys'];
+const date = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
+
+export function registerApiKeyRoutes(app: App, services: Services): void {
+  const { deps } = services;
+  const now = () => deps.clock.now();
+  const config = { auth: 'management' as const };
+
+  app.get('/api/api-keys', {
+    config,
+    schema: {
+      tags,
+      summary: 'List the API keys the caller may see, newest first',
+      querystring: wire.listApiKeysQuery,
+      response: { 200: wire.page(wire.apiKey), ...errors(401, 403, 422) },
+    },
+    handler: async (request) => {
+      const { status, q, keyType, ...page } = request.query;
+      const result = await listKeys(deps, requireActor(request), { status, q, keyType }, pageOf(page));
+      const at = now();
+      return { data: result.items.map((k) => apiKeyView(k, at)), nextCursor: result.nextCursor };
+    },
+  });
+
+  app.post('/api/api-keys', {
+    config,
+    schema: {
+      tags,
+      summary: 'Create an API key; the token is shown only in this answer',
+      body: wire.createApiKeyBody,
+      response: { 201: wire.createApiKeyResponse, ...errors(400, 401, 403, 404, 409, 422) },
+    },
+    handler: async (request, reply) => {
+      const { expiresAt, ...body } = request.body;
+      const created = await createKey(deps, requireActor(request), { ...body, expiresAt: date(expiresAt) });
+      reply.code(201).header('cache-control', 'no-store');
+      return { token: created.token, apiKey: apiKeyView(created.key, now()), warnings: created.warnings };
+    },
+  });
+
+  app.get('/api/api-keys/:id', {
+    config,
+    schema: { tags, summary: 'One API key', params: wire.apiKeyIdParams, response: { 200: wire.apiKey, ...errors(401, 403, 404) } },
+    handler: async (request) => apiKeyView(await getKey(deps, requireActor(request), request.params.id as KeyId), now()),
+  });
+
+  app.patch('/api/api-keys/:id', {
+    config,
+    schema: {
+      tags,
+      summary: "Edit a key's name, description, expiry and access",
+      params: wire.apiKeyIdParams,
+      body: wire.updateApiKeyBody,
+      response: { 200: wire.updateApiKeyResponse, ...errors(400, 401, 403, 404, 409, 422) },
+    },
+    handler: async (request) => {
+      const { expiresAt, ...body } = request.body;
+      const { key, warnings } = await editKey(deps, requireActor(request), request.params.id as KeyId, { ...body, expiresAt: date(expiresAt) });
+      return { ...apiKeyView(key, now()), warnings };
+    },
+  });
+
+  app.post('/api/api-keys/:id/roll', {
+    config,
+    schema: {
+      tags,
+      summary: 'Give the key a new secret; the old one works until oldKeyExpiresAt (default now)',
+      params: wire.apiKeyIdParams,
+      body: wire.rollApiKeyBody,
+      response: { 201: wire.rollApiKeyResponse, ...errors(400, 401, 403, 404, 409, 422) },
+    },
+    handler: async (request, reply) => {
+      const oldKeyExpiresAt = request.body?.oldKeyExpiresAt;
+      const rolled = await rollKey(deps, requireActor(request), request.params.id as KeyId, {
+        oldKeyExpiresAt: oldKeyExpiresAt ? new Date(oldKeyExpiresAt) : undefined,
+      });
+      reply.code(201).header('cache-control', 'no-store');
+      return { token: rolled.token, apiKey: apiKeyView(rolled.key, now()) };
+    },
+  });
+
+  app.delete('/api/api-keys/:id', {
+    config,
+    schema: {
+      tags,
+      summary: 'Revoke a key: permanent and immediate',
+      params: wire.apiKeyIdParams,
+      response: { 200: wire.successBody, ...errors(401, 403, 404, 409) },
+    },
+    handler: async (request) => {
+      await revokeKey(deps, requireActor(request), request.params.id as KeyId);
+      return { success: true as const };
+    },
+  });
+
+  app.get('/api/api-keys/:id/usage', {
+    config: { auth: 'any' },
+    schema: {
+      tags,
+      summary: 'Valid and rejected verifications of one key over time',
+      params: wire.apiKeyIdParams,
+      querystring: wire.usageQuery,
+      response: { 200: wire.keyUsageResponse, ...errors(401, 403, 404, 422) },
+    },
+    handler: async (request) => {
+      const { from, to, interval } = request.query;
+      await services.usage.flush();
+      const report = await keyUsage(deps, requireActor(request), request.params.id as KeyId, {
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+        interval,
+      });
+      return {
+        keyId: report.key.id,
+        from: report.from.toISOString(),
+        to: report.to.toISOString(),
+        interval: report.interval,
+        buckets: report.buckets.map((b) => ({ ...b, start: b.start.toISOString() })),
+        totals: report.totals,
+      };
+    },
+  });
+}
+

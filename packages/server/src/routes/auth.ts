@@ -1,0 +1,158 @@
+import {
+  completeSetup,
+  effectivePermissions,
+  isSetupComplete,
+  login,
+  logout,
+  notFound,
+  subjectOf,
+  allPermissions,
+  type ProjectId,
+} from '@keyward/core';
+import * as wire from '@keyward/wire';
+import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
+import { requireActor } from '../http/authenticate.js';
+import { SESSION_COOKIE } from '../http/credentials.js';
+import { errors, type App } from '../http/typed.js';
+import type { Services } from '../services.js';
+import { organizationSummaries } from '../views.js';
+
+const tags = ['Authentication'];
+
+export function registerAuthRoutes(app: App, services: Services): void {
+  const { deps, config } = services;
+  const order = allPermissions(deps.catalogue);
+
+  function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date): void {
+    reply.setCookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.secureCookies,
+      path: '/',
+      expires: expiresAt,
+    });
+  }
+
+  app.post('/api/auth/login', {
+    config: { auth: 'none' },
+    schema: {
+      tags,
+      summary: 'Log a person in; answers a session token and sets the console session cookie',
+      body: wire.loginBody,
+      response: { 200: wire.loginResponse, ...errors(400, 401, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      const limited = config.authFailuresPerMinute > 0;
+      if (limited) {
+        const state = await services.authFailures.check(request.ip);
+        if (state.limited) {
+          reply.header('retry-after', String(state.retryAfterSeconds));
+          return reply.code(429).serializer(JSON.stringify).send({ error: 'rate_limited', message: 'Too many failed attempts; try again later.', requestId: request.id });
+        }
+      }
+      try {
+        const result = await login(deps, request.body.email, request.body.password);
+        setSessionCookie(reply, result.sessionToken, result.session.expiresAt);
+        reply.header('cache-control', 'no-store');
+        return {
+          sessionToken: result.sessionToken,
+          expiresAt: result.session.expiresAt.toISOString(),
+          user: { id: result.user.id, email: result.user.email, name: result.user.name },
+          organizations: organizationSummaries(result.organizations),
+        };
+      } catch (err) {
+        if (limited) await services.authFailures.hit(request.ip);
+        throw err;
+      }
+    },
+  });
+
+  app.post('/api/auth/logout', {
+    config: { auth: 'session' },
+    schema: { tags, summary: 'End the session', response: { 200: wire.successBody, ...errors(401) } },
+    handler: async (request, reply) => {
+      if (request.session) await logout(deps, request.session.session);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { success: true as const };
+    },
+  });
+
+  app.get('/api/auth/whoami', {
+    config: { auth: 'any' },
+    schema: {
+      tags,
+      summary: 'Who the credential is, in which organization, and what it may do',
+      headers: z.object({ 'x-project-id': z.string().max(80).optional() }).loose(),
+      response: { 200: wire.whoamiResponse, ...errors(400, 401, 404) },
+    },
+    handler: async (request) => {
+      const actor = requireActor(request);
+      const header = request.headers['x-project-id'];
+      const projectId = (typeof header === 'string' && header) || (actor.type === 'user' ? null : actor.projectId);
+      let ctx = {};
+      if (projectId) {
+        const project = /^proj_[0-9A-Za-z]{1,64}$/.test(projectId) ? await services.verdictCache.project(actor.orgId, projectId as ProjectId) : null;
+        if (!project) throw notFound.project();
+        ctx = { projectId: project.id, teamId: project.teamId };
+      }
+      const permissions = effectivePermissions(subjectOf(actor), ctx, order);
+      if (actor.type === 'user') {
+        const user = request.session!.user;
+        return {
+          principal: { type: 'user' as const, id: actor.userId },
+          organizationId: actor.orgId,
+          role: actor.role,
+          projectId: projectId ?? null,
+          permissions,
+          user: { id: user.id, email: user.email, name: user.name },
+          organizations: organizationSummaries(await deps.store.orgs.listForUser(user.id)),
+        };
+      }
+      return {
+        principal: { type: actor.type, id: actor.keyId },
+        organizationId: actor.orgId,
+        keyType: actor.key.keyType,
+        projectId: projectId ?? null,
+        permissions,
+      };
+    },
+  });
+
+  app.get('/api/setup', {
+    config: { auth: 'none' },
+    schema: { tags: ['Setup'], summary: 'Whether first-run setup is still pending', response: { 200: wire.setupStatusResponse } },
+    handler: async () => ({ setupRequired: !(await isSetupComplete(deps)) }),
+  });
+
+  app.post('/api/setup', {
+    config: { auth: 'none' },
+    schema: {
+      tags: ['Setup'],
+      summary: 'Spend the one-time setup token to create the first organization and its owner',
+      body: wire.setupBody,
+      response: { 201: wire.setupResponse, ...errors(400, 403, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      const limited = config.authFailuresPerMinute > 0;
+      if (limited && (await services.authFailures.check(request.ip)).limited) {
+        return reply.code(429).header('retry-after', '60').serializer(JSON.stringify).send({ error: 'rate_limited', message: 'Too many failed attempts; try again later.', requestId: request.id });
+      }
+      try {
+        const { created, login: session } = await completeSetup(deps, request.body, { ip: request.ip, requestId: request.id });
+        setSessionCookie(reply, session.sessionToken, session.session.expiresAt);
+        reply.code(201).header('cache-control', 'no-store');
+        return {
+          organizationId: created.organization.id,
+          userId: created.ownerUserId,
+          sessionToken: session.sessionToken,
+          expiresAt: session.session.expiresAt.toISOString(),
+        };
+      } catch (err) {
+        if (limited && (err as { code?: string }).code === 'setup_token_invalid') await services.authFailures.hit(request.ip);
+        throw err;
+      }
+    },
+  });
+
+}

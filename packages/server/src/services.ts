@@ -1,0 +1,13 @@
+import type { CachedVerdictSource, CoreDeps, KeyVerifier, RateLimiter, UsageRecorder } from '@keyward/core';
+import type { Config } from './config.js';
+
+/** What the HTTP app is built from: core's deps and the long-lived components compose.ts made. */
+export interface Services {
+  readonly deps: CoreDeps;
+  readonly verifier: KeyVerifier;
+  readonly verdictCache: CachedVerdictSource;
+  readonly usage: UsageRecorder;
+  /** Failed authentications per client IP. */
+  readonly authFailures: RateLimiter;
+  readonly config: Config;
+}

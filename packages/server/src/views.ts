@@ -1,0 +1,97 @@
+import {
+  keyStatus,
+  type ApiKeyRecord,
+  type AuditEntry,
+  type MemberView,
+  type Organization,
+  type Project,
+  type Team,
+  type UserRoleBinding,
+} from '@keyward/core';
+import type * as wire from '@keyward/wire';
+
+const iso = (date: Date) => date.toISOString();
+const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** The public form of a key: no secret, no digest, no pepper version. */
+export function apiKeyView(key: ApiKeyRecord, now: Date): wire.ApiKey {
+  const overlap = key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > now.getTime() ? key.previousSecretExpiresAt : null;
+  return {
+    id: key.id,
+    name: key.name,
+    description: key.description,
+    keyType: key.keyType,
+    status: keyStatus(key, now),
+    preview: key.preview,
+    ownerUserId: key.ownerUserId,
+    createdByUserId: key.createdByUserId,
+    createdByKeyId: key.createdByKeyId,
+    projectId: key.projectId,
+    bindings: key.bindings.map((b) => ({ role: b.role, scopeType: b.scopeType, scopeId: b.scopeId, ...(b.permissions ? { permissions: [...b.permissions] } : {}) })),
+    permissionMode: key.permissionMode,
+    permissions: [...key.permissions],
+    scopes: key.scopes.map((s) => ({ action: s.action, resource: s.resource })),
+    allowedCidrs: [...key.allowedCidrs],
+    expiresAt: isoOrNull(key.expiresAt),
+    lastUsedAt: isoOrNull(key.lastUsedAt),
+    createdAt: iso(key.createdAt),
+    updatedAt: iso(key.updatedAt),
+    revokedAt: isoOrNull(key.revokedAt),
+    rollOverlapEndsAt: isoOrNull(overlap),
+  };
+}
+
+export function memberView(member: MemberView): wire.Member {
+  return { userId: member.userId, email: member.email, name: member.name, role: member.role, status: member.status, createdAt: iso(member.createdAt) };
+}
+
+export function teamView(team: Team): wire.Team {
+  return { id: team.id, name: team.name, createdAt: iso(team.createdAt) };
+}
+
+export function projectView(project: Project): wire.Project {
+  return { id: project.id, name: project.name, teamId: project.teamId, archivedAt: isoOrNull(project.archivedAt), createdAt: iso(project.createdAt) };
+}
+
+export function roleBindingView(binding: UserRoleBinding): wire.RoleBinding {
+  return {
+    id: binding.id,
+    userId: binding.userId,
+    role: binding.role,
+    permissions: binding.permissions ? [...binding.permissions] : null,
+    scopeType: binding.scopeType,
+    scopeId: binding.scopeId,
+    createdAt: iso(binding.createdAt),
+  };
+}
+
+export function auditEntryView(entry: AuditEntry): wire.AuditEntry {
+  return {
+    id: entry.id,
+    at: iso(entry.at),
+    actor: { type: entry.actor.type, id: entry.actor.id, ...(entry.actor.preview ? { preview: entry.actor.preview } : {}) },
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    ip: entry.ip,
+    outcome: entry.outcome,
+    requestId: entry.requestId,
+    details: entry.details,
+  };
+}
+
+export function organizationView(org: Organization) {
+  return {
+    id: org.id,
+    name: org.name,
+    createdAt: iso(org.createdAt),
+    bootstrapped: org.bootstrappedAt !== null,
+    bootstrappedAt: isoOrNull(org.bootstrappedAt),
+    signingAlgorithm: org.signingAlgorithm,
+    accessTokenTtlSeconds: org.accessTokenTtlSeconds,
+  };
+}
+
+export function organizationSummaries(list: { org: Organization; role: wire.OrgRole }[]): wire.OrganizationSummary[] {
+  return list.map(({ org, role }) => ({ id: org.id, name: org.name, role, bootstrapped: org.bootstrappedAt !== null }));
+}
