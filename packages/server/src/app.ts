@@ -91,6 +91,17 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     reply.header('x-frame-options', 'DENY');
   });
   app.addHook('onRequest', authenticator(services));
+  app.addHook('preValidation', async (request) => {
+    if (request.method !== 'POST' && request.method !== 'PATCH' && request.method !== 'PUT') return;
+    const type = request.headers['content-type'];
+    if (!type) return;
+    const mime = type.split(';')[0]!.trim().toLowerCase();
+    const form = request.routeOptions.config.bodyType === 'form';
+    const accepted = form ? mime === 'application/x-www-form-urlencoded' : mime === 'application/json' || mime.endsWith('+json');
+    if (!accepted) {
+      throw new ApiError(415, 'unsupported_media_type', `Send the body as ${form ? 'application/x-www-form-urlencoded' : 'application/json'}.`);
+    }
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -130,7 +141,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-function staticHeaders(res: { setHeader(name: string, value: string): void }, path: string): void {
-  res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
-  res.setHeader('content-security-policy', CONSOLE_CSP);
+function staticHeaders(reply: { header(name: string, value: string): unknown }, path: string): void {
+  reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+  reply.header('content-security-policy', CONSOLE_CSP);
 }

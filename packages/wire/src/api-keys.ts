@@ -96,7 +96,7 @@ export const rollApiKeyBody = z
   .strictObject({
     oldKeyExpiresAt: instant.optional().describe('Until when the old secret keeps working; default now'),
   })
-  .optional();
+  .nullish();
 export type RollApiKeyBody = z.input<typeof rollApiKeyBody>;
 
 export const rollApiKeyResponse = z.object({ token: z.string(), apiKey });

@@ -14,7 +14,7 @@ export interface Binding {
   readonly role: BindingRole;
   readonly scopeType: ScopeType;
   readonly scopeId: string;
-  readonly permissions?: readonly Permission[];
+  readonly permissions?: readonly string[];
 }
 
 /** The built-in role that an org role gives across every project: OWNER and ADMIN are ADMIN. */

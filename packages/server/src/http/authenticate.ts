@@ -32,6 +32,8 @@ declare module 'fastify' {
     auth?: AuthMode;
     /** Webhook-style routes honour `?token=` and `?api_key=` (R8). */
     webhook?: boolean;
+    /** What a body must be sent as: JSON (the default) or an HTML form (the OAuth endpoints). */
+    bodyType?: 'json' | 'form';
   }
 }
 

@@ -12,6 +12,7 @@ import {
 import * as wire from '@keyward/wire';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
+import { ApiError } from '../http/api-error.js';
 import { requireActor } from '../http/authenticate.js';
 import { SESSION_COOKIE } from '../http/credentials.js';
 import { errors, type App } from '../http/typed.js';
@@ -46,10 +47,7 @@ export function registerAuthRoutes(app: App, services: Services): void {
       const limited = config.authFailuresPerMinute > 0;
       if (limited) {
         const state = await services.authFailures.check(request.ip);
-        if (state.limited) {
-          reply.header('retry-after', String(state.retryAfterSeconds));
-          return reply.code(429).serializer(JSON.stringify).send({ error: 'rate_limited', message: 'Too many failed attempts; try again later.', requestId: request.id });
-        }
+        if (state.limited) throw tooManyFailures(state.retryAfterSeconds);
       }
       try {
         const result = await login(deps, request.body.email, request.body.password);
@@ -135,8 +133,9 @@ export function registerAuthRoutes(app: App, services: Services): void {
     },
     handler: async (request, reply) => {
       const limited = config.authFailuresPerMinute > 0;
-      if (limited && (await services.authFailures.check(request.ip)).limited) {
-        return reply.code(429).header('retry-after', '60').serializer(JSON.stringify).send({ error: 'rate_limited', message: 'Too many failed attempts; try again later.', requestId: request.id });
+      if (limited) {
+        const state = await services.authFailures.check(request.ip);
+        if (state.limited) throw tooManyFailures(state.retryAfterSeconds);
       }
       try {
         const { created, login: session } = await completeSetup(deps, request.body, { ip: request.ip, requestId: request.id });
@@ -155,4 +154,8 @@ export function registerAuthRoutes(app: App, services: Services): void {
     },
   });
 
+}
+
+function tooManyFailures(retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'rate_limited', 'Too many failed attempts from this address; try again later.', {}, { 'retry-after': String(retryAfterSeconds) });
 }

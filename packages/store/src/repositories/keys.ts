@@ -1,0 +1,208 @@
+import type { ApiKeyRecord, Binding, KeyId, KeyRepository, KeyType, OrgId, Permission, PermissionMode, ProjectId, Scope, UserId } from '@keyward/core';
+import { sql, type Selectable } from 'kysely';
+import { decodeCursor, pageFrom } from '../cursor.js';
+import type { ApiKeysTable } from '../schema.js';
+import { json, likeContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, type RepositoryContext } from './db.js';
+
+function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id as KeyId,
+    orgId: row.org_id as OrgId,
+    keyType: row.key_type as KeyType,
+    name: row.name,
+    description: row.description,
+    lookupId: row.lookup_id,
+    secret: { digest: row.secret_digest, pepperVersion: Number(row.pepper_version) },
+    previousSecret: row.previous_secret_digest ? { digest: row.previous_secret_digest, pepperVersion: Number(row.previous_pepper_version) } : null,
+    previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
+    preview: row.preview,
+    ownerUserId: row.owner_user_id as UserId | null,
+    createdByUserId: row.created_by_user_id as UserId | null,
+    createdByKeyId: row.created_by_key_id as KeyId | null,
+    projectId: row.project_id as ProjectId | null,
+    bindings: parseJson<Binding[]>(row.bindings, []),
+    permissionMode: row.permission_mode as PermissionMode,
+    permissions: parseJson<Permission[]>(row.permissions, []),
+    scopes: parseJson<Scope[]>(row.scopes, []),
+    allowedCidrs: parseJson<string[]>(row.allowed_cidrs, []),
+    expiresAt: toDateOrNull(row.expires_at),
+    lastUsedAt: toDateOrNull(row.last_used_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    revokedAt: toDateOrNull(row.revoked_at),
+    revokedReason: row.revoked_reason,
+    disabledAt: toDateOrNull(row.disabled_at),
+  };
+}
+
+export function keyRepository({ db }: RepositoryContext): KeyRepository {
+  return {
+    async insert(key) {
+      await db
+        .insertInto('api_keys')
+        .values({
+          id: key.id,
+          org_id: key.orgId,
+          key_type: key.keyType,
+          name: key.name,
+          name_lower: key.name.toLowerCase(),
+          description: key.description,
+          lookup_id: key.lookupId,
+          secret_digest: key.secret.digest,
+          pepper_version: key.secret.pepperVersion,
+          previous_secret_digest: key.previousSecret?.digest ?? null,
+          previous_pepper_version: key.previousSecret?.pepperVersion ?? null,
+          previous_secret_expires_at: toMsOrNull(key.previousSecretExpiresAt),
+          preview: key.preview,
+          owner_user_id: key.ownerUserId,
+          created_by_user_id: key.createdByUserId,
+          created_by_key_id: key.createdByKeyId,
+          project_id: key.projectId,
+          bindings: json(key.bindings),
+          permission_mode: key.permissionMode,
+          permissions: json(key.permissions),
+          scopes: json(key.scopes),
+          allowed_cidrs: json(key.allowedCidrs),
+          expires_at: toMsOrNull(key.expiresAt),
+          last_used_at: toMsOrNull(key.lastUsedAt),
+          created_at: toMs(key.createdAt),
+          updated_at: toMs(key.updatedAt),
+          revoked_at: toMsOrNull(key.revokedAt),
+          revoked_reason: key.revokedReason,
+          disabled_at: toMsOrNull(key.disabledAt),
+        })
+        .execute();
+    },
+    async findById(orgId, keyId) {
+      const row = await db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', keyId).executeTakeFirst();
+      return row ? apiKey(row) : null;
+    },
+    async findForVerificationByLookupId(lookupId) {
+      const row = await db.selectFrom('api_keys').selectAll().where('lookup_id', '=', lookupId).executeTakeFirst();
+      return row ? apiKey(row) : null;
+    },
+    async findForVerificationByDigest(digest) {
+      const row = await db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where((eb) => eb.or([eb('secret_digest', '=', digest), eb('previous_secret_digest', '=', digest)]))
+        .executeTakeFirst();
+      return row ? apiKey(row) : null;
+    },
+    async list(orgId, filter, page) {
+      const now = toMs(filter.now);
+      let query = db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId);
+      switch (filter.status) {
+        case 'active':
+          query = query
+            .where('revoked_at', 'is', null)
+            .where('disabled_at', 'is', null)
+            .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+          break;
+        case 'expired':
+          query = query.where('revoked_at', 'is', null).where('disabled_at', 'is', null).where('expires_at', '<=', now);
+          break;
+        case 'revoked':
+          query = query.where('revoked_at', 'is not', null);
+          break;
+        case 'disabled':
+          query = query.where('revoked_at', 'is', null).where('disabled_at', 'is not', null);
+          break;
+        case 'all':
+          break;
+      }
+      if (filter.q) query = query.where(sql<boolean>`name_lower like ${likeContains(filter.q.toLowerCase())} escape '\\'`);
+      if (filter.keyType) query = query.where('key_type', '=', filter.keyType);
+      const visibleTo = filter.visibleToUserId;
+      if (visibleTo) {
+        query = query.where((eb) => eb.or([eb('owner_user_id', '=', visibleTo), eb('created_by_user_id', '=', visibleTo), eb('key_type', '=', 'service')]));
+      }
+      if (page.cursor) {
+        const [createdAt, id] = decodeCursor(page.cursor, ['number', 'string']) as [number, string];
+        query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
+      return pageFrom(rows, page.limit, apiKey, (row) => [Number(row.created_at), row.id]);
+    },
+    async update(orgId, keyId, patch) {
+      const values: Partial<ApiKeysTable> = { updated_at: toMs(patch.updatedAt) };
+      if (patch.name !== undefined) {
+        values.name = patch.name;
+        values.name_lower = patch.name.toLowerCase();
+      }
+      if (patch.description !== undefined) values.description = patch.description;
+      if (patch.expiresAt !== undefined) values.expires_at = toMsOrNull(patch.expiresAt);
+      if (patch.bindings !== undefined) values.bindings = json(patch.bindings);
+      if (patch.permissionMode !== undefined) values.permission_mode = patch.permissionMode;
+      if (patch.permissions !== undefined) values.permissions = json(patch.permissions);
+      if (patch.scopes !== undefined) values.scopes = json(patch.scopes);
+      if (patch.allowedCidrs !== undefined) values.allowed_cidrs = json(patch.allowedCidrs);
+      await db.updateTable('api_keys').set(values).where('org_id', '=', orgId).where('id', '=', keyId).execute();
+    },
+    async setSecret(orgId, keyId, change) {
+      await db
+        .updateTable('api_keys')
+        .set({
+          secret_digest: change.secret.digest,
+          pepper_version: change.secret.pepperVersion,
+          previous_secret_digest: change.previousSecret?.digest ?? null,
+          previous_pepper_version: change.previousSecret?.pepperVersion ?? null,
+          previous_secret_expires_at: toMsOrNull(change.previousSecretExpiresAt),
+          preview: change.preview,
+          updated_at: toMs(change.updatedAt),
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', keyId)
+        .execute();
+    },
+    async setRevoked(orgId, keyId, at, reason) {
+      const result = await db
+        .updateTable('api_keys')
+        .set({ revoked_at: toMs(at), revoked_reason: reason, updated_at: toMs(at) })
+        .where('org_id', '=', orgId)
+        .where('id', '=', keyId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async disablePersonalKeysOf(orgId, userId, at) {
+      const rows = await db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('org_id', '=', orgId)
+        .where('owner_user_id', '=', userId)
+        .where('key_type', '=', 'personal')
+        .where('revoked_at', 'is', null)
+        .where('disabled_at', 'is', null)
+        .execute();
+      if (rows.length === 0) return [];
+      const ids = rows.map((r) => r.id);
+      await db.updateTable('api_keys').set({ disabled_at: toMs(at), updated_at: toMs(at) }).where('org_id', '=', orgId).where('id', 'in', ids).execute();
+      return ids as KeyId[];
+    },
+    async touchLastUsed(entries) {
+      // One statement per entry, inside the caller's transaction: a batch of a flush interval.
+      for (const { keyId, at } of entries) {
+        const ms = toMs(at);
+        await db
+          .updateTable('api_keys')
+          .set({ last_used_at: ms })
+          .where('id', '=', keyId)
+          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', ms)]))
+          .execute();
+      }
+    },
+    async countActiveForOwner(orgId, ownerUserId, now) {
+      const row = await db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('org_id', '=', orgId)
+        .where('owner_user_id', '=', ownerUserId)
+        .where('revoked_at', 'is', null)
+        .where('disabled_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', toMs(now))]))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { compose, loadConfig, type Composed, type Config } from '@keyward/server';
+import { openTestStore } from '@keyward/store/testing';
+import { createOrganization, type Clock, type CoreLimits } from '@keyward/core';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface TestServer {
+  readonly url: string;
+  readonly composed: Composed;
+  readonly config: Config;
+  /** Everything the logger wrote, to search for leaked secrets. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly dialect?: Dialect;
+  readonly env?: Record<string, string>;
+  readonly clock?: Clock;
+  readonly limits?: Partial<CoreLimits>;
+}
+
+/** Starts the composed server on a loopback port, over a fresh store of the dialect. */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const store = await openTestStore(options.dialect ?? 'sqlite');
+  const config = loadConfig({
+    KEYWARD_DATABASE_URL: 'sqlite::memory:',
+    KEYWARD_PEPPER: randomBytes(32).toString('hex'),
+    KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    KEYWARD_PORT: '0',
+    KEYWARD_CONSOLE_DIR: '',
+    KEYWARD_LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const stream = { write: (line: string) => void logs.push(line) };
+  const composed = await compose(config, {
+    store,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    logger: { level: 'info', stream } as never,
+  });
+  await composed.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = composed.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    composed,
+    config,
+    logs,
+    async close() {
+      await composed.close();
+      await store.close();
+    },
+  };
+}
+
+export interface ApiAnswer<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** One HTTP call with fetch; the body is parsed when it is JSON. */
+export async function call<T = any>(
+  server: Pick<TestServer, 'url'>,
+  method: string,
+  path: string,
+  options: { token?: string | undefined; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${server.url}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed as T, headers: response.headers, text };
+}
+
+export interface Person {
+  readonly userId: string;
+  readonly email: string;
+  readonly password: string;
+  readonly session: string;
+}
+
+export interface OrgFixture {
+  readonly orgId: string;
+  readonly owner: Person;
+  /** The org-wide ADMIN service key created with the organization. */
+  readonly adminKey: string;
+  addMember(role: 'ADMIN' | 'MEMBER' | 'VIEWER' | 'OWNER'): Promise<Person>;
+  /** A personal key of the person, made through the API. */
+  createKey(person: Person | string, body?: Record<string, unknown>): Promise<{ token: string; apiKey: any; warnings: any[] }>;
+}
+
+let counter = 0;
+const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}${randomBytes(3).toString('hex')}`;
+
+/** An organization made as `keyward admin create-org` makes it, with helpers that go through the API. */
+export async function createOrg(server: TestServer, name = `Org ${unique()}`): Promise<OrgFixture> {
+  const password = `pw-${unique()}`;
+  const email = `owner-${unique()}@example.test`;
+  const { deps } = server.composed.services;
+  const created = await createOrganization(deps, { name, ownerEmail: email, ownerPassword: password, bootstrap: true, createAdminKey: true });
+  const login = await call(server, 'POST', '/api/auth/login', { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  const orgId = created.organization.id;
+  const owner: Person = { userId: created.ownerUserId, email, password, session: login.body.sessionToken };
+  const adminKey = created.adminKey!.token;
+  const orgHeaders = { 'x-organization-id': orgId };
+  return {
+    orgId,
+    owner,
+    adminKey,
+    async addMember(role) {
+      const memberEmail = `${role.toLowerCase()}-${unique()}@example.test`;
+      const memberPassword = `pw-${unique()}`;
+      const invited = await call(server, 'POST', '/api/members', { token: owner.session, headers: orgHeaders, body: { email: memberEmail, role } });
+      if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${invited.text}`);
+      const accepted = await call(server, 'POST', '/api/invitations/accept', { body: { token: invited.body.invitation.token, password: memberPassword } });
+      if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${accepted.text}`);
+      const memberLogin = await call(server, 'POST', '/api/auth/login', { body: { email: memberEmail, password: memberPassword } });
+      return { userId: invited.body.member.userId, email: memberEmail, password: memberPassword, session: memberLogin.body.sessionToken };
+    },
+    async createKey(person, body = {}) {
+      const token = typeof person === 'string' ? person : person.session;
+      const created = await call(server, 'POST', '/api/api-keys', { token, headers: orgHeaders, body: { name: `key ${unique()}`, ...body } });
+      if (created.status !== 201) throw new Error(`create key failed: ${created.status} ${created.text}`);
+      return created.body;
+    },
+  };
+}
+
+/** The dialects to run black-box suites against: SQLite always, PostgreSQL when reachable (always under CI). */
+export { postgresAvailable } from '@keyward/store/testing';
