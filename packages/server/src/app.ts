@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { randomBase62 } from '@keyward/core';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiError } from './http/api-error.js';
 import { authenticator } from './http/authenticate.js';
 import { errorHandler } from './http/error-handler.js';
@@ -76,6 +76,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       security: [{ bearer: [] }, { apiKeyHeader: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
 
   const routes: { method: string; pattern: RegExp }[] = [];

@@ -42,13 +42,16 @@ export const apiKey = z
     revokedAt: instant.nullable(),
     rollOverlapEndsAt: instant.nullable().describe('After a roll, when the previous secret stops working'),
   })
-  .describe('An API key. Never contains the secret or any hash of it.');
+  .describe('An API key. Never contains the secret or any hash of it.')
+  .meta({ id: 'ApiKey' });
 export type ApiKey = z.infer<typeof apiKey>;
 
-export const keyWarning = z.object({
-  code: z.enum(['allowed_cidrs_wildcard', 'service_key_without_expiry', 'service_key_organization_wide', 'access_changed_while_in_use']),
-  message: z.string(),
-});
+export const keyWarning = z
+  .object({
+    code: z.enum(['allowed_cidrs_wildcard', 'service_key_without_expiry', 'service_key_organization_wide', 'access_changed_while_in_use']),
+    message: z.string(),
+  })
+  .meta({ id: 'KeyWarning' });
 export type KeyWarning = z.infer<typeof keyWarning>;
 
 const name = z.string().trim().min(1).max(100);

@@ -51,5 +51,6 @@ export const errorBody = z
     reasons: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .catchall(z.unknown())
-  .describe('Every error: a stable code, a message for people, and details');
+  .describe('Every error: a stable code, a message for people, and details')
+  .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof errorBody>;

@@ -8,7 +8,7 @@ export const member = z.object({
   role: orgRole,
   status: z.enum(['active', 'invited']),
   createdAt: instant,
-});
+}).meta({ id: 'Member' });
 export type Member = z.infer<typeof member>;
 export const memberList = page(member);
 export const memberResponse = z.object({ member });
@@ -38,7 +38,7 @@ export const acceptInvitationResponse = z.object({
   organizationId: orgId,
 });
 
-export const team = z.object({ id: teamId, name: z.string(), createdAt: instant });
+export const team = z.object({ id: teamId, name: z.string(), createdAt: instant }).meta({ id: 'Team' });
 export type Team = z.infer<typeof team>;
 export const teamList = page(team);
 export const teamResponse = z.object({ team });
@@ -51,7 +51,7 @@ export const project = z.object({
   teamId: teamId.nullable(),
   archivedAt: instant.nullable(),
   createdAt: instant,
-});
+}).meta({ id: 'Project' });
 export type Project = z.infer<typeof project>;
 export const projectList = page(project);
 export const projectResponse = z.object({ project });
@@ -75,7 +75,7 @@ export const roleBinding = z.object({
   scopeType: z.enum(['ORGANIZATION', 'TEAM', 'PROJECT']),
   scopeId: z.string(),
   createdAt: instant,
-});
+}).meta({ id: 'RoleBinding' });
 export type RoleBinding = z.infer<typeof roleBinding>;
 export const roleBindingList = page(roleBinding);
 export const roleBindingResponse = z.object({ roleBinding });
@@ -99,7 +99,7 @@ export const auditEntry = z.object({
   outcome: z.enum(['success', 'denied', 'failure']),
   requestId: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
-});
+}).meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof auditEntry>;
 export const auditList = page(auditEntry);
 export const listAuditQuery = pageQuery.extend({

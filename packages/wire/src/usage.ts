@@ -13,7 +13,7 @@ export const usageBucket = z.object({
   valid: z.number().int(),
   rejected: z.number().int(),
   rejectedByCode: z.record(z.string(), z.number().int()),
-});
+}).meta({ id: 'UsageBucket' });
 export type UsageBucket = z.infer<typeof usageBucket>;
 
 const usageReport = z.object({

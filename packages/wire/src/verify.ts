@@ -35,5 +35,5 @@ export const verifyKeyResponse = z.object({
   expiresAt: instant.nullable().optional(),
   permissions: z.array(permission).optional(),
   explanation: z.string().optional(),
-});
+}).meta({ id: 'Verdict' });
 export type VerifyKeyResponse = z.infer<typeof verifyKeyResponse>;
