@@ -125,6 +125,8 @@ async function readFirstLine(): Promise<string> {
 /** The operator program on its own (what `npm start` runs through `main.ts`). */
 export async function runOperator(argv: string[]): Promise<void> {
   const program = new Command('keyward').description('Keyward: API keys for your API.');
+  // Usage errors (a missing option, an unknown command) exit with 2; help exits with 0.
+  program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   registerOperatorCommands(program);
   await program.parseAsync(argv);
 }
