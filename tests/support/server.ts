@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { compose, loadConfig, type Composed, type Config } from '@keyward/server';
+import { compose, loadConfig, loggerOptions, type Composed, type Config } from '@keyward/server';
 import { openTestStore } from '@keyward/store/testing';
 import { createOrganization, type Clock, type CoreLimits } from '@keyward/core';
 
@@ -39,7 +39,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     store,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
-    logger: { level: 'info', stream } as never,
+    logger: { ...(loggerOptions(config.logLevel) as object), stream } as never,
   });
   await composed.app.listen({ port: 0, host: '127.0.0.1' });
   const address = composed.app.server.address();

@@ -4,3 +4,4 @@ export { loadConfig, ConfigError, type Config } from './config.js';
 export type { Services } from './services.js';
 export { createLocalCacheBus } from './adapters/local-cache-bus.js';
 export { registerOperatorCommands, runOperator } from './operator/index.js';
+export { loggerOptions, redactUrl } from './logging.js';

@@ -65,9 +65,13 @@ function queryValues(query: unknown): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
     if (!queryCredentialName.test(name)) continue;
-    // `?token=a&token=b` or `?api_key[]=x`: repeated or bracketed forms count as several credentials.
-    if (Array.isArray(value) || name.includes('[')) {
+    // `?token=a&token=b` counts as two credentials; a bracketed `?api_key[]=x` as one malformed one.
+    if (Array.isArray(value)) {
       out.push('', '');
+      continue;
+    }
+    if (name.includes('[')) {
+      out.push('');
       continue;
     }
     out.push(typeof value === 'string' ? value : '');
