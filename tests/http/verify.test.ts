@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVerifier } from '@keyward/core';
+import { call, createOrg, startServer, type OrgFixture, type TestServer } from '../support/server.js';
+import { dialects } from '../support/dialects.js';
+
+for (const dialect of await dialects()) {
+  describe(`POST /api/keys/verify on ${dialect}`, () => {
+    let server: TestServer;
+    let org: OrgFixture;
+    let other: OrgFixture;
+    let verifier: string;
+    let scopedVerifier: string;
+    let projectId: string;
+    let secondProject: string;
+
+    const verify = async (body: Record<string, unknown>, token = verifier) => call(server, 'POST', '/api/keys/verify', { token, body });
+
+    beforeAll(async () => {
+      server = await startServer({ dialect });
+      org = await createOrg(server);
+      other = await createOrg(server);
+      const deps = server.composed.services.deps;
+      verifier = (await createVerifier(deps, { name: 'gateway', orgId: null })).token;
+      scopedVerifier = (await createVerifier(deps, { name: 'scoped', orgId: org.orgId as never })).token;
+      projectId = (await call(server, 'POST', '/api/projects', { token: org.owner.session, body: { name: 'one' } })).body.project.id;
+      secondProject = (await call(server, 'POST', '/api/projects', { token: org.owner.session, body: { name: 'two' } })).body.project.id;
+    });
+    afterAll(async () => server?.close());
+
+    it('answers VALID with the key facts, its permissions and an explanation', async () => {
+      const { token, apiKey } = await org.createKey(org.owner);
+      const res = await verify({ key: token, projectId, permission: 'traces:write' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        valid: true,
+        code: 'VALID',
+        keyId: apiKey.id,
+        organizationId: org.orgId,
+        keyType: 'personal',
+        ownerUserId: org.owner.userId,
+        projectId,
+        expiresAt: null,
+        explanation: expect.stringMatching(/traces:write granted by key binding ADMIN on the organization; within the owner's org role OWNER/),
+      });
+      expect(res.body.permissions).toContain('traces:write');
+    });
+
+    it('answers NOT_FOUND for unknown, mistyped and foreign-to-the-verifier keys, alike', async () => {
+      const { token } = await other.createKey(other.owner);
+      const mistyped = `${token.slice(0, -2)}zz`;
+      for (const key of ['kw_nothing', mistyped, 'x'.repeat(300)]) {
+        const res = await verify({ key });
+        expect(res.body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+        expect(res.body.keyId).toBeUndefined();
+      }
+      const foreign = await verify({ key: token }, scopedVerifier);
+      expect(foreign.body).toEqual({ valid: false, code: 'NOT_FOUND', explanation: 'no such key' });
+      expect((await verify({ key: token })).body.code).toBe('VALID');
+    });
+
+    it('answers REVOKED, EXPIRED and DISABLED with the reason for the operator', async () => {
+      const revoked = await org.createKey(org.owner);
+      await call(server, 'DELETE', `/api/api-keys/${revoked.apiKey.id}`, { token: org.owner.session });
+      expect((await verify({ key: revoked.token })).body).toMatchObject({ valid: false, code: 'REVOKED', explanation: expect.stringMatching(/^revoked at/) });
+
+      const member = await org.addMember('MEMBER');
+      const disabled = await org.createKey(member);
+      await call(server, 'DELETE', `/api/members/${member.userId}`, { token: org.owner.session });
+      expect((await verify({ key: disabled.token })).body).toMatchObject({ valid: false, code: 'DISABLED' });
+    });
+
+    it('answers PROJECT_REQUIRED for a permission without a project on a key that reaches several', async () => {
+      const { token } = await org.createKey(org.owner);
+      const res = await verify({ key: token, permission: 'traces:read' });
+      expect(res.body).toMatchObject({ valid: false, code: 'PROJECT_REQUIRED' });
+      const single = await org.createKey(org.owner, { keyType: 'service', projectIds: [projectId] });
+      expect((await verify({ key: single.token, permission: 'traces:read' })).body).toMatchObject({ valid: true, projectId });
+    });
+
+    it('answers INSUFFICIENT_PERMISSIONS for a project outside the key, and explains the owner cap', async () => {
+      const single = await org.createKey(org.owner, { keyType: 'service', projectIds: [projectId] });
+      const res = await verify({ key: single.token, projectId: secondProject, permission: 'traces:read' });
+      expect(res.body).toMatchObject({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
+      const foreignProject = (await call(server, 'POST', '/api/projects', { token: other.owner.session, body: { name: 'x' } })).body.project.id;
+      const { token } = await org.createKey(org.owner);
+      expect((await verify({ key: token, projectId: foreignProject, permission: 'traces:read' })).body).toMatchObject({
+        valid: false,
+        code: 'INSUFFICIENT_PERMISSIONS',
+        explanation: expect.stringContaining('not in the key'),
+      });
+      const viewer = await org.addMember('MEMBER');
+      const viewerKey = await org.createKey(viewer);
+      await call(server, 'PATCH', `/api/members/${viewer.userId}`, { token: org.owner.session, body: { role: 'VIEWER' } });
+      const capped = await verify({ key: viewerKey.token, projectId, permission: 'traces:write' });
+      expect(capped.body).toMatchObject({ valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: expect.stringContaining("capped by the owner's current rights") });
+      expect((await verify({ key: viewerKey.token, projectId, permission: 'traces:read' })).body.valid).toBe(true);
+    });
+
+    it('matches actions on resources against scopes', async () => {
+      const { token } = await org.createKey(org.owner, { scopes: [{ action: 'write', resource: `projects/${projectId}/datasets` }] });
+      expect((await verify({ key: token, action: 'write', resource: `projects/${projectId}/datasets/ds_1` })).body.valid).toBe(true);
+      expect((await verify({ key: token, action: 'admin', resource: `projects/${projectId}/datasets/ds_1` })).body.code).toBe('INSUFFICIENT_PERMISSIONS');
+      expect((await verify({ key: token, action: 'read', resource: `projects/${projectId}/traces` })).body.code).toBe('INSUFFICIENT_PERMISSIONS');
+      const bad = await verify({ key: token, action: 'read', resource: 'projects/../x' });
+      expect(bad.status).toBe(422);
+    });
+
+    it('checks IP allowlists per family, unmapping IPv4-mapped addresses (R20–R22)', async () => {
+      const v4 = await org.createKey(org.owner, { allowedCidrs: ['10.0.0.0/8'] });
+      expect((await verify({ key: v4.token, ip: '10.1.2.3' })).body.valid).toBe(true);
+      expect((await verify({ key: v4.token, ip: '::ffff:10.1.2.3' })).body.valid).toBe(true);
+      expect((await verify({ key: v4.token, ip: '11.1.2.3' })).body.code).toBe('IP_NOT_ALLOWED');
+      expect((await verify({ key: v4.token, ip: '2001:db8::1' })).body.code).toBe('IP_NOT_ALLOWED');
+      expect((await verify({ key: v4.token, ip: '010.1.2.3' })).body.code).toBe('IP_NOT_ALLOWED');
+      expect((await verify({ key: v4.token })).body.code).toBe('IP_NOT_ALLOWED');
+      const v6 = await org.createKey(org.owner, { allowedCidrs: ['::/0'] });
+      expect((await verify({ key: v6.token, ip: '10.1.2.3' })).body.code).toBe('IP_NOT_ALLOWED');
+      expect((await verify({ key: v6.token, ip: '2001:db8::1' })).body.valid).toBe(true);
+    });
+
+    it('accepts only verifier credentials: an API key or nothing is 401; no key is 422', async () => {
+      const { token } = await org.createKey(org.owner);
+      expect((await verify({ key: token }, org.adminKey)).status).toBe(401);
+      expect((await call(server, 'POST', '/api/keys/verify', { body: { key: token } })).status).toBe(401);
+      const missing = await verify({});
+      expect(missing.status).toBe(422);
+      expect(missing.body.reasons[0].path).toBe('key');
+    });
+
+    it('counts verifications per key without writing per request, and records lastUsedAt', async () => {
+      const { token, apiKey } = await org.createKey(org.owner);
+      for (let i = 0; i < 7; i++) await verify({ key: token });
+      for (let i = 0; i < 3; i++) await verify({ key: token, ip: '1.2.3.4', projectId, permission: 'traces:read' });
+      const usage = await call(server, 'GET', `/api/api-keys/${apiKey.id}/usage?interval=minute`, { token: org.owner.session });
+      expect(usage.status).toBe(200);
+      expect(usage.body.totals).toEqual({ valid: 10, rejected: 0, rejectedByCode: {} });
+      const key = await call(server, 'GET', `/api/api-keys/${apiKey.id}`, { token: org.owner.session });
+      expect(key.body.lastUsedAt).toEqual(expect.any(String));
+      const denied = await org.createKey(org.owner, { allowedCidrs: ['10.0.0.0/8'] });
+      await verify({ key: denied.token, ip: '8.8.8.8' });
+      const deniedUsage = await call(server, 'GET', `/api/api-keys/${denied.apiKey.id}/usage`, { token: org.owner.session });
+      expect(deniedUsage.body.totals).toEqual({ valid: 0, rejected: 1, rejectedByCode: { IP_NOT_ALLOWED: 1 } });
+      const orgUsage = await call(server, 'GET', '/api/usage?interval=hour', { token: org.owner.session });
+      expect(orgUsage.body.topKeys[0]).toMatchObject({ keyId: apiKey.id, valid: 10, name: apiKey.name });
+    });
+  });
+}
+
+describe('client addresses behind proxies (R22)', () => {
+  it('trusts X-Forwarded-For only from configured proxies', async () => {
+    const untrusted = await startServer({ env: { KEYWARD_TRUSTED_PROXIES: '192.0.2.0/24' } });
+    const trusted = await startServer({ env: { KEYWARD_TRUSTED_PROXIES: '127.0.0.1/32' } });
+    try {
+      for (const [server, expected] of [
+        [untrusted, 403],
+        [trusted, 200],
+      ] as const) {
+        const org = await createOrg(server);
+        const { token } = await org.createKey(org.owner, { allowedCidrs: ['203.0.113.0/24'] });
+        const res = await call(server, 'GET', '/api/auth/whoami', { token, headers: { 'x-forwarded-for': '203.0.113.7' } });
+        expect(res.status).toBe(expected);
+      }
+    } finally {
+      await untrusted.close();
+      await trusted.close();
+    }
+  });
+});
