@@ -16,6 +16,8 @@ export interface TestServer {
 
 export interface StartOptions {
   readonly dialect?: Dialect;
+  /** An open store to serve from (several instances over one database); closed by its opener. */
+  readonly store?: import('@keyward/core').Store;
   readonly env?: Record<string, string>;
   readonly clock?: Clock;
   readonly limits?: Partial<CoreLimits>;
@@ -23,7 +25,7 @@ export interface StartOptions {
 
 /** Starts the composed server on a loopback port, over a fresh store of the dialect. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
-  const store = await openTestStore(options.dialect ?? 'sqlite');
+  const store = options.store ?? (await openTestStore(options.dialect ?? 'sqlite'));
   const config = loadConfig({
     KEYWARD_DATABASE_URL: 'sqlite::memory:',
     KEYWARD_PEPPER: randomBytes(32).toString('hex'),
@@ -51,7 +53,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     logs,
     async close() {
       await composed.close();
-      await store.close();
+      if (!options.store) await store.close();
     },
   };
 }

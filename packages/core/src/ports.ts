@@ -248,6 +248,7 @@ export interface Store extends Repositories {
 
 /** What a cached verdict input depends on; publishing one drops every cache entry it touched. */
 export type Invalidation =
+  | { readonly type: 'all' }
   | { readonly type: 'key'; readonly orgId: OrgId; readonly keyId: KeyId }
   | { readonly type: 'member'; readonly orgId: OrgId; readonly userId: UserId }
   | { readonly type: 'org'; readonly orgId: OrgId };
@@ -258,6 +259,11 @@ export type Invalidation =
  * never sent while this instance could still serve the old state.
  */
 export interface CacheBus {
+  /**
+   * False while invalidations from other instances may be missed (Redis unreachable): caches must
+   * then not be trusted, and verification reads the store. Absent means always healthy.
+   */
+  readonly healthy?: boolean;
   publish(event: Invalidation): Promise<void>;
   subscribe(listener: (event: Invalidation) => void): () => void;
   close(): Promise<void>;

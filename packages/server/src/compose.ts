@@ -15,7 +15,9 @@ import {
   type IdGenerator,
   type Store,
 } from '@keyward/core';
+import { createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
 import { openStore } from '@keyward/store';
+import { Redis } from 'ioredis';
 import { createLocalCacheBus } from './adapters/local-cache-bus.js';
 import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
 import { buildApp, type BuildAppOptions } from './app.js';
@@ -42,7 +44,26 @@ export interface Composed {
 /** The one place where adapters are constructed and wired together. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Composed> {
   const store = options.store ?? (await openStore(config.databaseUrl, { migrate: true }));
-  const bus = options.bus ?? createLocalCacheBus();
+  let log: ((err: unknown, msg: string) => void) | null = null;
+  const report = (msg: string) => (err: unknown) => log?.(err, msg);
+  let bus: CacheBus;
+  let limiterClient: Redis | null = null;
+  if (options.bus) bus = options.bus;
+  else if (config.redisUrl) {
+    const redisBus = createRedisCacheBus({ url: config.redisUrl, prefix: config.redisPrefix, onError: report('redis invalidation bus') });
+    await redisBus.ready();
+    bus = redisBus;
+    limiterClient = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    limiterClient.on('error', report('redis rate limiter'));
+    const client = limiterClient;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  } else bus = createLocalCacheBus();
   const deps: CoreDeps = {
     store,
     bus,
@@ -61,9 +82,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   });
   const verifier = new KeyVerifier({ source: verdictCache, clock: deps.clock, peppers: deps.peppers, keyFormat: deps.keyFormat, catalogue: deps.catalogue });
   const usage = new UsageRecorder(store, { maxBufferedEntries: 100_000 });
-  const authFailures = createMemoryRateLimiter({ points: Math.max(1, config.authFailuresPerMinute), durationSeconds: 60 });
+  const points = Math.max(1, config.authFailuresPerMinute);
+  const authFailures = limiterClient
+    ? createRedisRateLimiter({ client: limiterClient, prefix: `${config.redisPrefix}:auth-failures`, points, durationSeconds: 60 })
+    : createMemoryRateLimiter({ points, durationSeconds: 60 });
   const services: Services = { deps, verifier, verdictCache, usage, authFailures, config };
   const app = await buildApp(services, options);
+  log = (err, msg) => app.log.warn({ err }, msg);
 
   const timer = setInterval(() => {
     usage.flush().catch((err: unknown) => app.log.error({ err }, 'usage flush failed; counts kept for the next flush'));
@@ -81,7 +106,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       await app.close();
       await usage.flush().catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       verdictCache.close();
-      await bus.close();
+      if (!options.bus) await bus.close();
+      limiterClient?.disconnect();
       if (!options.store) await store.close();
     },
   };

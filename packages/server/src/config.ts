@@ -17,6 +17,8 @@ export interface Config {
   readonly host: string;
   readonly databaseUrl: string;
   readonly redisUrl: string | null;
+  /** Prefix of Redis channels and keys, shared by the instances of one deployment. */
+  readonly redisPrefix: string;
   readonly publicUrl: string;
   /** False when publicUrl was derived from host and port rather than set. */
   readonly publicUrlConfigured: boolean;
@@ -125,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     databaseUrl,
     redisUrl: env.KEYWARD_REDIS_URL || null,
+    redisPrefix: env.KEYWARD_REDIS_PREFIX || 'keyward',
     publicUrl,
     publicUrlConfigured: Boolean(env.KEYWARD_PUBLIC_URL),
     peppers,

@@ -71,7 +71,7 @@ export class CachedVerdictSource implements VerdictSource {
 
   constructor(
     private readonly source: VerdictSource,
-    bus: CacheBus,
+    private readonly bus: CacheBus,
     private readonly options: VerdictCacheOptions,
   ) {
     this.cache = new LRUCache<string, Entry>({
@@ -114,11 +114,13 @@ export class CachedVerdictSource implements VerdictSource {
 
   /** Synchronous lookups for the hot path: undefined when not cached. */
   peekKeyByLookupId(lookupId: string): ApiKeyRecord | null | undefined {
+    if (this.bus.healthy === false) return undefined;
     const entry = this.cache.get(`k:${lookupId}`);
     return entry ? (entry.value as ApiKeyRecord | null) : undefined;
   }
 
   peekOwner(orgId: OrgId, userId: UserId): OwnerState | undefined {
+    if (this.bus.healthy === false) return undefined;
     return this.cache.get(`o:${orgId}:${userId}`)?.value as OwnerState | undefined;
   }
 
@@ -127,6 +129,10 @@ export class CachedVerdictSource implements VerdictSource {
     // Loads in flight may have read the old state: new callers must not join them.
     this.inflight.clear();
     switch (event.type) {
+      case 'all':
+        this.cache.clear();
+        this.namesByKeyId.clear();
+        break;
       case 'key': {
         const lookupId = event.keyId.startsWith('key_') ? event.keyId.slice(4) : null;
         if (lookupId) this.cache.delete(`k:${lookupId}`);
@@ -159,6 +165,11 @@ export class CachedVerdictSource implements VerdictSource {
   }
 
   private async load(name: string, read: () => Promise<Entry>): Promise<Entry> {
+    // Without a healthy bus, invalidations from other instances may be missing: read through.
+    if (this.bus.healthy === false) {
+      this.misses++;
+      return read();
+    }
     const cached = this.cache.get(name);
     if (cached) {
       this.hits++;

@@ -1,0 +1,2 @@
+export { createRedisCacheBus, type RedisCacheBusOptions } from './redis-cache-bus.js';
+export { createRedisRateLimiter } from './redis-rate-limiter.js';
