@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databaseForProcess, freePort, runCli, startServerProcess, type DatabaseForProcess } from '../support/process.js';
@@ -66,7 +67,7 @@ for (const dialect of await dialects()) {
           }
         };
         const workers = Array.from({ length: 6 }, (_, n) => worker(n));
-        await new Promise((r) => setTimeout(r, 400 + Math.random() * 800));
+        await new Promise((r) => setTimeout(r, 400 + randomInt(800)));
         await server.stop('SIGKILL');
         running = false;
         await Promise.all(workers);

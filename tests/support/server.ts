@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { compose, loadConfig, loggerOptions, type Composed, type Config } from '@keyward/server';
 import { openTestStore } from '@keyward/store/testing';
-import { createOrganization, type Clock, type CoreLimits } from '@keyward/core';
+import { createOrganization, type Clock, type CoreLimits, type Store } from '@keyward/core';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,7 +17,7 @@ export interface TestServer {
 export interface StartOptions {
   readonly dialect?: Dialect;
   /** An open store to serve from (several instances over one database); closed by its opener. */
-  readonly store?: import('@keyward/core').Store;
+  readonly store?: Store;
   readonly env?: Record<string, string>;
   readonly clock?: Clock;
   readonly limits?: Partial<CoreLimits>;
