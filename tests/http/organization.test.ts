@@ -73,6 +73,9 @@ for (const dialect of await dialects()) {
         expect(res.status, `${method} ${path}`).toBe(403);
         expect(res.body.error).toBe('insufficient_permissions');
       }
+      const denials = await call(server, 'GET', `/api/audit-log?actorId=${viewer.userId}&action=authorization.denied`, { token: org.owner.session });
+      expect(denials.body.data).toHaveLength(5);
+      expect(denials.body.data[0]).toMatchObject({ outcome: 'denied', actor: { type: 'user', id: viewer.userId }, details: { method: 'POST', route: '/api/organization/bootstrap' } });
     });
 
     it('creates teams and projects, renames, moves, archives and restores', async () => {

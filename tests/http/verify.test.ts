@@ -166,3 +166,29 @@ describe('client addresses behind proxies (R22)', () => {
     }
   });
 });
+
+describe('leak reports (R4)', () => {
+  it('revokes a reported live key at once, records where it was found, and answers alike for anything', async () => {
+    const server = await startServer();
+    try {
+      const org = await createOrg(server);
+      const { token, apiKey } = await org.createKey(org.owner);
+      const report = await call(server, 'POST', '/api/keys/leaked', { body: { key: token, source: 'github-secret-scanning', url: 'https://github.com/acme/app/blob/main/.env' } });
+      expect(report.status).toBe(202);
+      expect(report.body).toEqual({ status: 'received' });
+      expect(report.text).not.toContain(token.slice(20));
+      expect((await call(server, 'GET', '/api/auth/whoami', { token })).status).toBe(401);
+      const key = await call(server, 'GET', `/api/api-keys/${apiKey.id}`, { token: org.owner.session });
+      expect(key.body).toMatchObject({ status: 'revoked', revokedReason: 'leaked' });
+      const audit = await call(server, 'GET', `/api/audit-log?targetId=${apiKey.id}&action=api_key.leaked`, { token: org.owner.session });
+      expect(audit.body.data[0].details).toMatchObject({ source: 'github-secret-scanning', url: 'https://github.com/acme/app/blob/main/.env' });
+      for (const key of [token, 'kw_nothing', `${token.slice(0, -1)}x`]) {
+        const again = await call(server, 'POST', '/api/keys/leaked', { body: { key } });
+        expect(again.status).toBe(202);
+        expect(again.body).toEqual({ status: 'received' });
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -49,3 +49,4 @@ export * from './signing-keys/key-encryption.js';
 export * from './signing-keys/generate-signing-key.js';
 export * from './usage/usage-recorder.js';
 export * from './usage/query-usage.js';
+export * from './keys/report-leaked-key.js';

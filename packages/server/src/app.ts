@@ -16,7 +16,7 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrganizationRoutes } from './routes/organization.js';
-import { registerVerifyRoutes } from './routes/verify.js';
+import { registerLeakRoutes, registerVerifyRoutes } from './routes/verify.js';
 import type { Services } from './services.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -49,7 +49,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(services));
   app.decorateRequest('actor', null);
   app.decorateRequest('verifierActor', null);
   app.decorateRequest('session', null);
@@ -114,6 +114,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerApiKeyRoutes(app, services);
   registerOrganizationRoutes(app, services);
   registerVerifyRoutes(app, services);
+  registerLeakRoutes(app, services);
   app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
   const consoleDir = options.serveConsole !== false ? config.consoleDir : null;

@@ -37,6 +37,7 @@ export function apiKeyView(key: ApiKeyRecord, now: Date): wire.ApiKey {
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),
     revokedAt: isoOrNull(key.revokedAt),
+    revokedReason: key.revokedReason,
     rollOverlapEndsAt: isoOrNull(overlap),
   };
 }

@@ -40,6 +40,7 @@ export const apiKey = z
     createdAt: instant,
     updatedAt: instant,
     revokedAt: instant.nullable(),
+    revokedReason: z.string().nullable().describe('"revoked", or "leaked" when revoked through a leak report'),
     rollOverlapEndsAt: instant.nullable().describe('After a roll, when the previous secret stops working'),
   })
   .describe('An API key. Never contains the secret or any hash of it.')

@@ -37,3 +37,12 @@ export const verifyKeyResponse = z.object({
   explanation: z.string().optional(),
 }).meta({ id: 'Verdict' });
 export type VerifyKeyResponse = z.infer<typeof verifyKeyResponse>;
+
+export const leakReportBody = z.strictObject({
+  key: z.string().min(1).max(4096).describe('The leaked key, as found'),
+  source: z.string().max(100).optional().describe('Who found it, e.g. "github-secret-scanning"'),
+  url: z.string().max(2048).optional().describe('Where it was found'),
+});
+export type LeakReportBody = z.infer<typeof leakReportBody>;
+
+export const leakReportResponse = z.object({ status: z.literal('received') });

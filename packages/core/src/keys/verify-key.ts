@@ -166,6 +166,15 @@ export class KeyVerifier {
     return { valid: true, code: 'VALID', explanation: decision.explanation, ...verified };
   }
 
+  /**
+   * The key a token belongs to when its format, checksum and secret are right (a rolled key's old
+   * secret counts inside its overlap), whatever the key's state; null otherwise, after the same work.
+   */
+  async identifyKey(token: string): Promise<ApiKeyRecord | null> {
+    const identified = await this.identify({ token });
+    return identified.valid ? identified.key : null;
+  }
+
   /** Format, lookup and secret. Anything that fails here is NOT_FOUND, whatever the reason. */
   private async identify(request: VerifyRequest): Promise<{ valid: true; key: ApiKeyRecord } | Extract<KeyVerdict, { valid: false }>> {
     const notFound = { valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const;

@@ -1,4 +1,5 @@
-import { DomainError, InvalidAskError, StoreUnavailable } from '@keyward/core';
+import { DomainError, InvalidAskError, StoreUnavailable, recordAudit } from '@keyward/core';
+import type { Services } from '../services.js';
 import type { ApiErrorCode, ErrorBody } from '@keyward/wire';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -72,8 +73,34 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
   return answer(500, 'internal_error', 'Something went wrong on our side. The request id identifies it in the logs.');
 }
 
-export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, body, headers } = toErrorAnswer(err);
+const deniedCodes = new Set(['insufficient_permissions', 'api_key_not_owned', 'api_key_scope_violation']);
+
+/**
+ * The app's error handler. A known caller refused with 403 leaves an audit entry (`outcome: denied`,
+ * R42), written on its own: the refused change never happened.
+ */
+export function errorHandler(services: Pick<Services, 'deps'>) {
+  return async function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const answer = toErrorAnswer(err);
+    if (answer.status === 403 && request.actor && deniedCodes.has(answer.body.error)) {
+      const actor = request.actor;
+      await services.deps.store
+        .transaction((tx) =>
+          recordAudit(tx, services.deps.ids, actor, services.deps.clock.now(), {
+            action: 'authorization.denied',
+            targetType: 'request',
+            targetId: null,
+            outcome: 'denied',
+            details: { method: request.method, route: request.routeOptions.url ?? null, code: answer.body.error },
+          }),
+        )
+        .catch((auditErr: unknown) => request.log.error({ err: auditErr }, 'could not record a denial in the audit log'));
+    }
+    return send(answer, err, request, reply);
+  };
+}
+
+function send({ status, body, headers }: ErrorAnswer, err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');
   else if (status === 503) request.log.warn({ err }, 'dependency unavailable');
   return reply

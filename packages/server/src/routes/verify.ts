@@ -1,5 +1,6 @@
-import type { KeyVerdict } from '@keyward/core';
+import { reportLeakedKey, type KeyVerdict } from '@keyward/core';
 import * as wire from '@keyward/wire';
+import { ApiError } from '../http/api-error.js';
 import { errors, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 
@@ -58,6 +59,35 @@ export function registerVerifyRoutes(app: App, services: Services): void {
       });
       if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, deps.clock.now());
       return verdictView(verdict);
+    },
+  });
+}
+
+/**
+ * Leak reports (SECURITY.md R4): anyone holding a key can report it leaked, which revokes it at once
+ * with the reason `leaked` and records where it was found. The answer is the same whatever the key
+ * was, so the endpoint tells nothing about keys. Reports that match no key count as failed
+ * authentication for the client's rate limit.
+ */
+export function registerLeakRoutes(app: App, services: Services): void {
+  app.post('/api/keys/leaked', {
+    config: { auth: 'none' },
+    schema: {
+      tags: ['Verification'],
+      summary: 'Report a leaked key: it is revoked at once if it is a live key',
+      body: wire.leakReportBody,
+      response: { 202: wire.leakReportResponse, ...errors(400, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      const { config } = services;
+      if (config.authFailuresPerMinute > 0 && (await services.authFailures.check(request.ip)).limited) {
+        throw new ApiError(429, 'rate_limited', 'Too many reports from this address; try again later.', {}, { 'retry-after': '60' });
+      }
+      const { key, source, url } = request.body;
+      const outcome = await reportLeakedKey(services.deps, services.verifier, { token: key, source, url }, { ip: request.ip, requestId: request.id });
+      if (outcome === 'unknown' && config.authFailuresPerMinute > 0) await services.authFailures.hit(request.ip);
+      reply.code(202);
+      return { status: 'received' as const };
     },
   });
 }
