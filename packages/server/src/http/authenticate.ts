@@ -13,7 +13,10 @@ import {
   type User,
   type UserActor,
   type VerifierActor,
+  type VerifierId,
+  type VerifierRecord,
 } from '@keyward/core';
+import { LRUCache } from 'lru-cache';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import { ApiError, unauthorized } from './api-error.js';
@@ -47,6 +50,16 @@ declare module 'fastify' {
 export function authenticator(services: Services) {
   const { deps, config } = services;
   const limited = config.authFailuresPerMinute > 0;
+  // Verifier credentials are looked up on every verification: keep their records (or their absence)
+  // briefly. They have no revocation API; a database change is honoured within the TTL.
+  const verifiers = new LRUCache<string, { record: VerifierRecord | null }>({ max: 10_000, ttl: 30_000 });
+  const findVerifier = async (id: VerifierId) => {
+    const cached = verifiers.get(id);
+    if (cached) return cached.record;
+    const record = await deps.store.verifiers.findForVerification(id);
+    verifiers.set(id, { record });
+    return record;
+  };
 
   async function fail(request: FastifyRequest, error: ApiError): Promise<never> {
     if (limited) await services.authFailures.hit(request.ip);
@@ -72,7 +85,7 @@ export function authenticator(services: Services) {
     try {
       credential = readCredential(request.raw, request.query, {
         allowQuery: request.routeOptions.config.webhook === true,
-        cookieToken: mode === 'verifier' ? undefined : request.cookies?.[SESSION_COOKIE],
+        cookieToken: mode === 'verifier' ? undefined : sessionCookie(request.headers.cookie),
       });
     } catch (err) {
       if (err instanceof ApiError && err.statusCode === 401) return fail(request, err);
@@ -82,7 +95,7 @@ export function authenticator(services: Services) {
     request.credential = credential;
 
     if (mode === 'verifier') {
-      const verifier = await authenticateVerifier(deps, credential.token);
+      const verifier = await authenticateVerifier(deps, credential.token, findVerifier);
       if (!verifier) return fail(request, unauthorized('invalid', 'A verifier credential is required (keyward admin create-verifier).'));
       request.verifierActor = verifier;
       return;
@@ -168,4 +181,18 @@ async function userActor(services: Services, request: FastifyRequest, user: User
 export function requireActor(request: FastifyRequest): Actor {
   if (!request.actor) throw unauthorized('missing');
   return request.actor;
+}
+
+const sessionCookiePattern = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]*)`);
+
+/** The console's session cookie, read only when a route may use it. */
+function sessionCookie(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const value = sessionCookiePattern.exec(header)?.[1];
+  if (!value) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -23,6 +23,15 @@ function issuePath(issue: { instancePath?: string; params?: { issue?: { path?: P
   return joined || context;
 }
 
+/** The field an Ajv error is about, in the same `a.b[0]` form as zod's. */
+function ajvPath(issue: { instancePath?: string; params?: Record<string, unknown> }, context: string): string {
+  const base = (issue.instancePath ?? '').split('/').filter(Boolean);
+  const named = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+  if (typeof named === 'string') base.push(named);
+  const joined = base.reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+  return joined || context;
+}
+
 /**
  * Turns anything thrown while handling a request into the documented error shape. Bad input is a 4xx
  * with a stable code; an unknown error is `internal_error` with a fixed message (its cause is logged,
@@ -52,6 +61,11 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
     return answer(422, 'validation_failed', `The request ${context === 'querystring' ? 'query' : context} is not valid.`, { reasons });
   }
   const fastifyError = err as FastifyError;
+  if (fastifyError.code === 'FST_ERR_VALIDATION' && Array.isArray(fastifyError.validation)) {
+    const context = (err as { validationContext?: string }).validationContext ?? 'body';
+    const reasons = fastifyError.validation.map((issue) => ({ path: ajvPath(issue, context), message: issue.message ?? 'is not valid' }));
+    return answer(422, 'validation_failed', `The request ${context === 'querystring' ? 'query' : context} is not valid.`, { reasons });
+  }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

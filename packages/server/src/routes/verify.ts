@@ -1,6 +1,7 @@
 import { reportLeakedKey, type KeyVerdict } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { ApiError } from '../http/api-error.js';
+import { fastSerializerFor, fastValidatorFor } from '../http/fast-schema.js';
 import { errors, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 
@@ -40,6 +41,8 @@ export function registerVerifyRoutes(app: App, services: Services): void {
   const { deps } = services;
   app.post('/api/keys/verify', {
     config: { auth: 'verifier' },
+    validatorCompiler: fastValidatorFor(wire.verifyKeyBody),
+    serializerCompiler: fastSerializerFor(wire.verifyKeyResponse),
     schema: {
       tags: ['Verification'],
       summary: 'Verify a presented key for an action, a project and a client address',
