@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Secrets are stored as HMAC-SHA-256 under a server pepper that lives outside the database
@@ -35,15 +35,21 @@ export class PepperRing {
   }
 
   /**
-   * HMAC-SHA-256(pepper_v, secret). RFC 2104 computed as two one-shot SHA-256 calls over precomputed
-   * key blocks: about twice as fast as `createHmac` on the verification hot path, and checked against
-   * `createHmac` by a test.
+   * HMAC-SHA-256(pepper_v, secret). RFC 2104 computed as two one-shot `crypto.hash` SHA-256 calls over
+   * precomputed key blocks: several times faster than `createHmac` on the verification hot path (no
+   * hash objects), and checked against `createHmac` by a test.
    */
   digest(secret: string, version: number = this.current.version): Buffer {
     const blocks = this.hashBlocks.get(version);
     if (!blocks) throw new Error(`unknown pepper version ${version}`);
-    const inner = createHash('sha256').update(blocks.inner).update(secret).digest();
-    return createHash('sha256').update(blocks.outer).update(inner).digest();
+    const length = Buffer.byteLength(secret);
+    const innerInput = Buffer.allocUnsafe(BLOCK_SIZE + length);
+    blocks.inner.copy(innerInput, 0);
+    innerInput.write(secret, BLOCK_SIZE);
+    const outerInput = Buffer.allocUnsafe(BLOCK_SIZE + 32);
+    blocks.outer.copy(outerInput, 0);
+    (hash('sha256', innerInput, 'buffer') as Buffer).copy(outerInput, BLOCK_SIZE);
+    return hash('sha256', outerInput, 'buffer') as Buffer;
   }
 
   /** The reference HMAC, for tests and for anything off the hot path. */

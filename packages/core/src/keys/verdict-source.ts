@@ -19,6 +19,9 @@ export interface VerdictSource {
   keyByDigest(digestHex: string): Promise<ApiKeyRecord | null>;
   owner(orgId: OrgId, userId: UserId): Promise<OwnerState>;
   project(orgId: OrgId, projectId: ProjectId): Promise<Project | null>;
+  /** Synchronous cache lookups, when the source has a cache: undefined means "not cached". */
+  peekKeyByLookupId?(lookupId: string): ApiKeyRecord | null | undefined;
+  peekOwner?(orgId: OrgId, userId: UserId): OwnerState | undefined;
 }
 
 export function storeVerdictSource(store: Pick<Store, 'keys' | 'members' | 'bindings' | 'users' | 'projects'>): VerdictSource {

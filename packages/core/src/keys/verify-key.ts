@@ -69,6 +69,7 @@ export interface KeyVerifierDeps {
 }
 
 const DUMMY_DIGEST = Buffer.alloc(32, 0x5a);
+const NO_OWNER: Grant[] = [];
 
 /** Thrown for an ask that is malformed (not a verdict): an unknown permission, a bad resource path. */
 export class InvalidAskError extends Error {
@@ -91,6 +92,9 @@ export class KeyVerifier {
   private readonly allowlists = new WeakMap<ApiKeyRecord, IpAllowlist>();
   private readonly grantsByKey = new WeakMap<ApiKeyRecord, Grant[]>();
   private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
+  private readonly digestBuffers = new WeakMap<ApiKeyRecord, Buffer>();
+  /** Effective permissions, per key grants, owner grants and project: the same inputs give the same list. */
+  private readonly permissionLists = new WeakMap<Grant[], WeakMap<Grant[] | typeof NO_OWNER, Map<string, Permission[]>>>();
 
   constructor(private readonly deps: KeyVerifierDeps) {
     this.order = allPermissions(deps.catalogue);
@@ -130,7 +134,8 @@ export class KeyVerifier {
 
     let ownerGrants: Grant[] | null = null;
     if (key.keyType === 'personal') {
-      const owner = key.ownerUserId ? await this.deps.source.owner(key.orgId, key.ownerUserId) : null;
+      const { source } = this.deps;
+      const owner = key.ownerUserId ? (source.peekOwner?.(key.orgId, key.ownerUserId) ?? (await source.owner(key.orgId, key.ownerUserId))) : null;
       if (!owner || !owner.membership || owner.membership.status !== 'active' || owner.userDisabled) {
         return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner is no longer an active member', key };
       }
@@ -158,7 +163,7 @@ export class KeyVerifier {
     const resolved = await this.resolveContext(key, request, ask);
     if ('code' in resolved) return { ...resolved, key };
     const { ctx } = resolved;
-    const permissions = effectivePermissions(subject, ctx, this.order);
+    const permissions = this.permissionsFor(subject, grants, ownerGrants, ctx);
     const verified = { key, grants, ownerGrants, subject, projectId: ctx.projectId ?? null, permissions };
     if (!ask) return { valid: true, code: 'VALID', explanation: 'valid key; no permission asked', ...verified };
     const decision = decide(this.deps.catalogue, subject, ask, ctx);
@@ -184,7 +189,9 @@ export class KeyVerifier {
     let key: ApiKeyRecord | null;
     let presented: Buffer;
     if (parsed.kind === 'lookup') {
-      key = await this.deps.source.keyByLookupId(parsed.lookupId);
+      const { source } = this.deps;
+      const peeked = source.peekKeyByLookupId?.(parsed.lookupId);
+      key = peeked !== undefined ? peeked : await source.keyByLookupId(parsed.lookupId);
       presented = peppers.digest(parsed.secret, key && peppers.has(key.secret.pepperVersion) ? key.secret.pepperVersion : peppers.current.version);
       if (!key) {
         digestsEqual(presented, DUMMY_DIGEST);
@@ -205,9 +212,23 @@ export class KeyVerifier {
     return { valid: true, key };
   }
 
+  private permissionsFor(subject: Subject, grants: Grant[], ownerGrants: Grant[] | null, ctx: ScopeContext): Permission[] {
+    if (subject.tokenPermissions) return effectivePermissions(subject, ctx, this.order);
+    let byOwner = this.permissionLists.get(grants);
+    if (!byOwner) this.permissionLists.set(grants, (byOwner = new WeakMap()));
+    let byContext = byOwner.get(ownerGrants ?? NO_OWNER);
+    if (!byContext) byOwner.set(ownerGrants ?? NO_OWNER, (byContext = new Map()));
+    const name = `${ctx.projectId ?? ''}|${ctx.teamId ?? ''}`;
+    let list = byContext.get(name);
+    if (!list) byContext.set(name, (list = Object.freeze(effectivePermissions(subject, ctx, this.order)) as Permission[]));
+    return list;
+  }
+
   private secretMatches(key: ApiKeyRecord, secret: string, presented: Buffer): boolean {
     const { peppers } = this.deps;
-    if (digestsEqual(presented, Buffer.from(key.secret.digest, 'hex'))) return true;
+    let stored = this.digestBuffers.get(key);
+    if (!stored) this.digestBuffers.set(key, (stored = Buffer.from(key.secret.digest, 'hex')));
+    if (digestsEqual(presented, stored)) return true;
     const previous = key.previousSecret;
     if (!previous || !key.previousSecretExpiresAt || key.previousSecretExpiresAt.getTime() <= this.deps.clock.now().getTime()) {
       return false;
