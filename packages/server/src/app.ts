@@ -5,13 +5,17 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { randomBase62 } from '@keyward/core';
-import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiError } from './http/api-error.js';
 import { authenticator } from './http/authenticate.js';
 import { errorHandler } from './http/error-handler.js';
 import type { App } from './http/typed.js';
 import { loggerOptions } from './logging.js';
+import { BODY_LIMIT_BYTES } from './limits.js';
+import { createVerifyFastLane } from './http/verify-fast-lane.js';
+import { VerifierAuthenticator } from './http/verifier-authenticator.js';
+import { createServer } from 'node:http';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -19,7 +23,7 @@ import { registerOrganizationRoutes } from './routes/organization.js';
 import { registerLeakRoutes, registerVerifyRoutes } from './routes/verify.js';
 import type { Services } from './services.js';
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
+export { BODY_LIMIT_BYTES } from './limits.js';
 
 export interface BuildAppOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -34,19 +38,30 @@ export interface BuildAppOptions {
  */
 export async function buildApp(services: Services, options: BuildAppOptions = {}): Promise<App> {
   const { config } = services;
+  const nextRequestId = requestIds();
+  const verifiers = new VerifierAuthenticator(services);
+  let logger: FastifyBaseLogger | null = null;
+  const fastLane = createVerifyFastLane({ services, verifiers, nextRequestId, log: () => logger! });
   const app = Fastify({
+    // The verify endpoint is answered before Fastify routes (see http/verify-fast-lane.ts).
+    serverFactory: (handler) => {
+      const server = createServer({ requestTimeout: 30_000, keepAliveTimeout: 72_000, headersTimeout: 20_000 }, (req, res) => {
+        if (!fastLane(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
     logger: options.logger ?? loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    genReqId: requestIds(),
+    genReqId: nextRequestId,
     requestIdHeader: false,
-    requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    keepAliveTimeout: 72_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();
+  logger = app.log;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler(services));
@@ -89,7 +104,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   // One onRequest hook does the per-request work, before any body is read: hygiene headers, the
   // content type a route accepts, then authentication.
-  const authenticate = authenticator(services);
+  const authenticate = authenticator(services, verifiers);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

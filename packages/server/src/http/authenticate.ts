@@ -2,7 +2,6 @@ import {
   soleProjectOf,
   userGrants,
   resolveSession,
-  authenticateVerifier,
   isSessionToken,
   DomainError,
   assertCanUseManagementApi,
@@ -13,14 +12,12 @@ import {
   type User,
   type UserActor,
   type VerifierActor,
-  type VerifierId,
-  type VerifierRecord,
 } from '@keyward/core';
-import { LRUCache } from 'lru-cache';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import { ApiError, unauthorized } from './api-error.js';
 import { readCredential, SESSION_COOKIE, type PresentedCredential } from './credentials.js';
+import type { VerifierAuthenticator } from './verifier-authenticator.js';
 
 export type AuthMode = 'none' | 'any' | 'management' | 'verifier' | 'session';
 
@@ -47,20 +44,9 @@ declare module 'fastify' {
  * 401 credential_class_mismatch) and `verifier` (a verifier credential only). Failed attempts are
  * counted per client IP, and an IP over the limit gets 429 before any credential work.
  */
-export function authenticator(services: Services) {
+export function authenticator(services: Services, verifiers: VerifierAuthenticator) {
   const { deps, config } = services;
   const limited = config.authFailuresPerMinute > 0;
-  // Verifier credentials are looked up on every verification: keep their records (or their absence)
-  // briefly. They have no revocation API; a database change is honoured within the TTL.
-  const verifiers = new LRUCache<string, { record: VerifierRecord | null }>({ max: 10_000, ttl: 30_000 });
-  const findVerifier = async (id: VerifierId) => {
-    const cached = verifiers.get(id);
-    if (cached) return cached.record;
-    const record = await deps.store.verifiers.findForVerification(id);
-    verifiers.set(id, { record });
-    return record;
-  };
-
   async function fail(request: FastifyRequest, error: ApiError): Promise<never> {
     if (limited) await services.authFailures.hit(request.ip);
     throw error;
@@ -73,6 +59,10 @@ export function authenticator(services: Services) {
     request.session = null;
     request.credential = null;
     if (mode === 'none') return;
+    if (mode === 'verifier') {
+      request.verifierActor = await verifiers.authenticate(request.raw, request.query, request.ip);
+      return;
+    }
     if (limited) {
       const state = await services.authFailures.check(request.ip);
       if (state.limited) {
@@ -85,7 +75,7 @@ export function authenticator(services: Services) {
     try {
       credential = readCredential(request.raw, request.query, {
         allowQuery: request.routeOptions.config.webhook === true,
-        cookieToken: mode === 'verifier' ? undefined : sessionCookie(request.headers.cookie),
+        cookieToken: sessionCookie(request.headers.cookie),
       });
     } catch (err) {
       if (err instanceof ApiError && err.statusCode === 401) return fail(request, err);
@@ -93,13 +83,6 @@ export function authenticator(services: Services) {
     }
     if (!credential) throw unauthorized('missing');
     request.credential = credential;
-
-    if (mode === 'verifier') {
-      const verifier = await authenticateVerifier(deps, credential.token, findVerifier);
-      if (!verifier) return fail(request, unauthorized('invalid', 'A verifier credential is required (keyward admin create-verifier).'));
-      request.verifierActor = verifier;
-      return;
-    }
 
     if (isSessionToken(credential.token)) {
       const resolved = await resolveSession(deps, credential.token);

@@ -1,4 +1,4 @@
-import { reportLeakedKey, type KeyVerdict } from '@keyward/core';
+import { reportLeakedKey, type KeyVerdict, type VerifierActor } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { ApiError } from '../http/api-error.js';
 import { fastSerializerFor, fastValidatorFor } from '../http/fast-schema.js';
@@ -33,36 +33,49 @@ export function verdictView(verdict: KeyVerdict): wire.VerifyKeyResponse {
   };
 }
 
+/** The body of a verify call, validated. */
+export type VerifyBody = wire.VerifyKeyBody;
+
+/**
+ * The verification itself, shared by the Fastify route and the fast lane (`http/verify-fast-lane.ts`):
+ * the verdict for a validated body, counted in the key's usage.
+ */
+export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<wire.VerifyKeyResponse> {
+  const verdict = await services.verifier.verify({
+    token: body.key,
+    projectId: body.projectId,
+    permission: body.permission,
+    action: body.action,
+    resource: body.resource,
+    ip: body.ip,
+    orgId: verifier.orgId,
+  });
+  if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
+  return verdictView(verdict);
+}
+
+/** Compiled once: the request check (Ajv) and the answer writer (fast-json-stringify). */
+export const verifyBodyValidator = fastValidatorFor(wire.verifyKeyBody);
+export const verdictSerializer = fastSerializerFor(wire.verifyKeyResponse);
+
 /**
  * The data plane: the operator's servers ask whether a key may do something. Always 200 with a
  * verdict for a verifier credential; a key of an organization the verifier may not see is NOT_FOUND.
+ * On a listening server, the fast lane answers this route before Fastify routes it; this route
+ * serves the same answers through `inject` and documents the endpoint in the OpenAPI document.
  */
 export function registerVerifyRoutes(app: App, services: Services): void {
-  const { deps } = services;
   app.post('/api/keys/verify', {
     config: { auth: 'verifier' },
-    validatorCompiler: fastValidatorFor(wire.verifyKeyBody),
-    serializerCompiler: fastSerializerFor(wire.verifyKeyResponse),
+    validatorCompiler: verifyBodyValidator,
+    serializerCompiler: verdictSerializer,
     schema: {
       tags: ['Verification'],
       summary: 'Verify a presented key for an action, a project and a client address',
       body: wire.verifyKeyBody,
       response: { 200: wire.verifyKeyResponse, ...errors(400, 401, 422, 429) },
     },
-    handler: async (request) => {
-      const body = request.body;
-      const verdict = await services.verifier.verify({
-        token: body.key,
-        projectId: body.projectId,
-        permission: body.permission,
-        action: body.action,
-        resource: body.resource,
-        ip: body.ip,
-        orgId: request.verifierActor?.orgId ?? null,
-      });
-      if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, deps.clock.now());
-      return verdictView(verdict);
-    },
+    handler: async (request) => verdictFor(services, request.verifierActor!, request.body),
   });
 }
 
