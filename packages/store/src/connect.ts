@@ -1,82 +1,97 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
+import { Kysely, PostgresDialect, type Dialect as KyselyDialect } from 'kysely';
 import pg from 'pg';
-import type { Dialect } from './migrations.js';
 import type { Database } from './schema.js';
+import { SqliteImmediateDialect } from './sqlite-immediate-dialect.js';
+import { translatingDialect } from './translating-dialect.js';
 
-/**
- * Write transactions take SQLite's write lock up front (`BEGIN IMMEDIATE`), so that a transaction
- * that reads and then writes cannot fail with SQLITE_BUSY when another process (an operator command
- * next to the server) wrote in between; the busy timeout then makes the second writer wait.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
+/** The two databases the store runs on. */
+export type Dialect = 'sqlite' | 'postgres';
 
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
-    super(settings);
-  }
-  override createDriver() {
-    return new ImmediateSqliteDriver(this.settings);
-  }
-}
-
+/** An open Kysely handle and what it runs on. */
 export interface Connection {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
-  /** The raw SQLite handle, for pragmas in tests. */
+  /** The raw SQLite handle (SQLite only), for pragmas and diagnostics. */
   readonly sqlite?: SqliteDatabase.Database;
+  /** PostgreSQL: the schema the connection works in, when one was given. */
+  readonly schema?: string;
 }
 
 export interface ConnectOptions {
-  /** PostgreSQL: the schema every connection works in (tests use one per file). */
+  /** PostgreSQL: the schema every connection works in (`search_path`); tests use one per file. */
   readonly schema?: string | undefined;
-  /** PostgreSQL: connections in the pool. */
+  /** PostgreSQL: connections in the pool (default 10). */
   readonly poolSize?: number | undefined;
+  /** PostgreSQL: how long to wait for a connection, from the pool or the server (default 5000). */
+  readonly connectTimeoutMs?: number | undefined;
+  /** PostgreSQL: the longest a statement runs, on the server and as seen by the client (default 10000). */
+  readonly statementTimeoutMs?: number | undefined;
 }
 
+/** Whether the URL selects PostgreSQL (`postgres://` or `postgresql://`). */
 export function isPostgresUrl(url: string): boolean {
   return url.startsWith('postgres://') || url.startsWith('postgresql://');
 }
 
-/** Opens `sqlite:<path>` (or `sqlite::memory:`) or a `postgres://` URL. */
+/**
+ * Opens `sqlite:<path>` (or `sqlite::memory:`) or a `postgres://` / `postgresql://` URL, without
+ * touching the schema. Errors of the returned handle's driver come out as `StoreConflict` /
+ * `StoreUnavailable` (see `translatingDialect`).
+ */
 export function connect(url: string, options: ConnectOptions = {}): Connection {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
-    const file = path === ':memory:' || path === '' ? ':memory:' : resolve(path);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const sqlite = new SqliteDatabase(file);
-    sqlite.pragma('journal_mode = WAL');
-    // FULL: a commit survives power loss, not only a process crash (R48). NORMAL is not offered.
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }), dialect: 'sqlite', sqlite };
+  if (url.startsWith('sqlite:')) return connectSqlite(url.slice('sqlite:'.length));
+  if (isPostgresUrl(url)) return connectPostgres(url, options);
+  throw new Error('The database URL must be sqlite:<path> or postgres://…');
+}
+
+function connectSqlite(path: string): Connection {
+  const file = path === ':memory:' || path === '' ? ':memory:' : resolve(path);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a commit survives power loss, not only a process crash (R48). NORMAL is not offered.
+  sqlite.pragma('synchronous = FULL');
+  // A second process (an operator command) waits for the write lock instead of failing (R50 bound).
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  return { db: kysely(new SqliteImmediateDialect({ database: sqlite })), dialect: 'sqlite', sqlite };
+}
+
+/** int8 (counts, epoch milliseconds) as JS numbers: every value the store keeps is below 2^53. */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
+
+function connectPostgres(url: string, options: ConnectOptions): Connection {
+  if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
+    throw new Error('The schema must be a plain SQL identifier.');
   }
-  if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 30_000,
-      // Bounded waits (R50): no statement, and no query as seen by the client, runs past 10 s.
-      statement_timeout: 10_000,
-      query_timeout: 12_000,
-      idle_in_transaction_session_timeout: 30_000,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-      types: {
-        getTypeParser: ((oid: number, format?: string) =>
-          oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as never)) as typeof pg.types.getTypeParser,
-      },
-    });
-    // An idle client that loses its server must not crash the process; the next query reports it.
-    pool.on('error', () => {});
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
-  }
-  throw new Error('the database URL must be sqlite:<path> or postgres://...');
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: 'keyward',
+    max: options.poolSize ?? 10,
+    // Bounded waits (R50): a connection within 5 s, no statement past 10 s. The server cancels a slow
+    // statement (the connection stays usable); the client-side timeout, a second later, covers a
+    // server or network that stopped answering at all.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    query_timeout: (options.statementTimeoutMs ?? 10_000) + 1000,
+    idle_in_transaction_session_timeout: 30_000,
+    idleTimeoutMillis: 30_000,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    // Per pool, not pg's global parser: other code in the process keeps pg's defaults.
+    types: { getTypeParser },
+  });
+  // A client that loses its server must not crash the process: idle clients report through the
+  // pool, checked-out ones through their own 'error' event (which pg emits with no listener, an
+  // uncaught exception). The query in flight rejects on its own and answers 503.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return { db: kysely(new PostgresDialect({ pool })), dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}) };
+}
+
+function kysely(dialect: KyselyDialect): Kysely<Database> {
+  return new Kysely<Database>({ dialect: translatingDialect(dialect) });
 }

@@ -1,28 +1,40 @@
 import { DomainError } from '@keyward/core';
+import type { Page } from '@keyward/core';
+
+/** A sort key: the values of the ordering columns of one row. */
+export type SortKey = readonly (string | number)[];
 
 /** Cursors are the sort key of the last item, as base64url JSON: opaque to callers. */
-export function encodeCursor(values: (string | number)[]): string {
+export function encodeCursor(values: SortKey): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, shape: ('string' | 'number')[]): (string | number)[] {
-  const invalid = () => new DomainError('invalid_field', 'The cursor is not valid.', { path: 'cursor' });
-  if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw invalid();
+const invalidCursor = () => new DomainError('invalid_field', 'The cursor is not valid.', { path: 'cursor' });
+
+/**
+ * Reads a cursor made by `encodeCursor` with the given shape; anything else (not base64url, not
+ * JSON, wrong arity or types, unsafe integers) is an `invalid_field` error on `cursor`.
+ */
+export function decodeCursor<const Shape extends readonly ('string' | 'number')[]>(
+  cursor: string,
+  shape: Shape,
+): { -readonly [I in keyof Shape]: Shape[I] extends 'number' ? number : string } {
+  if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw invalidCursor();
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (!Array.isArray(values) || values.length !== shape.length || !values.every((v, i) => typeof v === shape[i])) throw invalid();
-  if (values.some((v) => typeof v === 'number' && !Number.isSafeInteger(v))) throw invalid();
-  return values as (string | number)[];
+  if (!Array.isArray(values) || values.length !== shape.length || !values.every((v, i) => typeof v === shape[i])) throw invalidCursor();
+  if (values.some((v) => typeof v === 'number' && !Number.isSafeInteger(v))) throw invalidCursor();
+  return values as never;
 }
 
-/** Splits one extra row off a `limit + 1` query into the page and the next cursor. */
-export function pageFrom<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, cursorOf: (row: Row) => (string | number)[]) {
-  const more = rows.length > limit;
-  const items = (more ? rows.slice(0, limit) : rows).map(map);
-  const last = more ? rows[limit - 1] : undefined;
-  return { items, nextCursor: last !== undefined ? encodeCursor(cursorOf(last)) : null };
+/** Splits one extra row off a `limit + 1` query into the page and the cursor after its last item. */
+export function pageFrom<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, sortKeyOf: (row: Row) => SortKey): Page<T> {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { items: pageRows.map(map), nextCursor: hasMore && last !== undefined ? encodeCursor(sortKeyOf(last)) : null };
 }

@@ -1,4 +1,5 @@
-export { openStore, migrateToLatest, migrateConnection, storeOver, type OpenStoreOptions } from './open-store.js';
-export { connect, isPostgresUrl, type Connection, type ConnectOptions } from './connect.js';
-export { translateDriverError } from './store-errors.js';
-export type { Dialect } from './migrations.js';
+export { openStore, storeOver, type KyselyStore, type OpenStoreOptions } from './open-store.js';
+export { migrateToLatest, migrateConnection } from './migrate-to-latest.js';
+export { connect, isPostgresUrl, type Connection, type ConnectOptions, type Dialect } from './connect.js';
+export { translateDriverError } from './translate-driver-error.js';
+export type { Database } from './schema.js';

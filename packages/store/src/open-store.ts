@@ -1,57 +1,31 @@
-import type { Repositories, Store } from '@keyward/core';
-import { Migrator, sql } from 'kysely';
+import type { Store } from '@keyward/core';
+import { sql } from 'kysely';
 import { connect, type ConnectOptions, type Connection } from './connect.js';
-import { migrationProvider } from './migrations.js';
-import type { Db } from './repositories/db.js';
-import { invitationRepository, memberRepository, orgRepository, sessionRepository, userRepository } from './repositories/people.js';
-import { auditRepository, metaRepository, revokedTokenRepository, signingKeyRepository, usageRepository, verifierRepository } from './repositories/records.js';
-import { keyRepository } from './repositories/keys.js';
-import { projectRepository, roleBindingRepository, teamRepository } from './repositories/structure.js';
-import { guarded, translateDriverError } from './store-errors.js';
+import { migrateConnection } from './migrate-to-latest.js';
+import { repositories } from './repositories/repositories.js';
 
 export interface OpenStoreOptions extends ConnectOptions {
-  /** Apply pending migrations before answering (what `serve` does). */
-  readonly migrate?: boolean;
+  /** Apply pending migrations before returning (what `serve` does). Off by default. */
+  readonly migrate?: boolean | undefined;
 }
 
-function repositories(db: Db, dialect: Connection['dialect']): Repositories {
-  const ctx = { db, dialect };
-  return {
-    orgs: guarded(orgRepository(ctx)),
-    users: guarded(userRepository(ctx)),
-    sessions: guarded(sessionRepository(ctx)),
-    members: guarded(memberRepository(ctx)),
-    invitations: guarded(invitationRepository(ctx)),
-    teams: guarded(teamRepository(ctx)),
-    projects: guarded(projectRepository(ctx)),
-    bindings: guarded(roleBindingRepository(ctx)),
-    keys: guarded(keyRepository(ctx)),
-    audit: guarded(auditRepository(ctx)),
-    verifiers: guarded(verifierRepository(ctx)),
-    signingKeys: guarded(signingKeyRepository(ctx)),
-    usage: guarded(usageRepository(ctx)),
-    meta: guarded(metaRepository(ctx)),
-    revokedTokens: guarded(revokedTokenRepository(ctx)),
-  };
-}
-
-/** Migrates a connection to the latest schema; returns the names of the migrations it applied. */
-export async function migrateConnection(connection: Connection): Promise<string[]> {
-  const migrator = new Migrator({ db: connection.db, provider: migrationProvider(connection.dialect) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw translateDriverError(error);
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-}
+/** The store over Kysely, with the connection it runs on (for migrations and diagnostics). */
+export type KyselyStore = Store & { readonly connection: Connection };
 
 /**
- * Opens the store at a database URL: `sqlite:<path>` (embedded, the default) or `postgres://…`.
- * Every repository method of the returned store and of its transactions is tenant-scoped by the
- * `orgId` it takes, and reports driver failures as `StoreConflict` or `StoreUnavailable`.
+ * Opens the store at a database URL: `sqlite:<path>` (embedded; `sqlite::memory:` for a private
+ * in-memory database) or `postgres://…` / `postgresql://…`. It does not migrate unless
+ * `options.migrate` is true; see `migrateToLatest`.
  *
- * Inside `transaction(fn)`, use only the `tx` repositories passed to `fn`: calling the outer store
- * there would wait for the transaction on SQLite (one connection) and escape it on PostgreSQL.
+ * Every repository method that takes an `orgId` filters by it in its statement. Driver failures come
+ * out as `StoreConflict` (a unique value exists) or `StoreUnavailable` (the database cannot answer).
+ *
+ * @example
+ * const store = await openStore('sqlite:.keyward/keyward.db', { migrate: true });
+ * const key = await store.keys.findById(orgId, keyId);
+ * await store.close();
  */
-export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store & { readonly connection: Connection }> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<KyselyStore> {
   const connection = connect(url, options);
   if (options.migrate) {
     try {
@@ -64,38 +38,29 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   return storeOver(connection);
 }
 
-export function storeOver(connection: Connection): Store & { readonly connection: Connection } {
+/** The store over an open connection. `close()` closes the connection. */
+export function storeOver(connection: Connection): KyselyStore {
   const { db, dialect } = connection;
+  let closing: Promise<void> | null = null;
   return {
     ...repositories(db, dialect),
     dialect,
     connection,
-    async transaction(fn) {
-      try {
-        return await db.transaction().execute((trx) => fn(repositories(trx, dialect)));
-      } catch (err) {
-        throw translateDriverError(err);
-      }
+    /**
+     * Runs `fn` with repositories bound to one transaction: committed when `fn` resolves, rolled back
+     * when it throws (the error passes through). Inside `fn`, use only the `tx` it is given. Calling
+     * the outer store there is a bug of the caller: on SQLite it waits for the transaction's own
+     * connection and never returns; on PostgreSQL it runs outside the transaction.
+     */
+    transaction(fn) {
+      return db.transaction().execute((trx) => fn(repositories(trx, dialect)));
     },
     async ping() {
-      try {
-        await sql`select 1`.execute(db);
-      } catch (err) {
-        throw translateDriverError(err);
-      }
+      await sql`select 1`.execute(db);
     },
-    async close() {
-      await db.destroy();
+    close() {
+      closing ??= db.destroy();
+      return closing;
     },
   };
-}
-
-/** `keyward migrate`: opens the URL, applies pending migrations, closes. */
-export async function migrateToLatest(url: string): Promise<string[]> {
-  const connection = connect(url);
-  try {
-    return await migrateConnection(connection);
-  } finally {
-    await connection.db.destroy();
-  }
 }

@@ -1,13 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, KeyId, OrgId, Organization, Store, User, UserId } from '@keyward/core';
+import type {
+  ApiKeyRecord,
+  AuditEntry,
+  Invitation,
+  KeyId,
+  OrgId,
+  OrgRole,
+  Organization,
+  Project,
+  Repositories,
+  RoleBindingId,
+  Team,
+  User,
+  UserId,
+  UserRoleBinding,
+} from '@keyward/core';
 
+/** A fresh prefixed id, so that tests sharing a store never collide. */
 export const nextId = <P extends string>(prefix: P) => `${prefix}_${randomBytes(8).toString('hex')}` as `${P}_${string}`;
 
-export async function seedOrg(store: Store, overrides: Partial<Organization> = {}): Promise<Organization> {
+/** An instant in 2030 plus `seconds`: fixed, so that orderings are decided by the test. */
+export const at = (seconds = 0) => new Date(Date.UTC(2030, 0, 1) + seconds * 1000);
+
+export async function seedOrg(store: Repositories, overrides: Partial<Organization> = {}): Promise<Organization> {
   const org: Organization = {
     id: nextId('org') as OrgId,
     name: 'Org',
-    createdAt: new Date('2030-01-01T00:00:00Z'),
+    createdAt: at(),
     bootstrappedAt: null,
     signingAlgorithm: 'ES256',
     accessTokenTtlSeconds: 600,
@@ -17,13 +36,13 @@ export async function seedOrg(store: Store, overrides: Partial<Organization> = {
   return org;
 }
 
-export async function seedUser(store: Store, overrides: Partial<User> = {}): Promise<User> {
+export async function seedUser(store: Repositories, overrides: Partial<User> = {}): Promise<User> {
   const user: User = {
     id: nextId('usr') as UserId,
     email: `${randomBytes(5).toString('hex')}@example.test`,
     name: null,
     passwordHash: 'scrypt$x',
-    createdAt: new Date('2030-01-01T00:00:00Z'),
+    createdAt: at(),
     disabledAt: null,
     ...overrides,
   };
@@ -31,15 +50,59 @@ export async function seedUser(store: Store, overrides: Partial<User> = {}): Pro
   return user;
 }
 
-export async function seedMember(store: Store, orgId: OrgId, role: 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER' = 'MEMBER', createdAt = new Date()) {
+export async function seedMember(store: Repositories, orgId: OrgId, role: OrgRole = 'MEMBER', createdAt = at()): Promise<User> {
   const user = await seedUser(store);
   await store.members.insert({ orgId, userId: user.id, role, status: 'active', createdAt });
   return user;
 }
 
+export function invitationRecord(orgId: OrgId, userId: UserId, overrides: Partial<Invitation> = {}): Invitation {
+  return {
+    id: nextId('inv'),
+    orgId,
+    userId,
+    email: `${randomBytes(5).toString('hex')}@example.test`,
+    role: 'MEMBER',
+    tokenDigest: randomBytes(32).toString('hex'),
+    expiresAt: at(86_400),
+    acceptedAt: null,
+    createdByUserId: null,
+    createdAt: at(),
+    ...overrides,
+  };
+}
+
+export async function seedTeam(store: Repositories, orgId: OrgId, overrides: Partial<Team> = {}): Promise<Team> {
+  const team: Team = { id: nextId('team'), orgId, name: 'Team', createdAt: at(), ...overrides };
+  await store.teams.insert(team);
+  return team;
+}
+
+export async function seedProject(store: Repositories, orgId: OrgId, overrides: Partial<Project> = {}): Promise<Project> {
+  const project: Project = { id: nextId('proj'), orgId, teamId: null, name: 'Project', archivedAt: null, createdAt: at(), ...overrides };
+  await store.projects.insert(project);
+  return project;
+}
+
+export async function seedBinding(store: Repositories, orgId: OrgId, userId: UserId, overrides: Partial<UserRoleBinding> = {}): Promise<UserRoleBinding> {
+  const binding: UserRoleBinding = {
+    id: nextId('rb') as RoleBindingId,
+    orgId,
+    userId,
+    role: 'CUSTOM',
+    permissions: ['traces:read'],
+    scopeType: 'PROJECT',
+    scopeId: nextId('proj'),
+    createdAt: at(),
+    ...overrides,
+  };
+  await store.bindings.insert(binding);
+  return binding;
+}
+
 export function keyRecord(orgId: OrgId, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   const lookupId = randomBytes(8).toString('hex');
-  const at = overrides.createdAt ?? new Date('2030-01-01T00:00:00Z');
+  const createdAt = overrides.createdAt ?? at();
   return {
     id: `key_${lookupId}` as KeyId,
     orgId,
@@ -62,8 +125,8 @@ export function keyRecord(orgId: OrgId, overrides: Partial<ApiKeyRecord> = {}): 
     allowedCidrs: [],
     expiresAt: null,
     lastUsedAt: null,
-    createdAt: at,
-    updatedAt: at,
+    createdAt,
+    updatedAt: createdAt,
     revokedAt: null,
     revokedReason: null,
     disabledAt: null,
@@ -71,8 +134,25 @@ export function keyRecord(orgId: OrgId, overrides: Partial<ApiKeyRecord> = {}): 
   };
 }
 
-export async function seedKey(store: Store, orgId: OrgId, overrides: Partial<ApiKeyRecord> = {}): Promise<ApiKeyRecord> {
+export async function seedKey(store: Repositories, orgId: OrgId, overrides: Partial<ApiKeyRecord> = {}): Promise<ApiKeyRecord> {
   const key = keyRecord(orgId, overrides);
   await store.keys.insert(key);
   return key;
+}
+
+export function auditRecord(orgId: OrgId, overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: nextId('aud'),
+    orgId,
+    at: at(),
+    actor: { type: 'system', id: 'test' },
+    action: 'api_key.created',
+    targetType: 'api_key',
+    targetId: null,
+    ip: null,
+    outcome: 'success',
+    requestId: null,
+    details: {},
+    ...overrides,
+  };
 }

@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store } from '@keyward/core';
 import pg from 'pg';
-import type { Connection } from '../connect.js';
-import type { Dialect } from '../migrations.js';
-import { openStore } from '../open-store.js';
+import type { Dialect } from '../connect.js';
+import { openStore, type KyselyStore } from '../open-store.js';
 
+export { describeDialects } from './describe-dialects.js';
+
+/** The PostgreSQL database tests use: `KEYWARD_TEST_POSTGRES_URL`, by default `test` on 127.0.0.1. */
 export const testPostgresUrl = process.env.KEYWARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let available: Promise<boolean> | null = null;
 
-/** Whether the test PostgreSQL answers (asked once per process). */
+/** Whether the test PostgreSQL answers within 2 s (asked once per process). */
 export function postgresAvailable(): Promise<boolean> {
   available ??= (async () => {
     const client = new pg.Client({ connectionString: testPostgresUrl, connectionTimeoutMillis: 2000 });
@@ -29,11 +30,23 @@ export function postgresAvailable(): Promise<boolean> {
   return available;
 }
 
-export type TestStore = Store & { readonly connection: Connection; readonly url: string; readonly schema?: string };
+/** A store for tests, with where it lives, so that a second store can open the same database. */
+export type TestStore = KyselyStore & { readonly url: string; readonly schema?: string };
+
+async function onAdminConnection(work: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: testPostgresUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
 
 /**
- * A migrated, empty store: SQLite in a fresh temporary file, or PostgreSQL in a fresh schema of the
- * `test` database (dropped on close), so that test files run in parallel without sharing tables.
+ * A migrated, empty store: SQLite in a fresh file under `os.tmpdir()`, or PostgreSQL in a fresh
+ * schema `t_<random>` of the test database. `close()` closes it and removes the file or drops the
+ * schema, so test files run in parallel and nothing truncates shared tables.
  */
 export async function openTestStore(dialect: Dialect): Promise<TestStore> {
   if (dialect === 'sqlite') {
@@ -50,28 +63,16 @@ export async function openTestStore(dialect: Dialect): Promise<TestStore> {
     };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testPostgresUrl, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  await onAdminConnection((client) => client.query(`create schema ${schema}`));
   const store = await openStore(testPostgresUrl, { migrate: true, schema, poolSize: 5 });
+  let dropped: Promise<void> | null = null;
   return {
     ...store,
     url: testPostgresUrl,
     schema,
-    async close() {
-      await store.close();
-      const cleanup = new pg.Client({ connectionString: testPostgresUrl, connectionTimeoutMillis: 5000 });
-      await cleanup.connect();
-      await cleanup.query(`drop schema if exists ${schema} cascade`);
-      await cleanup.end();
+    close() {
+      dropped ??= store.close().then(() => onAdminConnection((client) => client.query(`drop schema if exists ${schema} cascade`)));
+      return dropped;
     },
   };
-}
-
-/** The dialects store suites run against: SQLite always; PostgreSQL when it answers, and always under CI. */
-export async function testDialects(): Promise<Dialect[]> {
-  if (process.env.CI === 'true' || (await postgresAvailable())) return ['sqlite', 'postgres'];
-  console.warn('SKIPPED: PostgreSQL is not reachable; the postgres store suites do not run (under CI=true they would fail).');
-  return ['sqlite'];
 }

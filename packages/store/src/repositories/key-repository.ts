@@ -1,8 +1,11 @@
 import type { ApiKeyRecord, Binding, KeyId, KeyRepository, KeyType, OrgId, Permission, PermissionMode, ProjectId, Scope, UserId } from '@keyward/core';
 import { sql, type Selectable } from 'kysely';
-import { decodeCursor, pageFrom } from '../cursor.js';
+import { pageFrom } from '../cursor.js';
 import type { ApiKeysTable } from '../schema.js';
-import { json, likeContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, type RepositoryContext } from './db.js';
+import { afterPosition, json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, type RepositoryContext } from './db.js';
+
+/** Keys per `touchLastUsed` statement: 5 parameters each. */
+const TOUCH_CHUNK = 500;
 
 function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   return {
@@ -35,6 +38,10 @@ function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   };
 }
 
+/**
+ * API keys. Methods that take an `orgId` filter by it in the statement itself; the `findForVerification…`
+ * lookups establish the tenant from a presented key and are the only ones that do not.
+ */
 export function keyRepository({ db }: RepositoryContext): KeyRepository {
   return {
     async insert(key) {
@@ -111,16 +118,13 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
         case 'all':
           break;
       }
-      if (filter.q) query = query.where(sql<boolean>`name_lower like ${likeContains(filter.q.toLowerCase())} escape '\\'`);
+      if (filter.q) query = query.where(nameContains('name_lower', filter.q));
       if (filter.keyType) query = query.where('key_type', '=', filter.keyType);
       const visibleTo = filter.visibleToUserId;
       if (visibleTo) {
         query = query.where((eb) => eb.or([eb('owner_user_id', '=', visibleTo), eb('created_by_user_id', '=', visibleTo), eb('key_type', '=', 'service')]));
       }
-      if (page.cursor) {
-        const [createdAt, id] = decodeCursor(page.cursor, ['number', 'string']) as [number, string];
-        query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
-      }
+      if (page.cursor) query = query.where(afterPosition(page.cursor, 'created_at', 'id', 'desc'));
       const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
       return pageFrom(rows, page.limit, apiKey, (row) => [Number(row.created_at), row.id]);
     },
@@ -167,28 +171,34 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
     },
     async disablePersonalKeysOf(orgId, userId, at) {
       const rows = await db
-        .selectFrom('api_keys')
-        .select('id')
+        .updateTable('api_keys')
+        .set({ disabled_at: toMs(at), updated_at: toMs(at) })
         .where('org_id', '=', orgId)
         .where('owner_user_id', '=', userId)
         .where('key_type', '=', 'personal')
         .where('revoked_at', 'is', null)
         .where('disabled_at', 'is', null)
+        .returning('id')
         .execute();
-      if (rows.length === 0) return [];
-      const ids = rows.map((r) => r.id);
-      await db.updateTable('api_keys').set({ disabled_at: toMs(at), updated_at: toMs(at) }).where('org_id', '=', orgId).where('id', 'in', ids).execute();
-      return ids as KeyId[];
+      return rows.map((row) => row.id as KeyId).sort();
     },
     async touchLastUsed(entries) {
-      // One statement per entry, inside the caller's transaction: a batch of a flush interval.
-      for (const { keyId, at } of entries) {
-        const ms = toMs(at);
+      // The latest instant per key, then one statement per chunk:
+      //   set last_used_at = case id when … then … end where id in (…) and (null or older).
+      const latest = new Map<string, number>();
+      for (const { keyId, at } of entries) latest.set(keyId, Math.max(latest.get(keyId) ?? Number.NEGATIVE_INFINITY, toMs(at)));
+      const pairs = [...latest];
+      for (let i = 0; i < pairs.length; i += TOUCH_CHUNK) {
+        const chunk = pairs.slice(i, i + TOUCH_CHUNK);
+        const at = sql<number>`case id ${sql.join(
+          chunk.map(([id, ms]) => sql`when ${id} then cast(${ms} as bigint)`),
+          sql` `,
+        )} end`;
         await db
           .updateTable('api_keys')
-          .set({ last_used_at: ms })
-          .where('id', '=', keyId)
-          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', ms)]))
+          .set({ last_used_at: at })
+          .where('id', 'in', chunk.map(([id]) => id))
+          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
           .execute();
       }
     },

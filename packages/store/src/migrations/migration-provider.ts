@@ -1,0 +1,21 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../connect.js';
+import { initialMigration } from './0001-initial.js';
+import { accessPathsMigration } from './0002-access-paths.js';
+
+/**
+ * The schema's migrations, in order, for one dialect. They live in code rather than in files found
+ * by globbing, so they run the same from `src/` and from `dist/`. Never edit a released migration:
+ * add one.
+ */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_initial': initialMigration(dialect),
+    '0002_access_paths': accessPathsMigration,
+  };
+}
+
+/** A Kysely `MigrationProvider` over `migrations(dialect)`. */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

@@ -1,0 +1,40 @@
+import type { Repositories } from '@keyward/core';
+import type { Dialect } from '../connect.js';
+import { auditRepository } from './audit-repository.js';
+import type { Db } from './db.js';
+import { invitationRepository } from './invitation-repository.js';
+import { keyRepository } from './key-repository.js';
+import { memberRepository } from './member-repository.js';
+import { metaRepository } from './meta-repository.js';
+import { orgRepository } from './org-repository.js';
+import { projectRepository } from './project-repository.js';
+import { revokedTokenRepository } from './revoked-token-repository.js';
+import { roleBindingRepository } from './role-binding-repository.js';
+import { sessionRepository } from './session-repository.js';
+import { signingKeyRepository } from './signing-key-repository.js';
+import { teamRepository } from './team-repository.js';
+import { usageRepository } from './usage-repository.js';
+import { userRepository } from './user-repository.js';
+import { verifierRepository } from './verifier-repository.js';
+
+/** Every repository over one Kysely handle: the database, or one transaction on it. */
+export function repositories(db: Db, dialect: Dialect): Repositories {
+  const ctx = { db, dialect };
+  return {
+    orgs: orgRepository(ctx),
+    users: userRepository(ctx),
+    sessions: sessionRepository(ctx),
+    members: memberRepository(ctx),
+    invitations: invitationRepository(ctx),
+    teams: teamRepository(ctx),
+    projects: projectRepository(ctx),
+    bindings: roleBindingRepository(ctx),
+    keys: keyRepository(ctx),
+    audit: auditRepository(ctx),
+    verifiers: verifierRepository(ctx),
+    signingKeys: signingKeyRepository(ctx),
+    usage: usageRepository(ctx),
+    meta: metaRepository(ctx),
+    revokedTokens: revokedTokenRepository(ctx),
+  };
+}
