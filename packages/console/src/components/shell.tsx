@@ -1,0 +1,138 @@
+import { NavLink, Outlet } from 'react-router';
+import { useNavigate } from 'react-router';
+import { DirectoryProvider } from '../lib/directory';
+import { roleLabel } from '../lib/format';
+import { useSession, useSessionContext } from '../lib/session';
+import { ChartIcon, FolderIcon, KeyIcon, ListIcon, Logo, LogoutIcon, ShieldIcon, TeamIcon, UsersIcon } from './icons';
+
+function OrganizationSwitcher() {
+  const session = useSession();
+  const { switchOrganization } = useSessionContext();
+  const navigate = useNavigate();
+  if (session.organizations.length <= 1) {
+    return (
+      <div className="org-current">
+        <span className="org-label">Organization</span>
+        <span className="org-name" title={session.organization.name}>
+          {session.organization.name}
+        </span>
+      </div>
+    );
+  }
+  return (
+    <div className="org-switcher">
+      <label htmlFor="organization-switcher" className="org-label">
+        Organization
+      </label>
+      <select
+        id="organization-switcher"
+        className="select"
+        value={session.organization.id}
+        onChange={async (event) => {
+          await switchOrganization(event.target.value);
+          navigate('/settings/api-keys');
+        }}
+      >
+        {session.organizations.map((org) => (
+          <option key={org.id} value={org.id}>
+            {org.name} · {roleLabel(org.role)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function NavItem({ to, icon, children }: { to: string; icon: React.ReactNode; children: React.ReactNode }) {
+  return (
+    <li>
+      <NavLink to={to} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`}>
+        {icon}
+        <span>{children}</span>
+      </NavLink>
+    </li>
+  );
+}
+
+export function Shell() {
+  const session = useSession();
+  const { logout } = useSessionContext();
+  const navigate = useNavigate();
+  return (
+    <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <div className="brand">
+          <Logo />
+          <span>Keyward</span>
+        </div>
+        <OrganizationSwitcher />
+        <nav aria-label="Settings" className="nav">
+          <p className="nav-heading" aria-hidden="true">
+            Settings
+          </p>
+          <ul>
+            <NavItem to="/settings/api-keys" icon={<KeyIcon />}>
+              API Keys
+            </NavItem>
+            {session.isAdmin ? (
+              <NavItem to="/settings/usage" icon={<ChartIcon />}>
+                Usage
+              </NavItem>
+            ) : null}
+            {session.isAdmin ? (
+              <NavItem to="/settings/audit-log" icon={<ListIcon />}>
+                Audit log
+              </NavItem>
+            ) : null}
+            <NavItem to="/settings/members" icon={<UsersIcon />}>
+              Members
+            </NavItem>
+            <NavItem to="/settings/teams" icon={<TeamIcon />}>
+              Teams
+            </NavItem>
+            <NavItem to="/settings/projects" icon={<FolderIcon />}>
+              Projects
+            </NavItem>
+            {session.isAdmin ? (
+              <NavItem to="/settings/signing-keys" icon={<ShieldIcon />}>
+                Signing keys
+              </NavItem>
+            ) : null}
+          </ul>
+        </nav>
+        <div className="sidebar-footer">
+          <div className="user">
+            <span className="user-name" title={session.user.email}>
+              {session.user.name ?? session.user.email}
+            </span>
+            <span className="user-role">
+              {roleLabel(session.role)}
+              {session.user.name ? ` · ${session.user.email}` : ''}
+            </span>
+          </div>
+          <button
+            type="button"
+            className="button button-ghost button-small logout"
+            onClick={async () => {
+              await logout();
+              navigate('/login', { replace: true });
+            }}
+          >
+            <LogoutIcon />
+            Log out
+          </button>
+        </div>
+      </aside>
+      <main id="main" className="main" tabIndex={-1}>
+        <DirectoryProvider key={session.organization.id}>
+          <div className="content" key={session.organization.id}>
+            <Outlet />
+          </div>
+        </DirectoryProvider>
+      </main>
+    </div>
+  );
+}

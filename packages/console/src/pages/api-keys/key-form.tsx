@@ -1,0 +1,321 @@
+import type { ApiKey } from '@keyward/wire';
+import { useId } from 'react';
+import { Link } from 'react-router';
+import { Alert, Field, LoadingBlock } from '../../components/ui';
+import { useDirectory } from '../../lib/directory';
+import { formatDate, formatDateTime, roleLabel } from '../../lib/format';
+import { expirationPresets } from '../../lib/keys';
+import type { Session } from '../../lib/session';
+import { CidrEditor } from './cidr-editor';
+import { dateInputValue, expiresAtOf, type KeyFormState, type ScopeKind } from './key-form-model';
+import { PermissionGrid } from './permission-grid';
+import { ScopesEditor } from './scopes-editor';
+
+export interface KeyFormProps {
+  readonly state: KeyFormState;
+  readonly onChange: (state: KeyFormState) => void;
+  readonly errors: Record<string, string>;
+  readonly session: Session;
+  readonly mode: 'create' | 'edit';
+  /** The key being edited. */
+  readonly original?: ApiKey;
+}
+
+export function KeyForm({ state, onChange, errors, session, mode, original }: KeyFormProps) {
+  const directory = useDirectory();
+  const set = <K extends keyof KeyFormState>(field: K, value: KeyFormState[K]) => onChange({ ...state, [field]: value });
+  const role = roleLabel(session.role);
+
+  const unavailable = (permission: string): string | null => {
+    if (permission === 'organization:manage') {
+      if (state.keyType === 'project') return 'Not for project keys';
+      if (state.scopeKind !== 'organization') return 'Only for organization-wide keys';
+    }
+    if (state.keyType === 'personal' && !session.permissions.has(permission)) return `Not in your role (${role})`;
+    return null;
+  };
+  const advancedHasContent = state.scopes.length > 0 || state.cidrs.length > 0 || Object.keys(errors).some((k) => k.startsWith('scope:') || k.startsWith('cidr:'));
+
+  return (
+    <div className="form-sections">
+      {mode === 'create' && state.keyType !== 'project' ? <TypeChoice state={state} onChange={onChange} session={session} /> : null}
+
+      <section className="form-section" aria-labelledby="key-details-heading">
+        <h3 id="key-details-heading" className="section-title">
+          Details
+        </h3>
+        <Field label="Name" error={errors.name} hint='A name that says where the key is used, such as "CI pipeline" or "Local dev".'>
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              className="input"
+              value={state.name}
+              maxLength={100}
+              autoComplete="off"
+              data-autofocus
+              aria-describedby={describedBy}
+              aria-invalid={invalid}
+              aria-required="true"
+              onChange={(event) => set('name', event.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Description" optional error={errors.description}>
+          {({ id, describedBy, invalid }) => (
+            <textarea
+              id={id}
+              className="input textarea"
+              rows={2}
+              value={state.description}
+              aria-describedby={describedBy}
+              aria-invalid={invalid}
+              onChange={(event) => set('description', event.target.value)}
+            />
+          )}
+        </Field>
+      </section>
+
+      {state.keyType !== 'project' ? (
+        <section className="form-section" aria-labelledby="key-scope-heading">
+          <h3 id="key-scope-heading" className="section-title">
+            Scope
+          </h3>
+          <ScopeChoice state={state} onChange={onChange} error={errors.bindings} loading={!directory.ready} />
+        </section>
+      ) : null}
+
+      <section className="form-section" aria-labelledby="key-expiration-heading">
+        <h3 id="key-expiration-heading" className="section-title">
+          Expiration
+        </h3>
+        <ExpirationChoice state={state} onChange={onChange} error={errors.expiresAt} original={original} />
+      </section>
+
+      <section className="form-section" aria-labelledby="key-permissions-heading">
+        <h3 id="key-permissions-heading" className="section-title">
+          Permissions
+        </h3>
+        <fieldset className="fieldset">
+          <legend className="visually-hidden">Permission mode</legend>
+          <div className="choice-row">
+            <label className="radio">
+              <input type="radio" name="permission-mode" checked={state.permissionMode === 'all'} onChange={() => set('permissionMode', 'all')} />
+              <span>
+                <span className="check-title">All</span>
+                <span className="check-hint">
+                  {state.keyType === 'personal'
+                    ? `Everything you may do at the key's scope, and never more: the key follows your role (${role}) if it changes.`
+                    : state.keyType === 'service'
+                      ? 'Admin access at the key’s scope.'
+                      : 'Full access to the project.'}
+                </span>
+              </span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="permission-mode" checked={state.permissionMode === 'restricted'} onChange={() => set('permissionMode', 'restricted')} />
+              <span>
+                <span className="check-title">Restricted</span>
+                <span className="check-hint">Only the categories you pick, at read or write level.</span>
+              </span>
+            </label>
+          </div>
+        </fieldset>
+        {state.permissionMode === 'restricted' ? (
+          directory.catalogue ? (
+            <>
+              {state.keyType === 'personal' && session.role !== 'OWNER' && session.role !== 'ADMIN' ? (
+                <p className="field-hint">
+                  A personal key can never do more than you: permissions outside your role ({role}) are shown as unavailable.
+                </p>
+              ) : null}
+              <PermissionGrid catalogue={directory.catalogue} selected={state.permissions} onChange={(permissions) => set('permissions', permissions)} unavailable={unavailable} />
+              {errors.permissions ? <p className="field-error">{errors.permissions}</p> : null}
+            </>
+          ) : (
+            <LoadingBlock label="Loading permissions" height={120} />
+          )
+        ) : null}
+      </section>
+
+      <details className="form-section advanced" open={advancedHasContent || undefined}>
+        <summary className="section-title">
+          Advanced: scopes and allowed IP ranges
+          <span className="summary-note">
+            {[state.scopes.length ? `${state.scopes.length} scope${state.scopes.length === 1 ? '' : 's'}` : null, state.cidrs.length ? `${state.cidrs.length} IP range${state.cidrs.length === 1 ? '' : 's'}` : null]
+              .filter(Boolean)
+              .join(' · ')}
+          </span>
+        </summary>
+        <div className="advanced-body">
+          <ScopesEditor rows={state.scopes} onChange={(rows) => set('scopes', rows)} errors={errors} />
+          <CidrEditor rows={state.cidrs} onChange={(rows) => set('cidrs', rows)} errors={errors} />
+        </div>
+      </details>
+    </div>
+  );
+}
+
+function TypeChoice({ state, onChange, session }: { state: KeyFormState; onChange: (s: KeyFormState) => void; session: Session }) {
+  const serviceReason = session.isAdmin ? null : `Only owners and admins create service keys (your role: ${roleLabel(session.role)}).`;
+  const choose = (keyType: 'personal' | 'service') =>
+    onChange({ ...state, keyType, expiration: keyType === 'service' && state.expiration === '90' ? '365' : state.expiration });
+  return (
+    <fieldset className="fieldset form-section">
+      <legend className="section-title">Type</legend>
+      <div className="type-cards">
+        <label className={`type-card${state.keyType === 'personal' ? ' selected' : ''}`}>
+          <input type="radio" name="key-type" checked={state.keyType === 'personal'} onChange={() => choose('personal')} />
+          <span>
+            <span className="check-title">Personal</span>
+            <span className="check-hint">Tied to you and capped by your own rights. For local development, scripts and assistants.</span>
+          </span>
+        </label>
+        <label className={`type-card${state.keyType === 'service' ? ' selected' : ''}${serviceReason ? ' is-disabled' : ''}`}>
+          <input type="radio" name="key-type" checked={state.keyType === 'service'} disabled={Boolean(serviceReason)} onChange={() => choose('service')} aria-describedby={serviceReason ? 'service-reason' : undefined} />
+          <span>
+            <span className="check-title">Service</span>
+            <span className="check-hint">Not tied to a person, so it keeps working when people leave. For CI/CD and services.</span>
+            {serviceReason ? (
+              <span className="unavailable" id="service-reason">
+                {serviceReason}
+              </span>
+            ) : null}
+          </span>
+        </label>
+      </div>
+      {session.isAdmin ? <p className="field-hint">Legacy project keys are created from a project’s page.</p> : null}
+    </fieldset>
+  );
+}
+
+function ScopeChoice({ state, onChange, error, loading }: { state: KeyFormState; onChange: (s: KeyFormState) => void; error?: string | undefined; loading: boolean }) {
+  const directory = useDirectory();
+  const errorId = useId();
+  const projects = directory.projects.filter((p) => !p.archivedAt || state.projectIds.includes(p.id));
+  const kinds: { value: ScopeKind; label: string; hint: string }[] = [
+    { value: 'organization', label: 'Organization', hint: 'Every project, present and future.' },
+    { value: 'teams', label: 'Teams', hint: 'The projects of the teams you pick.' },
+    { value: 'projects', label: 'Projects', hint: 'Only the projects you pick.' },
+  ];
+  const toggle = (field: 'teamIds' | 'projectIds', id: string, on: boolean) =>
+    onChange({ ...state, [field]: on ? [...state[field], id] : state[field].filter((x) => x !== id) });
+  return (
+    <fieldset className="fieldset" aria-describedby={error ? errorId : undefined}>
+      <legend className="visually-hidden">Scope</legend>
+      <div className="choice-row">
+        {kinds.map((kind) => (
+          <label key={kind.value} className="radio">
+            <input type="radio" name="scope-kind" checked={state.scopeKind === kind.value} onChange={() => onChange({ ...state, scopeKind: kind.value })} />
+            <span>
+              <span className="check-title">{kind.label}</span>
+              <span className="check-hint">{kind.hint}</span>
+            </span>
+          </label>
+        ))}
+      </div>
+      {state.scopeKind === 'teams' ? (
+        loading ? (
+          <LoadingBlock height={64} label="Loading teams" />
+        ) : directory.teams.length === 0 ? (
+          <Alert tone="info">
+            <p>
+              There are no teams yet. {` `}
+              <Link to="/settings/teams">Teams</Link> are created by owners and admins.
+            </p>
+          </Alert>
+        ) : (
+          <div className="check-list" role="group" aria-label="Teams">
+            {directory.teams.map((team) => (
+              <label key={team.id} className="check-row">
+                <input type="checkbox" checked={state.teamIds.includes(team.id)} onChange={(event) => toggle('teamIds', team.id, event.target.checked)} />
+                <span>{team.name}</span>
+              </label>
+            ))}
+          </div>
+        )
+      ) : null}
+      {state.scopeKind === 'projects' ? (
+        loading ? (
+          <LoadingBlock height={64} label="Loading projects" />
+        ) : projects.length === 0 ? (
+          <Alert tone="info">
+            <p>
+              There are no projects yet. <Link to="/settings/projects">Projects</Link> are created by owners and admins.
+            </p>
+          </Alert>
+        ) : (
+          <div className="check-list" role="group" aria-label="Projects">
+            {projects.map((project) => (
+              <label key={project.id} className="check-row">
+                <input type="checkbox" checked={state.projectIds.includes(project.id)} onChange={(event) => toggle('projectIds', project.id, event.target.checked)} />
+                <span>
+                  {project.name}
+                  {project.archivedAt ? <span className="muted"> (archived)</span> : null}
+                </span>
+              </label>
+            ))}
+          </div>
+        )
+      ) : null}
+      {error ? (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function ExpirationChoice({ state, onChange, error, original }: { state: KeyFormState; onChange: (s: KeyFormState) => void; error?: string | undefined; original?: ApiKey | undefined }) {
+  const at = expiresAtOf(state);
+  const tomorrow = dateInputValue(new Date(Date.now() + 86_400_000));
+  const current = original ? (original.expiresAt ? `Keep: ${formatDateTime(original.expiresAt)}` : 'Keep: no expiration') : null;
+  return (
+    <div className="inline-fields">
+      <Field label="Expires" error={state.expiration === 'custom' ? undefined : error}>
+        {({ id, describedBy }) => (
+          <select
+            id={id}
+            className="select"
+            value={state.expiration}
+            aria-describedby={describedBy}
+            onChange={(event) => onChange({ ...state, expiration: event.target.value as KeyFormState['expiration'] })}
+          >
+            {current ? <option value="keep">{current}</option> : null}
+            {expirationPresets.map((preset) => (
+              <option key={preset.id} value={preset.id}>
+                {preset.days === null ? preset.label : `${original ? 'In ' : ''}${preset.label}`}
+              </option>
+            ))}
+            <option value="custom">Custom date…</option>
+          </select>
+        )}
+      </Field>
+      {state.expiration === 'custom' ? (
+        <Field label="Date" error={error} hint="The key stops working at the end of this day, your time.">
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              className="input"
+              type="date"
+              min={tomorrow}
+              value={state.customDate}
+              aria-describedby={describedBy}
+              aria-invalid={invalid}
+              onChange={(event) => onChange({ ...state, customDate: event.target.value })}
+            />
+          )}
+        </Field>
+      ) : null}
+      <p className="expiry-note" aria-live="polite">
+        {state.expiration === 'keep'
+          ? null
+          : at === null
+            ? 'The key never expires. Consider an expiry and a rotation schedule for keys used in production.'
+            : at
+              ? `The key will expire on ${formatDate(at)}.`
+              : null}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,193 @@
+import { useState } from 'react';
+import { RefreshIcon, ShieldIcon } from '../components/icons';
+import { Modal } from '../components/modal';
+import { useToast } from '../components/toast';
+import { AdminOnly, Alert, Badge, EmptyState, ErrorAlert, PageHeader, SkeletonRows, usePageTitle, type Tone } from '../components/ui';
+import { api, ApiError } from '../lib/api';
+import { formatDateTime } from '../lib/format';
+import { useSession } from '../lib/session';
+import { useApi } from '../lib/use-api';
+
+/** The signing keys contract (GET /api/signing-keys); the wire package may not describe it yet. */
+export interface SigningKey {
+  readonly id: string;
+  readonly algorithm: 'ES256' | 'RS256' | 'EdDSA';
+  readonly state: 'next' | 'current' | 'previous' | 'retired';
+  readonly createdAt: string | null;
+  readonly publishedAt: string | null;
+  readonly activatedAt: string | null;
+  readonly deactivatedAt: string | null;
+  readonly retiredAt: string | null;
+  readonly compromisedAt: string | null;
+}
+
+const stateOrder = { current: 0, next: 1, previous: 2, retired: 3 } as const;
+const stateTone: Record<SigningKey['state'], Tone> = { current: 'success', next: 'info', previous: 'neutral', retired: 'neutral' };
+const stateHelp: Record<SigningKey['state'], string> = {
+  current: 'Signs new access tokens.',
+  next: 'Published in the JWKS ahead of time, so verifiers know it before it signs.',
+  previous: 'No longer signs; still verifies the tokens it signed until they expire.',
+  retired: 'Neither signs nor verifies.',
+};
+
+export function SigningKeysPage() {
+  usePageTitle('Signing keys');
+  const session = useSession();
+  return (
+    <>
+      <PageHeader
+        title="Signing keys"
+        description="The keys that sign the organization’s short-lived access tokens (OAuth client credentials). Verifiers fetch their public halves from the JWKS."
+      />
+      {session.isAdmin ? <SigningKeys /> : <AdminOnly role={session.role} />}
+    </>
+  );
+}
+
+function SigningKeys() {
+  const keys = useApi<{ data: SigningKey[] }>('/api/signing-keys');
+  const [rotating, setRotating] = useState(false);
+  const toast = useToast();
+
+  if (keys.error instanceof ApiError && (keys.error.status === 404 || keys.error.status === 405)) {
+    return (
+      <EmptyState icon={<ShieldIcon width={24} height={24} />} title="Signing keys are not available on this server">
+        This Keyward server does not offer signing key management yet (<code>GET /api/signing-keys</code> is missing). Upgrade the server to see and rotate
+        the organization’s signing keys here.
+      </EmptyState>
+    );
+  }
+  if (keys.error) return <ErrorAlert error={keys.error} title="Signing keys could not be loaded" onRetry={keys.reload} />;
+  const list = keys.data ? [...keys.data.data].sort((a, b) => stateOrder[a.state] - stateOrder[b.state]) : undefined;
+  return (
+    <>
+      <div className="toolbar">
+        <p className="muted">Rotate on a schedule, or at once if a key may be compromised.</p>
+        <button type="button" className="button button-primary" onClick={() => setRotating(true)} disabled={!list}>
+          <RefreshIcon />
+          Rotate signing keys
+        </button>
+      </div>
+      {list && list.length === 0 ? (
+        <EmptyState icon={<ShieldIcon width={24} height={24} />} title="No signing keys yet">
+          The organization gets its signing keys when it is bootstrapped, on the API Keys page.
+        </EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="visually-hidden">Signing keys</caption>
+            <thead>
+              <tr>
+                <th scope="col">State</th>
+                <th scope="col">Key id</th>
+                <th scope="col">Algorithm</th>
+                <th scope="col">Created</th>
+                <th scope="col">Published</th>
+                <th scope="col">Activated</th>
+                <th scope="col">Deactivated</th>
+                <th scope="col">Retired</th>
+              </tr>
+            </thead>
+            <tbody>
+              {!list ? (
+                <SkeletonRows columns={8} rows={3} />
+              ) : (
+                list.map((key) => (
+                  <tr key={key.id}>
+                    <td title={stateHelp[key.state]}>
+                      <Badge tone={stateTone[key.state]}>{key.state.charAt(0).toUpperCase() + key.state.slice(1)}</Badge>
+                      {key.compromisedAt ? (
+                        <>
+                          {' '}
+                          <Badge tone="danger" title={`Marked compromised ${formatDateTime(key.compromisedAt)}`}>
+                            Compromised
+                          </Badge>
+                        </>
+                      ) : null}
+                    </td>
+                    <td>
+                      <code>{key.id}</code>
+                    </td>
+                    <td>{key.algorithm}</td>
+                    <td className="cell-nowrap">{formatDateTime(key.createdAt)}</td>
+                    <td className="cell-nowrap">{formatDateTime(key.publishedAt)}</td>
+                    <td className="cell-nowrap">{formatDateTime(key.activatedAt)}</td>
+                    <td className="cell-nowrap">{formatDateTime(key.deactivatedAt)}</td>
+                    <td className="cell-nowrap">{formatDateTime(key.retiredAt)}</td>
+                  </tr>
+                ))
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <dl className="facts facts-inline state-guide">
+        {(['current', 'next', 'previous', 'retired'] as const).map((state) => (
+          <div key={state}>
+            <dt>{state.charAt(0).toUpperCase() + state.slice(1)}</dt>
+            <dd>{stateHelp[state]}</dd>
+          </div>
+        ))}
+      </dl>
+      {rotating ? (
+        <RotateDialog
+          onCancel={() => setRotating(false)}
+          onRotated={(emergency) => {
+            setRotating(false);
+            keys.reload();
+            toast(emergency ? 'Emergency rotation done: the old key no longer verifies.' : 'Rotated: the next key now signs.');
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function RotateDialog({ onCancel, onRotated }: { onCancel: () => void; onRotated: (emergency: boolean) => void }) {
+  const [emergency, setEmergency] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <Modal
+      title="Rotate signing keys"
+      role="alertdialog"
+      description="The next key becomes current and signs new tokens; the current key becomes previous and keeps verifying the tokens it signed; a new next key is published."
+      onDismiss={onCancel}
+      onSubmit={async () => {
+        setBusy(true);
+        setError(null);
+        try {
+          await api.post('/api/signing-keys/rotate', emergency ? { emergency: true } : {});
+          onRotated(emergency);
+        } catch (err) {
+          setError(err);
+          setBusy(false);
+        }
+      }}
+      footer={
+        <>
+          <button type="button" className="button button-secondary" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className={`button ${emergency ? 'button-danger' : 'button-primary'}`} disabled={busy}>
+            {busy ? 'Rotating…' : emergency ? 'Rotate now (emergency)' : 'Rotate'}
+          </button>
+        </>
+      }
+    >
+      <label className="check-row">
+        <input type="checkbox" checked={emergency} onChange={(e) => setEmergency(e.target.checked)} />
+        <span>
+          <span className="check-title">Emergency rotation</span>
+          <span className="check-hint">Retire the current key at once, for a key that may be compromised.</span>
+        </span>
+      </label>
+      {emergency ? (
+        <Alert tone="warning" title="Tokens signed by the current key stop working immediately">
+          <p>Every client holding one must get a new token. Use this only when the key may have leaked.</p>
+        </Alert>
+      ) : null}
+      {error ? <ErrorAlert error={error} title="Not rotated" /> : null}
+    </Modal>
+  );
+}
