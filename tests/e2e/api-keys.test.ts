@@ -273,4 +273,8 @@ describe('the console: setup, login and the life of an API key', () => {
     expect(Number(await page().getByTestId('usage-rejected').textContent())).toBeGreaterThanOrEqual(2);
     await screenshot(page(), 'usage');
   });
+
+  it('raised no script error and no Content-Security-Policy violation in the browser', () => {
+    expect(harness.browserErrors).toEqual([]);
+  });
 });

@@ -64,6 +64,8 @@ export interface ConsoleHarness {
   readonly browser: Browser;
   readonly context: BrowserContext;
   readonly page: Page;
+  /** Errors the pages logged (CSP violations included) and uncaught exceptions. */
+  readonly browserErrors: string[];
   close(): Promise<void>;
 }
 
@@ -78,11 +80,18 @@ export async function startConsole(options: { viewport?: { width: number; height
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
+  const browserErrors: string[] = [];
+  context.on('console', (message) => {
+    // A 401 from whoami on the login page is how the console learns nobody is logged in.
+    if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) browserErrors.push(message.text());
+  });
+  context.on('weberror', (error) => browserErrors.push(String(error.error())));
   return {
     server,
     browser,
     context,
     page,
+    browserErrors,
     async close() {
       await browser.close().catch(() => undefined);
       await server.close();
@@ -133,7 +142,7 @@ export async function screenshot(page: Page, name: string, options: { height?: n
   mkdirSync(screenshotDir, { recursive: true });
   const viewport = page.viewportSize();
   if (options.height && viewport) await page.setViewportSize({ width: viewport.width, height: options.height });
-  if (options.dialogTop) await page.evaluate(() => [...document.querySelectorAll('.modal-root .modal-body')].pop()?.scrollTo(0, 0));
+  if (options.dialogTop) await page.evaluate(() => Array.from(document.querySelectorAll('.modal-root .modal-body')).pop()?.scrollTo(0, 0));
   // Confirmations from earlier steps would cover the page.
   await page.evaluate(() => document.querySelector<HTMLElement>('.toasts')?.style.setProperty('visibility', 'hidden'));
   // Let charts settle (they do not animate) and the caret stop mattering.

@@ -8,6 +8,16 @@ export function formatDateTime(value: string | Date | null | undefined): string 
   return dateTime.format(typeof value === 'string' ? new Date(value) : value);
 }
 
+const shortThisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const shortOtherYear = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+/** "Nov 23, 12:23 PM" this year, "Nov 23, 2025" before: for dense tables (full date in a title). */
+export function formatShortDateTime(value: string | Date | null | undefined): string {
+  if (!value) return '—';
+  const date = typeof value === 'string' ? new Date(value) : value;
+  return date.getFullYear() === new Date().getFullYear() ? shortThisYear.format(date) : shortOtherYear.format(date);
+}
+
 export function formatDate(value: string | Date | null | undefined): string {
   if (!value) return '—';
   return dateOnly.format(typeof value === 'string' ? new Date(value) : value);

@@ -29,6 +29,8 @@ const knownActions = [
   'organization.created',
   'organization.bootstrapped',
   'signing_key.rotated',
+  'signing_key.emergency_rotated',
+  'organization.token_settings_updated',
 ];
 
 const outcomeTone = { success: 'success', denied: 'warning', failure: 'danger' } as const;

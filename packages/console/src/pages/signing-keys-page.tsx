@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { RefreshIcon, ShieldIcon } from '../components/icons';
 import { Modal } from '../components/modal';
 import { useToast } from '../components/toast';
-import { AdminOnly, Alert, Badge, EmptyState, ErrorAlert, PageHeader, SkeletonRows, usePageTitle, type Tone } from '../components/ui';
+import { AdminOnly, Alert, Badge, EmptyState, ErrorAlert, Field, PageHeader, SkeletonRows, usePageTitle, type Tone } from '../components/ui';
 import { api, ApiError } from '../lib/api';
-import { formatDateTime } from '../lib/format';
+import { formatDateTime, formatShortDateTime } from '../lib/format';
 import { useSession } from '../lib/session';
 import { useApi } from '../lib/use-api';
 
@@ -81,7 +81,6 @@ function SigningKeys() {
                 <th scope="col">State</th>
                 <th scope="col">Key id</th>
                 <th scope="col">Algorithm</th>
-                <th scope="col">Created</th>
                 <th scope="col">Published</th>
                 <th scope="col">Activated</th>
                 <th scope="col">Deactivated</th>
@@ -90,11 +89,11 @@ function SigningKeys() {
             </thead>
             <tbody>
               {!list ? (
-                <SkeletonRows columns={8} rows={3} />
+                <SkeletonRows columns={7} rows={3} />
               ) : (
                 list.map((key) => (
                   <tr key={key.id}>
-                    <td title={stateHelp[key.state]}>
+                    <td title={stateHelp[key.state]} className="cell-badges">
                       <Badge tone={stateTone[key.state]}>{key.state.charAt(0).toUpperCase() + key.state.slice(1)}</Badge>
                       {key.compromisedAt ? (
                         <>
@@ -109,11 +108,11 @@ function SigningKeys() {
                       <code>{key.id}</code>
                     </td>
                     <td>{key.algorithm}</td>
-                    <td className="cell-nowrap">{formatDateTime(key.createdAt)}</td>
-                    <td className="cell-nowrap">{formatDateTime(key.publishedAt)}</td>
-                    <td className="cell-nowrap">{formatDateTime(key.activatedAt)}</td>
-                    <td className="cell-nowrap">{formatDateTime(key.deactivatedAt)}</td>
-                    <td className="cell-nowrap">{formatDateTime(key.retiredAt)}</td>
+                    {([key.publishedAt, key.activatedAt, key.deactivatedAt, key.retiredAt] as const).map((at, index) => (
+                      <td key={index} className="cell-nowrap" title={at ? formatDateTime(at) : undefined}>
+                        {formatShortDateTime(at)}
+                      </td>
+                    ))}
                   </tr>
                 ))
               )}
@@ -129,8 +128,10 @@ function SigningKeys() {
           </div>
         ))}
       </dl>
+      <TokenSettings />
       {rotating ? (
         <RotateDialog
+          keys={list ?? []}
           onCancel={() => setRotating(false)}
           onRotated={(emergency) => {
             setRotating(false);
@@ -143,10 +144,17 @@ function SigningKeys() {
   );
 }
 
-function RotateDialog({ onCancel, onRotated }: { onCancel: () => void; onRotated: (emergency: boolean) => void }) {
+/** A planned rotation waits until the next key has been published this long (verifiers' caches). */
+const PUBLISH_BEFORE_USE_MS = 10 * 60_000;
+
+function RotateDialog({ keys, onCancel, onRotated }: { keys: readonly SigningKey[]; onCancel: () => void; onRotated: (emergency: boolean) => void }) {
   const [emergency, setEmergency] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [now] = useState(() => Date.now());
+  const next = keys.find((k) => k.state === 'next');
+  const plannedFrom = next?.publishedAt ? new Date(next.publishedAt).getTime() + PUBLISH_BEFORE_USE_MS : null;
+  const tooEarly = !emergency && plannedFrom !== null && plannedFrom > now;
   return (
     <Modal
       title="Rotate signing keys"
@@ -169,7 +177,7 @@ function RotateDialog({ onCancel, onRotated }: { onCancel: () => void; onRotated
           <button type="button" className="button button-secondary" onClick={onCancel}>
             Cancel
           </button>
-          <button type="submit" className={`button ${emergency ? 'button-danger' : 'button-primary'}`} disabled={busy}>
+          <button type="submit" className={`button ${emergency ? 'button-danger' : 'button-primary'}`} disabled={busy || tooEarly}>
             {busy ? 'Rotating…' : emergency ? 'Rotate now (emergency)' : 'Rotate'}
           </button>
         </>
@@ -182,6 +190,14 @@ function RotateDialog({ onCancel, onRotated }: { onCancel: () => void; onRotated
           <span className="check-hint">Retire the current key at once, for a key that may be compromised.</span>
         </span>
       </label>
+      {tooEarly && plannedFrom ? (
+        <Alert tone="info" title={`A planned rotation is possible from ${formatDateTime(new Date(plannedFrom))}`}>
+          <p>
+            The next key must be published for ten minutes first, so that verifiers’ cached key sets know it before it signs. If the current key
+            may be compromised, rotate in an emergency instead.
+          </p>
+        </Alert>
+      ) : null}
       {emergency ? (
         <Alert tone="warning" title="Tokens signed by the current key stop working immediately">
           <p>Every client holding one must get a new token. Use this only when the key may have leaked.</p>
@@ -189,5 +205,75 @@ function RotateDialog({ onCancel, onRotated }: { onCancel: () => void; onRotated
       ) : null}
       {error ? <ErrorAlert error={error} title="Not rotated" /> : null}
     </Modal>
+  );
+}
+
+interface OrganizationSettings {
+  readonly organization: { readonly signingAlgorithm: SigningKey['algorithm']; readonly accessTokenTtlSeconds: number };
+}
+
+/** How access tokens are made: the algorithm of the next generated key, and their lifetime. */
+function TokenSettings() {
+  const settings = useApi<OrganizationSettings>('/api/organization');
+  const toast = useToast();
+  const [draft, setDraft] = useState<{ signingAlgorithm: string; ttl: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  if (!settings.data) return null;
+  const current = settings.data.organization;
+  const value = draft ?? { signingAlgorithm: current.signingAlgorithm, ttl: String(current.accessTokenTtlSeconds) };
+  const ttl = Number(value.ttl);
+  const ttlError = Number.isInteger(ttl) && ttl >= 60 && ttl <= 3600 ? undefined : 'Between 60 and 3600 seconds.';
+  const changed = value.signingAlgorithm !== current.signingAlgorithm || ttl !== current.accessTokenTtlSeconds;
+  return (
+    <section className="card token-settings" aria-labelledby="token-settings-title">
+      <h2 id="token-settings-title" className="card-title">
+        Access tokens
+      </h2>
+      <form
+        className="settings-row"
+        noValidate
+        onSubmit={async (event) => {
+          event.preventDefault();
+          if (ttlError || !changed) return;
+          setBusy(true);
+          setError(null);
+          try {
+            await api.patch('/api/organization', {
+              ...(value.signingAlgorithm !== current.signingAlgorithm ? { signingAlgorithm: value.signingAlgorithm } : {}),
+              ...(ttl !== current.accessTokenTtlSeconds ? { accessTokenTtlSeconds: ttl } : {}),
+            });
+            setDraft(null);
+            settings.reload();
+            toast('Saved the access token settings.');
+          } catch (err) {
+            setError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Field label="Signing algorithm" hint="Applies from the next key generated (at the next rotation).">
+          {({ id, describedBy }) => (
+            <select id={id} className="select select-medium" aria-describedby={describedBy} value={value.signingAlgorithm} onChange={(e) => setDraft({ ...value, signingAlgorithm: e.target.value })}>
+              <option value="ES256">ES256 (ECDSA P-256)</option>
+              <option value="EdDSA">EdDSA (Ed25519)</option>
+              <option value="RS256">RS256 (RSA)</option>
+            </select>
+          )}
+        </Field>
+        <Field label="Token lifetime (seconds)" error={ttlError} hint="Applies to tokens issued from now on.">
+          {({ id, describedBy, invalid }) => (
+            <input id={id} className="input input-narrow" type="number" min={60} max={3600} step={60} aria-describedby={describedBy} aria-invalid={invalid} value={value.ttl} onChange={(e) => setDraft({ ...value, ttl: e.target.value })} />
+          )}
+        </Field>
+        <div className="field field-action">
+          <button type="submit" className="button button-secondary" disabled={busy || !changed || Boolean(ttlError)}>
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+      {error ? <ErrorAlert error={error} title="Not saved" /> : null}
+    </section>
   );
 }
