@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/server.js';
-import { dialog, logIn, screenshot, sessionOf, setUpFirstOrganization, startConsole, type ConsoleHarness } from './support.js';
+import { browserMissing, dialog, logIn, screenshot, sessionOf, setUpFirstOrganization, startConsole, type ConsoleHarness } from './support.js';
 
 /**
  * The life of an API key in the console, in order: first-run setup, login, creation with a restricted
  * grid and an IP allowlist, the one-time secret, filters, edit, roll, revoke and usage.
  */
-describe('the console: setup, login and the life of an API key', () => {
+describe.skipIf(browserMissing)('the console: setup, login and the life of an API key', () => {
   let harness: ConsoleHarness;
   const owner = { email: 'ada@acme.test', password: 'a-long-password', organizationName: 'Acme' };
   let secret = '';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createOrg, type OrgFixture } from '../support/server.js';
-import { startConsole, type ConsoleHarness } from './support.js';
+import { browserMissing, startConsole, type ConsoleHarness } from './support.js';
 
 /** What has focus, described as a person hears it: role, name (label) and tag. */
 async function focused(page: Page): Promise<string> {
@@ -26,7 +26,7 @@ async function tabTo(page: Page, pattern: RegExp, max = 60): Promise<void> {
   throw new Error(`Tab never reached ${pattern}; focus went through:\n${seen.join('\n')}`);
 }
 
-describe('the console with the keyboard only', () => {
+describe.skipIf(browserMissing)('the console with the keyboard only', () => {
   let harness: ConsoleHarness;
   let org: OrgFixture;
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createOrg, type OrgFixture, type Person } from '../support/server.js';
-import { dialog, logIn, screenshot, startConsole, type ConsoleHarness } from './support.js';
+import { browserMissing, dialog, logIn, screenshot, startConsole, type ConsoleHarness } from './support.js';
 
 /**
  * What a MEMBER sees and may do (CONTRACT.md): their own keys and the organization's service keys,
  * never another person's personal keys; personal keys only, never beyond their own role; no audit
  * log, organization usage or signing keys.
  */
-describe('the console for a member', () => {
+describe.skipIf(browserMissing)('the console for a member', () => {
   let harness: ConsoleHarness;
   let org: OrgFixture;
   let member: Person;

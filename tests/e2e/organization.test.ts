@@ -1,13 +1,13 @@
 import { createOrganization } from '@keyward/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createOrg, type OrgFixture } from '../support/server.js';
-import { dialog, logIn, screenshot, startConsole, type ConsoleHarness } from './support.js';
+import { browserMissing, dialog, logIn, screenshot, startConsole, type ConsoleHarness } from './support.js';
 
 /**
  * Around the keys: members and invitations, teams, projects and their project keys, the audit log,
  * signing keys, the one-time bootstrap step and the organization switcher.
  */
-describe('the console around the keys', () => {
+describe.skipIf(browserMissing)('the console around the keys', () => {
   let harness: ConsoleHarness;
   let org: OrgFixture;
   const invitee = 'grace@initech.test';

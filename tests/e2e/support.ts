@@ -16,6 +16,13 @@ export const consoleDist = join(consoleDir, 'dist');
 export const screenshotDir = join(root, 'docs/console');
 const chromiumPath = process.env.KEYWARD_CHROMIUM ?? '/usr/bin/chromium';
 
+/**
+ * Without Chromium on a developer's machine the suites skip, saying so; under CI a missing browser is
+ * a failure (`.ci/run` installs it).
+ */
+export const browserMissing = !existsSync(chromiumPath) && process.env.CI !== 'true';
+if (browserMissing) console.warn(`e2e: skipping the console suites: no Chromium at ${chromiumPath} (apt-get install chromium, or set KEYWARD_CHROMIUM)`);
+
 function newestMtime(path: string): number {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;

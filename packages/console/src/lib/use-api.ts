@@ -14,12 +14,13 @@ export interface Loaded<T> {
  * A GET that follows its path: it refetches when the path changes and ignores answers to paths it no
  * longer shows. Pass null to fetch nothing (yet).
  */
-export function useApi<T>(path: string | null): Loaded<T> {
+export function useApi<T>(path: string | null, options: { keepPrevious?: boolean } = {}): Loaded<T> {
   const [state, setState] = useState<{ path: string | null; data?: T; error?: ApiError | Error; loading: boolean }>({ path, loading: path !== null });
   const [version, setVersion] = useState(0);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const current = useRef(path);
   current.current = path;
+  const keepPrevious = options.keepPrevious === true;
 
   useEffect(() => {
     if (path === null) {
@@ -27,7 +28,7 @@ export function useApi<T>(path: string | null): Loaded<T> {
       return;
     }
     const controller = new AbortController();
-    setState((previous) => (previous.path === path ? { ...previous, loading: true } : { path, loading: true }));
+    setState((previous) => (previous.path === path ? { ...previous, loading: true } : { path, data: keepPrevious ? previous.data : undefined, loading: true }));
     api.get<T>(path, { signal: controller.signal }).then(
       (data) => {
         if (current.current === path) setState({ path, data, loading: false });
@@ -38,11 +39,12 @@ export function useApi<T>(path: string | null): Loaded<T> {
       },
     );
     return () => controller.abort();
-  }, [path, version]);
+  }, [path, version, keepPrevious]);
 
   const fresh = state.path === path;
+  // keepPrevious: a list being filtered keeps its rows on screen (marked busy) until the new ones come.
   return {
-    data: fresh ? state.data : undefined,
+    data: fresh || keepPrevious ? state.data : undefined,
     error: fresh ? state.error : undefined,
     loading: fresh ? state.loading : path !== null,
     reload,

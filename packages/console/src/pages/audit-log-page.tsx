@@ -55,7 +55,7 @@ function AuditLog() {
   const [actionInput, setActionInput] = useState(action);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
-  const log = useApi<{ data: AuditEntry[]; nextCursor: string | null }>(`/api/audit-log${query({ actorId, action, targetId, limit: 50, cursor })}`);
+  const log = useApi<{ data: AuditEntry[]; nextCursor: string | null }>(`/api/audit-log${query({ actorId, action, targetId, limit: 50, cursor })}`, { keepPrevious: true });
   const keys = useApi<{ data: ApiKey[] }>('/api/api-keys?status=all&limit=100');
   const keyById = new Map((keys.data?.data ?? []).map((k) => [k.id as string, k]));
 
@@ -161,7 +161,7 @@ function AuditLog() {
         <EmptyState icon={<ListIcon width={24} height={24} />} title={filtered ? 'No entries match these filters' : 'No entries yet'} />
       ) : (
         <div className="table-wrap">
-          <table className="table audit-table" aria-busy={log.loading || undefined}>
+          <table className="table table-dense audit-table" aria-busy={log.loading || undefined}>
             <caption className="visually-hidden">Audit log entries</caption>
             <thead>
               <tr>

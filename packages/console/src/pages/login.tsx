@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { Alert, ErrorAlert, Field, usePageTitle } from '../components/ui';
 import { api, ApiError } from '../lib/api';
 import { useSessionContext } from '../lib/session';
@@ -73,9 +73,7 @@ export function LoginPage() {
           {busy ? 'Logging in…' : 'Log in'}
         </button>
       </form>
-      <p className="auth-note">
-        Invited by a colleague? Open the invitation link you were sent. <Link to="/accept-invitation">Have a link?</Link>
-      </p>
+      <p className="auth-note">Invited by a colleague? Open the invitation link you were sent: it lets you choose your password.</p>
     </AuthLayout>
   );
 }

@@ -74,13 +74,12 @@ function SigningKeys() {
         </EmptyState>
       ) : (
         <div className="table-wrap">
-          <table className="table">
+          <table className="table table-dense">
             <caption className="visually-hidden">Signing keys</caption>
             <thead>
               <tr>
                 <th scope="col">State</th>
-                <th scope="col">Key id</th>
-                <th scope="col">Algorithm</th>
+                <th scope="col">Key</th>
                 <th scope="col">Published</th>
                 <th scope="col">Activated</th>
                 <th scope="col">Deactivated</th>
@@ -89,7 +88,7 @@ function SigningKeys() {
             </thead>
             <tbody>
               {!list ? (
-                <SkeletonRows columns={7} rows={3} />
+                <SkeletonRows columns={6} rows={3} />
               ) : (
                 list.map((key) => (
                   <tr key={key.id}>
@@ -106,8 +105,8 @@ function SigningKeys() {
                     </td>
                     <td>
                       <code>{key.id}</code>
+                      <span className="cell-sub">{key.algorithm}</span>
                     </td>
-                    <td>{key.algorithm}</td>
                     {([key.publishedAt, key.activatedAt, key.deactivatedAt, key.retiredAt] as const).map((at, index) => (
                       <td key={index} className="cell-nowrap" title={at ? formatDateTime(at) : undefined}>
                         {formatShortDateTime(at)}

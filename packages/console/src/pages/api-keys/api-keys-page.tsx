@@ -41,7 +41,7 @@ function KeysList() {
   const directory = useDirectory();
   const cursor = cursors[cursors.length - 1] ?? null;
   const path = `/api/api-keys${query({ status, q, keyType, limit: PAGE_SIZE, cursor })}`;
-  const list = useApi<{ data: ApiKey[]; nextCursor: string | null }>(path);
+  const list = useApi<{ data: ApiKey[]; nextCursor: string | null }>(path, { keepPrevious: true });
   const { open, showSecret, dialogs } = useKeyActions(() => {
     list.reload();
   });
