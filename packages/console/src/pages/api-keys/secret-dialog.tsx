@@ -17,6 +17,12 @@ export interface OneTimeSecret {
  * storage or the URL); the dialog cannot be dismissed until the person says they copied it, and
  * closing it unmounts the secret from the page.
  */
+/** A key bound to exactly one project (or a project key) carries its project; others name one per request. */
+function needsProjectHeader(key: ApiKey): boolean {
+  if (key.keyType === 'project') return false;
+  return !(key.bindings.length === 1 && key.bindings[0]!.scopeType === 'PROJECT');
+}
+
 export function SecretDialog({ secret, onDone }: { secret: OneTimeSecret; onDone: () => void }) {
   const [acknowledged, setAcknowledged] = useState(false);
   const [copied, setCopied] = useState(false);
@@ -56,6 +62,11 @@ export function SecretDialog({ secret, onDone }: { secret: OneTimeSecret; onDone
         <pre className="code-block">
           <code>{`curl ${window.location.origin}/api/auth/whoami \\\n  -H "Authorization: Bearer $API_KEY"`}</code>
         </pre>
+        {needsProjectHeader(apiKey) ? (
+          <p className="field-hint">
+            This key reaches more than one project: where a request is about a project, name it with the <code>X-Project-Id</code> header.
+          </p>
+        ) : null}
       </div>
       {secret.warnings.map((warning) => (
         <Alert key={warning.code} tone="warning">
