@@ -142,10 +142,11 @@ export async function sessionOf(server: TestServer, email: string, password: str
 
 /**
  * Saves docs/console/<name>.png (the README shows them). `dialogTop` scrolls an open dialog's body to
- * its top first; `height` makes the window that tall for the shot. KEYWARD_SCREENSHOTS=0 skips them.
+ * its top first; `height` makes the window that tall for the shot. Only with KEYWARD_SCREENSHOTS=1, so
+ * that a test run never rewrites tracked files.
  */
 export async function screenshot(page: Page, name: string, options: { height?: number; dialogTop?: boolean } = {}): Promise<void> {
-  if (process.env.KEYWARD_SCREENSHOTS === '0') return;
+  if (process.env.KEYWARD_SCREENSHOTS !== '1') return;
   mkdirSync(screenshotDir, { recursive: true });
   const viewport = page.viewportSize();
   if (options.height && viewport) await page.setViewportSize({ width: viewport.width, height: options.height });

@@ -127,6 +127,7 @@ export const catalogueResponse = z.object({
       name: z.string(),
       label: z.string(),
       actions: z.array(z.enum(['read', 'write'])),
+      memberAccess: z.enum(['read', 'write']).describe('The highest action the built-in MEMBER role has on this category'),
       descriptions: z.record(z.string(), z.string()).optional(),
     }),
   ),

@@ -70,6 +70,7 @@ export function registerOrganizationRoutes(app: App, services: Services): void {
         name: c.name,
         label: c.label,
         actions: [...c.actions],
+        memberAccess: c.memberAccess,
         ...(c.descriptions ? { descriptions: c.descriptions as Record<string, string> } : {}),
       })),
       permissions: allPermissions(deps.catalogue),
