@@ -21,6 +21,9 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrganizationRoutes } from './routes/organization.js';
 import { registerLeakRoutes, registerVerifyRoutes } from './routes/verify.js';
+import { registerOAuthRoutes } from './routes/oauth.js';
+import { createTokenFastLane } from './oauth/token-fast-lane.js';
+import { registerSigningKeyRoutes } from './routes/signing-keys.js';
 import type { Services } from './services.js';
 
 export { BODY_LIMIT_BYTES } from './limits.js';
@@ -42,11 +45,12 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   const verifiers = new VerifierAuthenticator(services);
   let logger: FastifyBaseLogger | null = null;
   const fastLane = createVerifyFastLane({ services, verifiers, nextRequestId, log: () => logger! });
+  const tokenLane = createTokenFastLane({ services, nextRequestId, log: () => logger! });
   const app = Fastify({
-    // The verify endpoint is answered before Fastify routes (see http/verify-fast-lane.ts).
+    // The verify and token endpoints are answered before Fastify routes (http/verify-fast-lane.ts, oauth/token-fast-lane.ts).
     serverFactory: (handler) => {
       const server = createServer({ requestTimeout: 30_000, keepAliveTimeout: 72_000, headersTimeout: 20_000 }, (req, res) => {
-        if (!fastLane(req, res)) handler(req, res);
+        if (!fastLane(req, res) && !tokenLane(req, res)) handler(req, res);
       });
       server.keepAliveTimeout = 72_000;
       return server;
@@ -121,6 +125,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerOrganizationRoutes(app, services);
   registerVerifyRoutes(app, services);
   registerLeakRoutes(app, services);
+  registerSigningKeyRoutes(app, services);
+  registerOAuthRoutes(app, services);
   app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
   const consoleDir = options.serveConsole !== false ? config.consoleDir : null;

@@ -23,6 +23,7 @@ import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
 import { buildApp, type BuildAppOptions } from './app.js';
 import type { Config } from './config.js';
 import type { App } from './http/typed.js';
+import { CLIENT_FAILURES_PER_MINUTE, createOAuthComponents } from './oauth/components.js';
 import type { Services } from './services.js';
 
 export interface ComposeOptions extends BuildAppOptions {
@@ -86,7 +87,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const authFailures = limiterClient
     ? createRedisRateLimiter({ client: limiterClient, prefix: `${config.redisPrefix}:auth-failures`, points, durationSeconds: 60 })
     : createMemoryRateLimiter({ points, durationSeconds: 60 });
-  const services: Services = { deps, verifier, verdictCache, usage, authFailures, config };
+  const clientPoints = Math.max(1, Math.min(points, CLIENT_FAILURES_PER_MINUTE));
+  const clientFailures = limiterClient
+    ? createRedisRateLimiter({ client: limiterClient, prefix: `${config.redisPrefix}:client-failures`, points: clientPoints, durationSeconds: 60 })
+    : createMemoryRateLimiter({ points: clientPoints, durationSeconds: 60 });
+  const oauth = createOAuthComponents({ deps, config, verifier, verdictCache, clientFailures });
+  const services: Services = { deps, verifier, verdictCache, usage, authFailures, config, oauth };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
 
@@ -106,6 +112,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       await app.close();
       await usage.flush().catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       verdictCache.close();
+      oauth.close();
       if (!options.bus) await bus.close();
       limiterClient?.disconnect();
       if (!options.store) await store.close();

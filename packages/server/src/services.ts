@@ -1,5 +1,6 @@
 import type { CachedVerdictSource, CoreDeps, KeyVerifier, RateLimiter, UsageRecorder } from '@keyward/core';
 import type { Config } from './config.js';
+import type { OAuthComponents } from './oauth/components.js';
 
 /** What the HTTP app is built from: core's deps and the long-lived components compose.ts made. */
 export interface Services {
@@ -10,4 +11,6 @@ export interface Services {
   /** Failed authentications per client IP. */
   readonly authFailures: RateLimiter;
   readonly config: Config;
+  /** Signing keys, access tokens and the OAuth endpoints' limiter (oauth/components.ts). */
+  readonly oauth: OAuthComponents;
 }

@@ -5,3 +5,5 @@ export * from './auth.js';
 export * from './organization.js';
 export * from './usage.js';
 export * from './verify.js';
+export * from './oauth.js';
+export * from './signing-keys.js';

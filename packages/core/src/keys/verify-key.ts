@@ -1,12 +1,12 @@
 import { keyGrants, soleProjectOf, userGrants } from '../auth/grants.js';
-import type { OrgId, ProjectId } from '../ids.js';
+import type { KeyId, OrgId, ProjectId } from '../ids.js';
 import { IpAllowlist } from '../network/cidr.js';
 import { ORGANIZATION_MANAGE, allPermissions, isKnownPermission, type Permission, type PermissionCatalogue } from '../permissions/catalogue.js';
 import { decide, effectivePermissions, type Ask, type Subject } from '../permissions/decide.js';
 import type { Grant, ScopeContext } from '../permissions/rights.js';
 import type { Clock } from '../ports.js';
 import { isAction, resourcePathProblem } from '../resources/resource-filter.js';
-import { keyStatus, type ApiKeyRecord } from './api-key.js';
+import { keyStatus, lookupIdFromKeyId, type ApiKeyRecord } from './api-key.js';
 import { digestsEqual, type PepperRing } from './key-digest.js';
 import type { KeyFormat } from './key-format.js';
 import type { OwnerState, VerdictSource } from './verdict-source.js';
@@ -124,13 +124,44 @@ export class KeyVerifier {
     const ask = this.parseAsk(request);
     const identified = await this.identify(request);
     if (!identified.valid) return identified;
-    const { key } = identified;
-    const now = this.deps.clock.now();
+    return this.verifyIdentified(identified.key, request, ask, null);
+  }
 
+  /**
+   * Verifies the key behind an access token, found by its id (the token's `client_id`; only keys
+   * with a lookup id get tokens), with the same state, owner, IP and permission checks as `verify`.
+   * `binding` checks the token against the key once its state is known (the secret it was issued
+   * with): a reason string refuses it as EXPIRED, like an old secret past its overlap.
+   */
+  async verifyKeyOfToken(
+    keyId: KeyId,
+    request: Omit<VerifyRequest, 'token'>,
+    binding: (key: ApiKeyRecord) => string | null,
+  ): Promise<KeyVerdict> {
+    const ask = this.parseAsk(request);
+    const lookupId = lookupIdFromKeyId(keyId);
+    if (!lookupId) return { valid: false, code: 'NOT_FOUND', explanation: 'no such key' };
+    const { source } = this.deps;
+    const peeked = source.peekKeyByLookupId?.(lookupId);
+    const key = peeked !== undefined ? peeked : await source.keyByLookupId(lookupId);
+    if (!key || key.id !== keyId || (request.orgId && key.orgId !== request.orgId)) return { valid: false, code: 'NOT_FOUND', explanation: 'no such key' };
+    return this.verifyIdentified(key, request, ask, binding);
+  }
+
+  /** State, binding, owner, IP allowlist, then the permission: everything after the key is known. */
+  private async verifyIdentified(
+    key: ApiKeyRecord,
+    request: Omit<VerifyRequest, 'token'>,
+    ask: Ask | null,
+    binding: ((key: ApiKeyRecord) => string | null) | null,
+  ): Promise<KeyVerdict> {
+    const now = this.deps.clock.now();
     const status = keyStatus(key, now);
     if (status === 'revoked') return { valid: false, code: 'REVOKED', explanation: `revoked at ${key.revokedAt!.toISOString()}`, key };
     if (status === 'disabled') return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner left the organization', key };
     if (status === 'expired') return { valid: false, code: 'EXPIRED', explanation: `expired at ${key.expiresAt!.toISOString()}`, key };
+    const unbound = binding?.(key);
+    if (unbound) return { valid: false, code: 'EXPIRED', explanation: unbound, key };
 
     let ownerGrants: Grant[] | null = null;
     if (key.keyType === 'personal') {
@@ -240,7 +271,7 @@ export class KeyVerifier {
 
   private async resolveContext(
     key: ApiKeyRecord,
-    request: VerifyRequest,
+    request: Omit<VerifyRequest, 'token'>,
     ask: Ask | null,
   ): Promise<{ ctx: ScopeContext } | { valid: false; code: 'PROJECT_REQUIRED' | 'INSUFFICIENT_PERMISSIONS'; explanation: string }> {
     let projectId: string | null = request.projectId ?? null;

@@ -18,6 +18,7 @@ import type { Services } from '../services.js';
 import { ApiError, unauthorized } from './api-error.js';
 import { readCredential, SESSION_COOKIE, type PresentedCredential } from './credentials.js';
 import type { VerifierAuthenticator } from './verifier-authenticator.js';
+import { accessTokenActor, isAccessTokenShaped } from '../oauth/access-token-actor.js';
 
 export type AuthMode = 'none' | 'any' | 'management' | 'verifier' | 'session';
 
@@ -126,6 +127,14 @@ export function authenticator(services: Services, verifiers: VerifierAuthenticat
         ip: request.ip,
         requestId: request.id,
       };
+      if (mode === 'management') assertCanUseManagementApi(deps.catalogue, actor);
+      request.actor = actor;
+      return;
+    }
+    if (isAccessTokenShaped(services, credential.token)) {
+      // An RFC 9068 access token from /oauth/token: the key behind it, narrowed to the token's scope.
+      const actor = await accessTokenActor(services, request, credential.token);
+      if (!actor) return fail(request, unauthorized());
       if (mode === 'management') assertCanUseManagementApi(deps.catalogue, actor);
       request.actor = actor;
       return;

@@ -3,6 +3,7 @@ import { createOrganization, createVerifier, PepperRing, createKeyFormat, prefix
 import { migrateToLatest, openStore } from '@keyward/store';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { serve } from './serve.js';
+import { runRotateSigningKey } from '../oauth/rotate-signing-key-command.js';
 
 /** Operator commands: they act on the store directly, with the same environment as the server. */
 export function registerOperatorCommands(program: Command): void {
@@ -89,6 +90,20 @@ export function registerOperatorCommands(program: Command): void {
         if (options.json) process.stdout.write(`${JSON.stringify({ id, token })}\n`);
         else process.stdout.write(`Verifier ${id} (shown once, store it now):\n${token}\n`);
       });
+    });
+
+  admin
+    .command('rotate-signing-key')
+    .description("Rotate an organization's signing keys: the next key signs from now on (planned: once published ten minutes), or --emergency: the current key is retired at once as compromised.")
+    .requiredOption('--organization <orgId>', 'the organization', (value: string) => {
+      if (!/^org_[0-9A-Za-z]+$/.test(value)) throw new InvalidArgumentError('an organization id starts with org_');
+      return value;
+    })
+    .option('--emergency', 'the current key may have leaked: refuse its tokens at once')
+    .option('--json', 'print one JSON document: {"data":[signing keys]}')
+    .addHelpText('after', '\nExample:\n  $ keyward admin rotate-signing-key --organization org_123 --json\n')
+    .action(async (options: { organization: string; emergency?: boolean; json?: boolean }) => {
+      await runRotateSigningKey(config(), options);
     });
 }
 

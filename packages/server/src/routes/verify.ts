@@ -41,15 +41,11 @@ export type VerifyBody = wire.VerifyKeyBody;
  * the verdict for a validated body, counted in the key's usage.
  */
 export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<wire.VerifyKeyResponse> {
-  const verdict = await services.verifier.verify({
-    token: body.key,
-    projectId: body.projectId,
-    permission: body.permission,
-    action: body.action,
-    resource: body.resource,
-    ip: body.ip,
-    orgId: verifier.orgId,
-  });
+  const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
+  // An access token is checked as a token (any audience: the operator's servers are its resource servers), then as its key.
+  const verdict = services.oauth.tokens.looksLikeToken(body.key)
+    ? (await services.oauth.tokens.verify(body.key, { ...request, audience: null })).verdict
+    : await services.verifier.verify({ token: body.key, ...request });
   if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
   return verdictView(verdict);
 }

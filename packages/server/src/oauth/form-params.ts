@@ -1,0 +1,26 @@
+import { oauthErrors } from './oauth-error.js';
+
+/**
+ * The parameters of an OAuth form body (RFC 6749 §3.2, R31): a parameter given twice is
+ * `invalid_request`, an empty value counts as absent, unknown parameters are ignored.
+ */
+export function formParams(body: unknown): Map<string, string> {
+  const params = new Map<string, string>();
+  if (body === undefined || body === null) return params;
+  if (typeof body !== 'object') throw oauthErrors.invalidRequest('Send the parameters as an application/x-www-form-urlencoded body.');
+  const repeated: string[] = [];
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (Array.isArray(value)) repeated.push(name);
+    else if (typeof value === 'string' && value !== '') params.set(name, value);
+  }
+  if (repeated.length > 0) throw oauthErrors.invalidRequest(`${repeated.join(', ')} must not be given more than once.`);
+  return params;
+}
+
+/** Client credentials never travel in the query string (RFC 6749 §2.3.1, R29). */
+export function refuseQueryCredentials(query: unknown): void {
+  if (!query || typeof query !== 'object') return;
+  for (const name of ['client_secret', 'client_id', 'token']) {
+    if (name in (query as object)) throw oauthErrors.invalidRequest(`${name} is never accepted in the query string; send it in the form body or the Authorization header.`);
+  }
+}
