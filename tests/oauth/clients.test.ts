@@ -166,4 +166,13 @@ describe('OAuth with stock clients', () => {
     expect(Object.keys(ok.body).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
     expect(bad.status).toBe(401);
   });
+
+  it('writes no API key, client secret or access token to the log', async () => {
+    await postForm(server, '/oauth/token?unused=1', { grant_type: 'client_credentials', client_id: clientIdOf(org.adminKey), client_secret: org.adminKey });
+    await postForm(server, '/oauth/token', { grant_type: 'client_credentials', client_id: clientIdOf(org.adminKey), client_secret: `${org.adminKey}x` });
+    const log = server.logs.join('');
+    expect(log.length).toBeGreaterThan(0);
+    expect(log).not.toContain(org.adminKey.slice(-20));
+    for (const token of issued) expect(log).not.toContain(token.split('.')[2]!);
+  });
 });

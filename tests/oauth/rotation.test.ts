@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import FakeTimers from '@sinonjs/fake-timers';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createOrg, movableClock, startOAuthServer, tokenFor, type OrgFixture, type TestServer } from './support.js';
+import { call, createOrg, dialects, movableClock, startOAuthServer, tokenFor, type OrgFixture, type TestServer } from './support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
@@ -105,96 +105,98 @@ describe('planned rotation under continuous issuance', () => {
   });
 });
 
-describe('emergency rotation, algorithms and lifetimes', () => {
-  const clock = movableClock();
-  let server: TestServer;
-  let org: OrgFixture;
+for (const dialect of await dialects()) {
+  describe(`emergency rotation, algorithms and lifetimes on ${dialect}`, () => {
+    const clock = movableClock();
+    let server: TestServer;
+    let org: OrgFixture;
 
-  beforeAll(async () => {
-    server = await startOAuthServer({ clock });
-    org = await createOrg(server);
-  });
-  afterAll(async () => server?.close());
-
-  it('removes a compromised key from the JWKS at once and refuses its unexpired tokens on every online path', async () => {
-    const token = await tokenFor(server, org.adminKey);
-    const compromised = headerOf(token).kid;
-    const verifier = (await import('@keyward/core')).createVerifier;
-    const { token: verifierToken } = await verifier(server.composed.services.deps, { name: 'gw', orgId: null });
-    const rotated = await call(server, 'POST', '/api/signing-keys/rotate', { token: org.owner.session, body: { emergency: true } });
-    expect(rotated.status).toBe(200);
-    expect(rotated.body.data.find((k: any) => k.id === compromised)).toMatchObject({ state: 'retired', compromisedAt: expect.any(String) });
-    expect((await call(server, 'GET', '/.well-known/jwks.json')).body.keys.map((k: any) => k.kid)).not.toContain(compromised);
-    expect((await call(server, 'GET', '/api/auth/whoami', { token })).status).toBe(401);
-    expect((await call(server, 'POST', '/api/keys/verify', { token: verifierToken, body: { key: token } })).body).toMatchObject({ valid: false, code: 'REVOKED' });
-    const introspection = await call(server, 'POST', '/oauth/introspect', {
-      token: verifierToken,
-      rawBody: `token=${token}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    beforeAll(async () => {
+      server = await startOAuthServer({ clock, dialect });
+      org = await createOrg(server);
     });
-    expect(introspection.body).toEqual({ active: false });
-    // A verifier that fetches the key set now cannot verify it either.
-    const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
-    await expect(jwtVerify(token, jwks, { issuer: server.url, audience: server.url })).rejects.toBeInstanceOf(joseErrors.JWKSNoMatchingKey);
-    const fresh = await tokenFor(server, org.adminKey);
-    expect(headerOf(fresh).kid).not.toBe(compromised);
-    expect((await call(server, 'GET', '/api/auth/whoami', { token: fresh })).status).toBe(200);
-    const audit = await call(server, 'GET', '/api/audit-log?action=signing_key.emergency_rotated', { token: org.owner.session });
-    expect(audit.body.data[0]).toMatchObject({ targetType: 'signing_key', details: { emergency: true, compromised } });
-  });
+    afterAll(async () => server?.close());
 
-  it('lets only owners and admins see and rotate signing keys', async () => {
-    const member = await org.addMember('MEMBER');
-    expect((await call(server, 'GET', '/api/signing-keys', { token: member.session })).status).toBe(403);
-    expect((await call(server, 'POST', '/api/signing-keys/rotate', { token: member.session, body: { emergency: true } })).status).toBe(403);
-    expect((await call(server, 'PATCH', '/api/organization', { token: member.session, body: { accessTokenTtlSeconds: 300 } })).status).toBe(403);
-    expect((await call(server, 'GET', '/api/signing-keys')).status).toBe(401);
-    const admin = await org.addMember('ADMIN');
-    expect((await call(server, 'GET', '/api/signing-keys', { token: admin.session })).status).toBe(200);
-    expect((await call(server, 'GET', '/api/signing-keys', { token: org.adminKey })).status).toBe(200);
-  });
-
-  it('changes the lifetime of new tokens, within 60 to 3600 seconds', async () => {
-    const patched = await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { accessTokenTtlSeconds: 300 } });
-    expect(patched.status).toBe(200);
-    expect(patched.body.organization).toMatchObject({ accessTokenTtlSeconds: 300, signingAlgorithm: 'ES256' });
-    const answer = await call(server, 'POST', '/oauth/token', {
-      rawBody: 'grant_type=client_credentials',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId(org.adminKey)}:${org.adminKey}`).toString('base64')}` },
-    });
-    expect(answer.body.expires_in).toBe(300);
-    for (const ttl of [59, 3601, 1.5]) {
-      expect((await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { accessTokenTtlSeconds: ttl } })).status).toBe(422);
-    }
-    expect((await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { signingAlgorithm: 'HS256' } })).status).toBe(422);
-    await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { accessTokenTtlSeconds: 600 } });
-  });
-
-  for (const [algorithm, check] of [
-    ['RS256', (jwk: any) => expect(Buffer.from(jwk.n, 'base64url').length * 8).toBe(3072)],
-    ['EdDSA', (jwk: any) => expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519' })],
-  ] as const) {
-    it(`signs with ${algorithm} from the next generated key, verified by jose through the JWKS`, async () => {
-      const patched = await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { signingAlgorithm: algorithm } });
-      expect(patched.body.organization.signingAlgorithm).toBe(algorithm);
-      const keys = (await call(server, 'GET', '/api/signing-keys', { token: org.owner.session })).body.data;
-      const next = keys.find((k: any) => k.state === 'next');
-      expect(next.algorithm).toBe(algorithm);
-      expect(headerOf(await tokenFor(server, org.adminKey)).alg).not.toBe(algorithm); // the current key still signs
-      clock.advance(601);
-      expect((await call(server, 'POST', '/api/signing-keys/rotate', { token: org.owner.session, body: {} })).status).toBe(200);
+    it('removes a compromised key from the JWKS at once and refuses its unexpired tokens on every online path', async () => {
       const token = await tokenFor(server, org.adminKey);
-      expect(headerOf(token)).toMatchObject({ alg: algorithm, kid: next.id, typ: 'at+jwt' });
-      const jwks = (await call(server, 'GET', '/.well-known/jwks.json')).body.keys;
-      const jwk = jwks.find((k: any) => k.kid === next.id);
-      expect(jwk).toMatchObject({ alg: algorithm, use: 'sig' });
-      check(jwk);
-      const remote = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
-      await jwtVerify(token, remote, { issuer: server.url, audience: server.url, typ: 'at+jwt', algorithms: [algorithm], currentDate: clock.now() });
-      expect((await call(server, 'GET', '/api/auth/whoami', { token })).status).toBe(200);
+      const compromised = headerOf(token).kid;
+      const verifier = (await import('@keyward/core')).createVerifier;
+      const { token: verifierToken } = await verifier(server.composed.services.deps, { name: 'gw', orgId: null });
+      const rotated = await call(server, 'POST', '/api/signing-keys/rotate', { token: org.owner.session, body: { emergency: true } });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.data.find((k: any) => k.id === compromised)).toMatchObject({ state: 'retired', compromisedAt: expect.any(String) });
+      expect((await call(server, 'GET', '/.well-known/jwks.json')).body.keys.map((k: any) => k.kid)).not.toContain(compromised);
+      expect((await call(server, 'GET', '/api/auth/whoami', { token })).status).toBe(401);
+      expect((await call(server, 'POST', '/api/keys/verify', { token: verifierToken, body: { key: token } })).body).toMatchObject({ valid: false, code: 'REVOKED' });
+      const introspection = await call(server, 'POST', '/oauth/introspect', {
+        token: verifierToken,
+        rawBody: `token=${token}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(introspection.body).toEqual({ active: false });
+      // A verifier that fetches the key set now cannot verify it either.
+      const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+      await expect(jwtVerify(token, jwks, { issuer: server.url, audience: server.url })).rejects.toBeInstanceOf(joseErrors.JWKSNoMatchingKey);
+      const fresh = await tokenFor(server, org.adminKey);
+      expect(headerOf(fresh).kid).not.toBe(compromised);
+      expect((await call(server, 'GET', '/api/auth/whoami', { token: fresh })).status).toBe(200);
+      const audit = await call(server, 'GET', '/api/audit-log?action=signing_key.emergency_rotated', { token: org.owner.session });
+      expect(audit.body.data[0]).toMatchObject({ targetType: 'signing_key', details: { emergency: true, compromised } });
     });
-  }
-});
+
+    it('lets only owners and admins see and rotate signing keys', async () => {
+      const member = await org.addMember('MEMBER');
+      expect((await call(server, 'GET', '/api/signing-keys', { token: member.session })).status).toBe(403);
+      expect((await call(server, 'POST', '/api/signing-keys/rotate', { token: member.session, body: { emergency: true } })).status).toBe(403);
+      expect((await call(server, 'PATCH', '/api/organization', { token: member.session, body: { accessTokenTtlSeconds: 300 } })).status).toBe(403);
+      expect((await call(server, 'GET', '/api/signing-keys')).status).toBe(401);
+      const admin = await org.addMember('ADMIN');
+      expect((await call(server, 'GET', '/api/signing-keys', { token: admin.session })).status).toBe(200);
+      expect((await call(server, 'GET', '/api/signing-keys', { token: org.adminKey })).status).toBe(200);
+    });
+
+    it('changes the lifetime of new tokens, within 60 to 3600 seconds', async () => {
+      const patched = await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { accessTokenTtlSeconds: 300 } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.organization).toMatchObject({ accessTokenTtlSeconds: 300, signingAlgorithm: 'ES256' });
+      const answer = await call(server, 'POST', '/oauth/token', {
+        rawBody: 'grant_type=client_credentials',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId(org.adminKey)}:${org.adminKey}`).toString('base64')}` },
+      });
+      expect(answer.body.expires_in).toBe(300);
+      for (const ttl of [59, 3601, 1.5]) {
+        expect((await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { accessTokenTtlSeconds: ttl } })).status).toBe(422);
+      }
+      expect((await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { signingAlgorithm: 'HS256' } })).status).toBe(422);
+      await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { accessTokenTtlSeconds: 600 } });
+    });
+
+    for (const [algorithm, check] of [
+      ['RS256', (jwk: any) => expect(Buffer.from(jwk.n, 'base64url').length * 8).toBe(3072)],
+      ['EdDSA', (jwk: any) => expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519' })],
+    ] as const) {
+      it(`signs with ${algorithm} from the next generated key, verified by jose through the JWKS`, async () => {
+        const patched = await call(server, 'PATCH', '/api/organization', { token: org.owner.session, body: { signingAlgorithm: algorithm } });
+        expect(patched.body.organization.signingAlgorithm).toBe(algorithm);
+        const keys = (await call(server, 'GET', '/api/signing-keys', { token: org.owner.session })).body.data;
+        const next = keys.find((k: any) => k.state === 'next');
+        expect(next.algorithm).toBe(algorithm);
+        expect(headerOf(await tokenFor(server, org.adminKey)).alg).not.toBe(algorithm); // the current key still signs
+        clock.advance(601);
+        expect((await call(server, 'POST', '/api/signing-keys/rotate', { token: org.owner.session, body: {} })).status).toBe(200);
+        const token = await tokenFor(server, org.adminKey);
+        expect(headerOf(token)).toMatchObject({ alg: algorithm, kid: next.id, typ: 'at+jwt' });
+        const jwks = (await call(server, 'GET', '/.well-known/jwks.json')).body.keys;
+        const jwk = jwks.find((k: any) => k.kid === next.id);
+        expect(jwk).toMatchObject({ alg: algorithm, use: 'sig' });
+        check(jwk);
+        const remote = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+        await jwtVerify(token, remote, { issuer: server.url, audience: server.url, typ: 'at+jwt', algorithms: [algorithm], currentDate: clock.now() });
+        expect((await call(server, 'GET', '/api/auth/whoami', { token })).status).toBe(200);
+      });
+    }
+  });
+}
 
 const clientId = (token: string) => `key_${/([0-9A-Za-z]{16})_[0-9A-Za-z]{49}$/.exec(token)![1]}`;
 

@@ -22,8 +22,8 @@ async function freePort(): Promise<number> {
  * Like `startServer`, but on a port chosen first, with `KEYWARD_PUBLIC_URL` set to the real address:
  * OAuth clients insist that the issuer in the metadata is the URL they fetched it from.
  */
-export async function startOAuthServer(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestServer> {
-  const store = await openTestStore('sqlite');
+export async function startOAuthServer(options: { clock?: Clock; env?: Record<string, string>; dialect?: 'sqlite' | 'postgres' } = {}): Promise<TestServer> {
+  const store = await openTestStore(options.dialect ?? 'sqlite');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -110,3 +110,4 @@ export function movableClock(start = Date.now()): Clock & { advance(seconds: num
 }
 
 export { call, createOrg, type OrgFixture, type TestServer };
+export { dialects } from '../support/dialects.js';

@@ -116,6 +116,32 @@ describe('POST /oauth/token refuses what RFC 6749 says it must', () => {
     expect((await response.json()).scope).toBe('traces:read');
   });
 
+  it('answers alike through the fast lane and through the Fastify route (a query string takes the route)', async () => {
+    const cases: [Record<string, string>, Record<string, string>][] = [
+      [grant, { authorization: basic(id, key) }],
+      [{ ...grant, scope: 'traces:read' }, { authorization: basic(id, key) }],
+      [{ ...grant, scope: 'nonsense:read' }, { authorization: basic(id, key) }],
+      [grant, { authorization: basic(id, `${key}x`) }],
+      [{ grant_type: 'password' }, { authorization: basic(id, key) }],
+      [grant, { authorization: 'Basic !!' }],
+    ];
+    for (const [params, headers] of cases) {
+      const lane = await postForm(server, '/oauth/token', params, headers);
+      const route = await postForm(server, '/oauth/token?via=route', params, headers);
+      expect(route.status).toBe(lane.status);
+      expect(Object.keys(route.body).sort()).toEqual(Object.keys(lane.body).sort());
+      if (lane.status !== 200) expect(route.body).toEqual(lane.body);
+      for (const name of ['cache-control', 'pragma', 'content-type', 'www-authenticate', 'x-content-type-options']) {
+        expect(route.headers.get(name)).toBe(lane.headers.get(name));
+      }
+    }
+    const malformed = 'grant_type=client_credentials&scope=%zz';
+    const lane = await postForm(server, '/oauth/token', malformed, { authorization: basic(id, key) });
+    const route = await postForm(server, '/oauth/token?via=route', malformed, { authorization: basic(id, key) });
+    expect([lane.status, lane.body.error]).toEqual([400, 'invalid_request']);
+    expect(route.body).toEqual(lane.body);
+  });
+
   it('supports only the client_credentials grant', async () => {
     for (const grantType of ['authorization_code', 'password', 'refresh_token', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code']) {
       expectOAuthError(await postForm(server, '/oauth/token', { grant_type: grantType }, { authorization: basic(id, key) }), 400, 'unsupported_grant_type');

@@ -64,3 +64,4 @@ export * from './tokens/issue-access-token.js';
 export * from './tokens/verify-access-token.js';
 export * from './tokens/revoke-access-token.js';
 export * from './tokens/introspect-access-token.js';
+export * from './tokens/batch-signer.js';

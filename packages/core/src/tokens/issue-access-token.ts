@@ -7,8 +7,8 @@ import { allPermissions, type Permission, type PermissionCatalogue } from '../pe
 import type { Grant } from '../permissions/rights.js';
 import type { Clock } from '../ports.js';
 import type { SigningKeyRing } from '../signing-keys/signing-key-ring.js';
-import { secretGeneration, type AccessTokenClaims } from './access-token.js';
-import { signCompact } from './compact-jws.js';
+import { secretGeneration } from './access-token.js';
+import { BatchSigner } from './batch-signer.js';
 import { grantablePermissions, parseScope } from './token-scope.js';
 
 export interface AccessTokenIssuerDeps {
@@ -33,7 +33,7 @@ export interface TokenRequest {
 }
 
 export type IssuedToken =
-  | { readonly ok: true; readonly accessToken: string; readonly expiresIn: number; readonly scope: string; readonly claims: AccessTokenClaims }
+  | { readonly ok: true; readonly accessToken: string; readonly expiresIn: number; readonly scope: string }
   | { readonly ok: false; readonly error: 'invalid_scope' | 'unauthorized_client'; readonly description: string };
 
 const NO_OWNER: Grant[] = [];
@@ -46,11 +46,14 @@ const NO_OWNER: Grant[] = [];
 export class AccessTokenIssuer {
   private readonly order: Permission[];
   private readonly grantable = new WeakMap<readonly Grant[], WeakMap<readonly Grant[], Promise<Permission[]>>>();
+  private readonly batch = new BatchSigner();
+  private readonly issuerJson: string;
   private pool = Buffer.alloc(0);
   private poolOffset = 0;
 
   constructor(private readonly deps: AccessTokenIssuerDeps) {
     this.order = allPermissions(deps.catalogue);
+    this.issuerJson = JSON.stringify(deps.issuer);
   }
 
   async issue(request: TokenRequest): Promise<IssuedToken> {
@@ -74,27 +77,25 @@ export class AccessTokenIssuer {
     } else {
       scope = held;
     }
-    const keySet = await this.deps.ring.keySet(key.orgId);
+    const pendingSet = this.deps.ring.keySet(key.orgId);
+    const keySet = pendingSet instanceof Promise ? await pendingSet : pendingSet;
     const signer = keySet.signer;
     if (!signer) {
       return { ok: false, error: 'unauthorized_client', description: 'The organization has no signing key: bootstrap it first.' };
     }
     const iat = Math.floor(this.deps.clock.now().getTime() / 1000);
-    const claims: AccessTokenClaims = {
-      iss: this.deps.issuer,
-      sub: key.id,
-      aud: request.audience,
-      iat,
-      exp: iat + keySet.accessTokenTtlSeconds,
-      jti: this.nextJti(),
-      client_id: key.id,
-      scope: scope.join(' '),
-      org_id: key.orgId,
-      kw_gen: secretGeneration(this.matchingSecret(request)),
-      ...(narrowed ? { kw_narrowed: true as const } : {}),
-    };
-    const accessToken = signCompact(signer.encodedHeader, signer.algorithm, signer.privateKey, claims);
-    return { ok: true, accessToken, expiresIn: keySet.accessTokenTtlSeconds, scope: claims.scope, claims };
+    const exp = iat + keySet.accessTokenTtlSeconds;
+    const scopeText = scope.join(' ');
+    const audience = request.audience === this.deps.issuer ? this.issuerJson : JSON.stringify(request.audience);
+    // The claims of AccessTokenClaims, written out: ids, permissions, the generation tag and the jti
+    // are base64url or [A-Za-z0-9_:], so only iss and aud need JSON escaping (done once for the issuer).
+    const payload =
+      `{"iss":${this.issuerJson},"sub":"${key.id}","aud":${audience},"iat":${iat},"exp":${exp},"jti":"${this.nextJti()}",` +
+      `"client_id":"${key.id}","scope":"${scopeText}","org_id":"${key.orgId}","kw_gen":"${secretGeneration(this.matchingSecret(request))}"` +
+      (narrowed ? ',"kw_narrowed":true}' : '}');
+    const signingInput = `${signer.encodedHeader}.${Buffer.from(payload).toString('base64url')}`;
+    const signature = await this.batch.sign(signer.algorithm, signer.privateKey, signingInput);
+    return { ok: true, accessToken: `${signingInput}.${signature.toString('base64url')}`, expiresIn: keySet.accessTokenTtlSeconds, scope: scopeText };
   }
 
   /** The stored secret the client presented: the current one, or the previous one inside a roll's overlap. */

@@ -55,7 +55,8 @@ function notFound(explanation: string): TokenCheck {
  * Signature checks are remembered per token string; everything that can change is checked every time.
  */
 export class AccessTokenVerifier {
-  private readonly verified = new LRUCache<string, CheckedAccessToken>({ max: 50_000, ttl: 15 * 60_000, ttlAutopurge: false });
+  /** Tokens whose signature checked out, by the whole token (about 1 KB each: bounded to ~10 MB). */
+  private readonly verified = new LRUCache<string, CheckedAccessToken>({ max: 10_000, ttl: 15 * 60_000, ttlAutopurge: false });
 
   constructor(private readonly deps: AccessTokenVerifierDeps) {}
 

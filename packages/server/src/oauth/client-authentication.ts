@@ -28,7 +28,7 @@ function isValidBase64(input: string): boolean {
 
 /** RFC 6749 Appendix B: id and secret are form-urlencoded before base64. Visible ASCII and spaces only. */
 function formDecode(text: string): string {
-  const decoded = decodeURIComponent(text.replace(/\+/g, '%20'));
+  const decoded = /[%+]/.test(text) ? decodeURIComponent(text.replace(/\+/g, '%20')) : text;
   if (/[^\x20-\x7E]/.test(decoded)) throw new Error('invalid character');
   return decoded;
 }

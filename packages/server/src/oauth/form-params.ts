@@ -1,4 +1,5 @@
 import { oauthErrors } from './oauth-error.js';
+import type { FormBody } from './oauth-request.js';
 
 /**
  * The parameters of an OAuth form body (RFC 6749 §3.2, R31): a parameter given twice is
@@ -7,11 +8,11 @@ import { oauthErrors } from './oauth-error.js';
 export function formParams(body: unknown): Map<string, string> {
   const params = new Map<string, string>();
   if (body === undefined || body === null) return params;
-  if (typeof body !== 'object') throw oauthErrors.invalidRequest('Send the parameters as an application/x-www-form-urlencoded body.');
+  if (!(body instanceof Map)) throw oauthErrors.invalidRequest('Send the parameters as an application/x-www-form-urlencoded body.');
   const repeated: string[] = [];
-  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
-    if (Array.isArray(value)) repeated.push(name);
-    else if (typeof value === 'string' && value !== '') params.set(name, value);
+  for (const [name, values] of body as FormBody) {
+    if (values.length > 1) repeated.push(name);
+    else if (values[0]) params.set(name, values[0]);
   }
   if (repeated.length > 0) throw oauthErrors.invalidRequest(`${repeated.join(', ')} must not be given more than once.`);
   return params;

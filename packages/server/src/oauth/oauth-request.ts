@@ -1,5 +1,5 @@
-import { parse } from 'node:querystring';
 import type { FastifyRequest } from 'fastify';
+import { oauthErrors } from './oauth-error.js';
 
 /**
  * What the OAuth endpoints read of a request, whoever received it: the Fastify routes, or the token
@@ -20,12 +20,41 @@ export function oauthRequestOf(request: FastifyRequest): OAuthRequest {
   return { ip: request.ip, id: request.id, rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body };
 }
 
+const MAX_PARAMETERS = 100;
+
 /**
- * The form parser of the OAuth endpoints, on both paths: a repeated name gives an array (refused as
- * `invalid_request`), `+` is a space, and at most 100 parameters are read.
+ * The form parser of the OAuth endpoints, on both paths (application/x-www-form-urlencoded): each
+ * name with its values in order (several values are refused as `invalid_request` by `formParams`),
+ * `+` is a space, a malformed percent-encoding is `invalid_request`, at most 100 parameters are read.
  */
-export function parseForm(text: string): Record<string, string | string[]> {
-  return parse(text, '&', '=', { maxKeys: 100 }) as Record<string, string | string[]>;
+export function parseForm(text: string): FormBody {
+  const out: FormBody = new Map();
+  let count = 0;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    if (++count > MAX_PARAMETERS) break;
+    const eq = pair.indexOf('=');
+    const name = decodeFormComponent(eq === -1 ? pair : pair.slice(0, eq));
+    const value = eq === -1 ? '' : decodeFormComponent(pair.slice(eq + 1));
+    const values = out.get(name);
+    if (values) values.push(value);
+    else out.set(name, [value]);
+  }
+  return out;
+}
+
+/** A parsed form: every name with its values. */
+export type FormBody = Map<string, string[]>;
+
+const needsDecoding = /[%+]/;
+
+function decodeFormComponent(text: string): string {
+  if (!needsDecoding.test(text)) return text;
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    throw oauthErrors.invalidRequest('The form body is not properly percent-encoded.');
+  }
 }
 
 /** The one `Authorization` header value, or undefined; several are refused by the caller. */

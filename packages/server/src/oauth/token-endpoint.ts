@@ -25,7 +25,8 @@ export async function tokenEndpoint(services: Services, request: OAuthRequest): 
     audience: audienceOf(params.get('resource'), services.config.publicUrl),
   });
   if (!issued.ok) throw new OAuthError(400, issued.error, issued.description);
-  return JSON.stringify({ access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
+  // The token is base64url and dots, the scope catalogue permissions: nothing in either needs JSON escaping.
+  return `{"access_token":"${issued.accessToken}","token_type":"Bearer","expires_in":${issued.expiresIn},"scope":"${issued.scope}"}`;
 }
 
 /** RFC 8707: `resource` is an absolute URI without a fragment; it becomes the token's `aud`. */

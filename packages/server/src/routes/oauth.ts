@@ -49,7 +49,11 @@ export function registerOAuthRoutes(app: App, services: Services): void {
     // The same form parser as the token fast lane (oauth/token-fast-lane.ts), in this scope only.
     scope.removeContentTypeParser('application/x-www-form-urlencoded');
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
-      done(null, parseForm(body as string));
+      try {
+        done(null, parseForm(body as string));
+      } catch (err) {
+        done(err as Error);
+      }
     });
 
     for (const path of metadataPaths) {
