@@ -21,6 +21,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrganizationRoutes } from './routes/organization.js';
 import { registerLeakRoutes, registerVerifyRoutes } from './routes/verify.js';
+import { registerInvalidationRoutes } from './routes/invalidations.js';
 import { registerOAuthRoutes } from './routes/oauth.js';
 import { createTokenFastLane } from './oauth/token-fast-lane.js';
 import { registerSigningKeyRoutes } from './routes/signing-keys.js';
@@ -125,6 +126,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerOrganizationRoutes(app, services);
   registerVerifyRoutes(app, services);
   registerLeakRoutes(app, services);
+  registerInvalidationRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerOAuthRoutes(app, services);
   app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());

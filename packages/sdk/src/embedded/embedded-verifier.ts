@@ -1,0 +1,218 @@
+import {
+  CachedVerdictSource,
+  InvalidAskError,
+  KeyVerifier,
+  PepperRing,
+  UsageRecorder,
+  createKeyFormat,
+  defaultCatalogue,
+  parseCatalogue,
+  parsePepperSetting,
+  storeVerdictSource,
+  systemClock,
+  type CacheBus,
+  type Invalidation,
+  type KeyVerdict,
+  type OrgId,
+} from '@keyward/core';
+import { openStore } from '@keyward/store';
+import { VerificationError } from '../errors.js';
+import { openInvalidationStream, type InvalidationStream } from '../invalidation-stream.js';
+import type { Verdict, Verifier } from '../verdict.js';
+
+/** How to verify keys in process, straight from Keyward's database. */
+export interface EmbeddedVerifierOptions {
+  /** Keyward's database: the same `KEYWARD_DATABASE_URL` (`sqlite:<path>` or `postgres://…`). */
+  readonly databaseUrl: string;
+  /** Keyward's `KEYWARD_PEPPER`, every version of it (`v2:<hex>,v1:<hex>`). */
+  readonly pepper: string;
+  /** Keyward's `KEYWARD_KEY_PREFIX` (default `kw_`). */
+  readonly keyPrefix?: string | undefined;
+  /** Keyward's permission catalogue, when `KEYWARD_PERMISSION_CATALOGUE` replaces the default one (the parsed JSON). */
+  readonly catalogue?: unknown;
+  /** Only keys of this organization exist for this verifier (like a verifier credential scoped to it). */
+  readonly organizationId?: string | undefined;
+  /**
+   * Keyward's invalidation stream, with a verifier credential: revocations and edits made through
+   * Keyward reach this process's cache at once. Without it, cached entries live `cache.maxAgeMs`.
+   */
+  readonly invalidations?: { readonly url: string; readonly verifierToken: string } | undefined;
+  readonly cache?:
+    | {
+        /** Keys, owners and projects held at most (default 100,000). */
+        readonly maxEntries?: number | undefined;
+        /** How long an entry is trusted (default 1 s without `invalidations`; 60 s with them, a bound on a lost event). */
+        readonly maxAgeMs?: number | undefined;
+      }
+    | undefined;
+  /** Count verifications into Keyward's usage (and `lastUsedAt`), written in batches; default on, every 5 s. */
+  readonly usage?: false | { readonly flushIntervalMs?: number | undefined } | undefined;
+  /** Stream and usage-flush problems, for your logs. */
+  readonly onError?: ((err: Error) => void) | undefined;
+}
+
+/** An in-process verifier; see `createEmbeddedVerifier`. */
+export interface EmbeddedVerifier extends Verifier {
+  /** Whether the invalidation stream is up (false without one). */
+  readonly streamConnected: boolean;
+  /** Resolves `true` once the invalidation stream is up; `false` after `timeoutMs` (default 5 s) or without one. */
+  ready(timeoutMs?: number): Promise<boolean>;
+  /** Writes the buffered usage counts now. */
+  flushUsage(): Promise<void>;
+  /** Flushes usage, closes the stream and the database connection. */
+  close(): Promise<void>;
+}
+
+/** A cache bus fed by the invalidation stream: unhealthy (caches read through) while it is down. */
+function streamBus(): CacheBus & { emit(event: Invalidation): void; setHealthy(value: boolean): void } {
+  const listeners = new Set<(event: Invalidation) => void>();
+  let healthy = false;
+  return {
+    get healthy() {
+      return healthy;
+    },
+    setHealthy(value) {
+      healthy = value;
+    },
+    emit(event) {
+      for (const listener of listeners) listener(event);
+    },
+    async publish(event) {
+      for (const listener of listeners) listener(event);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      listeners.clear();
+    },
+  };
+}
+
+/** The wire verdict, as `POST /api/keys/verify` answers it. */
+function verdictView(verdict: KeyVerdict): Verdict {
+  if (!verdict.valid) {
+    if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
+    return { valid: false, code: verdict.code, keyId: verdict.key.id, organizationId: verdict.key.orgId, keyType: verdict.key.keyType, explanation: verdict.explanation };
+  }
+  const { key } = verdict;
+  return {
+    valid: true,
+    code: 'VALID',
+    keyId: key.id,
+    organizationId: key.orgId,
+    keyType: key.keyType,
+    ownerUserId: key.ownerUserId,
+    projectId: verdict.projectId,
+    expiresAt: key.expiresAt ? key.expiresAt.toISOString() : null,
+    permissions: verdict.permissions,
+    explanation: verdict.explanation,
+  };
+}
+
+/**
+ * Verifies keys inside your own process, reading Keyward's database directly: Keyward's own
+ * verifier (format and checksum, constant-time secret check, state, IP allowlist, the ceiling model)
+ * over a bounded in-memory cache, with no network hop. For operators who run Keyward next to their
+ * API and can give it the database URL and the pepper.
+ *
+ * Freshness is the trade-off. With `invalidations`, the cache follows Keyward's invalidation stream
+ * (revocations reach it before the revoking request answers, as for the remote verifier) and, while
+ * the stream is down, reads every verification through the database. Without it, a cached key is
+ * trusted for `cache.maxAgeMs` (1 s by default): a revocation takes up to that long to be honoured
+ * here. Access tokens (JWTs) are not verified here: use `createAccessTokenVerifier`.
+ *
+ * @example
+ * import { createEmbeddedVerifier } from '@keyward/sdk/embedded';
+ *
+ * const verifier = await createEmbeddedVerifier({
+ *   databaseUrl: process.env.KEYWARD_DATABASE_URL!,
+ *   pepper: process.env.KEYWARD_PEPPER!,
+ *   invalidations: { url: 'http://127.0.0.1:4000', verifierToken: process.env.KEYWARD_VERIFIER_TOKEN! },
+ * });
+ * const verdict = await verifier.verify({ key: presentedKey, permission: 'traces:read', projectId: 'proj_123' });
+ */
+export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): Promise<EmbeddedVerifier> {
+  const store = await openStore(options.databaseUrl);
+  const bus = streamBus();
+  const clock = systemClock;
+  const withStream = options.invalidations !== undefined;
+  const maxAgeMs = options.cache?.maxAgeMs ?? (withStream ? 60_000 : 1_000);
+  bus.setHealthy(!withStream);
+  const cache = new CachedVerdictSource(storeVerdictSource(store), bus, {
+    maxEntries: options.cache?.maxEntries ?? 100_000,
+    negativeTtlMs: Math.min(5_000, maxAgeMs > 0 ? maxAgeMs : 5_000),
+    maxAgeMs,
+  });
+  const catalogue = options.catalogue === undefined ? defaultCatalogue : parseCatalogue(options.catalogue);
+  const verifier = new KeyVerifier({
+    source: cache,
+    clock,
+    peppers: new PepperRing(parsePepperSetting(options.pepper)),
+    keyFormat: createKeyFormat(options.keyPrefix ?? 'kw_'),
+    catalogue,
+  });
+  const orgId = (options.organizationId ?? null) as OrgId | null;
+  const usage = options.usage === false ? null : new UsageRecorder(store, { maxBufferedEntries: 100_000 });
+  const report = (err: unknown) => options.onError?.(err instanceof Error ? err : new Error(String(err)));
+  const flushTimer = usage ? setInterval(() => usage.flush().catch(report), (options.usage || undefined)?.flushIntervalMs ?? 5_000) : null;
+  flushTimer?.unref();
+
+  let stream: InvalidationStream | null = null;
+  if (options.invalidations) {
+    stream = openInvalidationStream({
+      url: options.invalidations.url,
+      verifierToken: options.invalidations.verifierToken,
+      onEvent: (event) => bus.emit(event as Invalidation),
+      onStateChange(connected) {
+        // Events sent while the stream was down are lost: drop everything, and read through while down.
+        bus.setHealthy(connected);
+        bus.emit({ type: 'all' });
+      },
+      onError: report,
+    });
+  }
+
+  let pendingTurn: Promise<void> | null = null;
+  const nextTurn = () =>
+    (pendingTurn ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        pendingTurn = null;
+        resolve();
+      }),
+    ));
+
+  return {
+    async verify(request) {
+      // Apply any invalidation already received before trusting the cache.
+      if (stream?.connected) await nextTurn();
+      let verdict: KeyVerdict;
+      try {
+        const { key, projectId, permission, action, resource, ip } = request;
+        verdict = await verifier.verify({ token: key, projectId, permission, action, resource, ip, orgId });
+      } catch (err) {
+        if (err instanceof InvalidAskError) throw new VerificationError('invalid_request', err.message, null, { cause: err });
+        throw new VerificationError('unavailable', "Keyward's database could not be read.", null, { cause: err });
+      }
+      if (usage && verdict.key) usage.record(verdict.key.orgId, verdict.key.id, verdict.code, clock.now());
+      return verdictView(verdict);
+    },
+    get streamConnected() {
+      return stream?.connected ?? false;
+    },
+    ready(timeoutMs) {
+      return stream ? stream.waitUntilConnected(timeoutMs) : Promise.resolve(false);
+    },
+    async flushUsage() {
+      await usage?.flush();
+    },
+    async close() {
+      stream?.close();
+      if (flushTimer) clearInterval(flushTimer);
+      await usage?.flush().catch(report);
+      cache.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createEmbeddedVerifier, type EmbeddedVerifier, type EmbeddedVerifierOptions } from './embedded-verifier.js';

@@ -1,0 +1,175 @@
+import { VerificationError } from '../errors.js';
+import type { Verdict, Verifier, VerifyRequest } from '../verdict.js';
+import type { PresentedKey } from './presented-key.js';
+
+/**
+ * What a route asks of the key: a `category:action` permission, or an action on a resource path;
+ * neither means "any valid key". The project comes from `X-Project-Id` unless `projectId` says
+ * otherwise; a key bound to exactly one project needs none.
+ *
+ * @example
+ * const writeTraces: KeyRequirement<{ params: { id: string } }> = { permission: 'traces:write' };
+ * const readTrace: KeyRequirement<{ params: { id: string } }> = {
+ *   action: 'read',
+ *   resource: (req) => `projects/proj_123/traces/${req.params.id}`,
+ * };
+ */
+export interface KeyRequirement<Req> {
+  readonly permission?: string | undefined;
+  readonly action?: 'read' | 'write' | 'admin' | undefined;
+  readonly resource?: string | ((req: Req) => string | undefined) | undefined;
+  /** The project of the request (default: the `X-Project-Id` header). */
+  readonly projectId?: ((req: Req) => string | undefined) | undefined;
+}
+
+/**
+ * The verified caller, put on the request (`req.keyward`, or `c.get('keyward')` in Hono).
+ *
+ * @example
+ * app.get('/whoami', { preHandler: auth.require() }, async (req) => ({ key: req.keyward!.keyId, org: req.keyward!.organizationId }));
+ */
+export interface KeywardIdentity {
+  readonly keyId: string;
+  readonly organizationId: string;
+  readonly keyType: Verdict['keyType'];
+  /** The owner of a personal key; null for service and project keys. */
+  readonly ownerUserId: string | null;
+  /** The project the request was verified for: asked, or the key's only one. */
+  readonly projectId: string | null;
+  /** What the key may do here (`write` includes `read`: both are listed). */
+  readonly permissions: readonly string[];
+  readonly expiresAt: string | null;
+  /** The whole verdict, explanation included (for your logs, not for the caller). */
+  readonly verdict: Verdict;
+}
+
+/** Options common to the Fastify, Express and Hono middleware. */
+export interface KeywardMiddlewareOptions<Req> {
+  /** Any verifier: `createRemoteVerifier`, `createEmbeddedVerifier`, or your own. */
+  readonly verifier: Verifier;
+  /** The realm in `WWW-Authenticate` (default `api`). */
+  readonly realm?: string | undefined;
+  /** The client's address for IP allowlists (defaults: Fastify's `request.ip`, Express's `req.ip`, the socket's in Hono on Node). */
+  readonly clientIp?: ((req: Req) => string | undefined) | undefined;
+  /** Every refused or valid verdict, for your logs and audit (the caller only sees the uniform answer). */
+  readonly onVerdict?: ((verdict: Verdict, req: Req) => void) | undefined;
+  /** Verifications that could not be made (answered 503), for your logs. */
+  readonly onError?: ((err: unknown, req: Req) => void) | undefined;
+}
+
+/** The answer the middleware gives instead of calling the route. */
+export interface Refusal {
+  readonly status: 400 | 401 | 403 | 429 | 500 | 503;
+  readonly body: { readonly error: string; readonly message: string };
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Either the verified identity, or the refusal to send. */
+export type GuardOutcome = { readonly ok: true; readonly identity: KeywardIdentity } | { readonly ok: false; readonly refusal: Refusal };
+
+/** How a framework exposes what the guard needs from its request. */
+export interface RequestAdapter<Req> {
+  presentedKey(req: Req): PresentedKey;
+  header(req: Req, name: string): string | undefined;
+  clientIp(req: Req): string | undefined;
+}
+
+const UNAUTHORIZED_BODY = { error: 'unauthorized', message: 'A valid API key is required.' } as const;
+
+/**
+ * The framework-free core of the middleware: reads the one key, verifies it for the route's
+ * requirement, and answers the way RFC 6750 and Keyward's own API do. Every invalid key (unknown,
+ * mistyped, revoked, expired, disabled) gets the same 401 body, so the caller learns nothing about
+ * why; the verdict's explanation goes to `onVerdict`. Use it to write middleware for another
+ * framework; the Fastify, Express and Hono ones are built on it.
+ *
+ * @example
+ * const guard = createKeyGuard({ verifier }, {
+ *   presentedKey: (req: IncomingMessage) => presentedKeyFromRawHeaders(req.rawHeaders),
+ *   header: (req, name) => req.headers[name] as string | undefined,
+ *   clientIp: (req) => req.socket.remoteAddress,
+ * });
+ * const outcome = await guard({ permission: 'traces:read' })(req);
+ * if (!outcome.ok) { res.writeHead(outcome.refusal.status, outcome.refusal.headers).end(JSON.stringify(outcome.refusal.body)); }
+ */
+export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adapter: RequestAdapter<Req>) {
+  const realm = (options.realm ?? 'api').replace(/["\\]/g, '');
+  const challenge = (error?: string) => (error ? `Bearer realm="${realm}", error="${error}"` : `Bearer realm="${realm}"`);
+  const refuse = (status: Refusal['status'], body: Refusal['body'], headers: Record<string, string> = {}): GuardOutcome => ({
+    ok: false,
+    refusal: { status, body, headers: { 'cache-control': 'no-store', ...headers } },
+  });
+  const clientIp = options.clientIp ?? ((req: Req) => adapter.clientIp(req));
+
+  return function forRequirement(requirement: KeyRequirement<Req> = {}) {
+    if (requirement.permission !== undefined && (requirement.action !== undefined || requirement.resource !== undefined)) {
+      throw new TypeError('Ask for a permission, or for an action on a resource, not both.');
+    }
+    return async function guard(req: Req): Promise<GuardOutcome> {
+      const presented = adapter.presentedKey(req);
+      if (presented.kind === 'none') return refuse(401, UNAUTHORIZED_BODY, { 'www-authenticate': challenge() });
+      if (presented.kind === 'several') {
+        return refuse(400, { error: 'invalid_request', message: 'Send exactly one credential: one header (Authorization, x-api-key or X-Auth-Token), not several.' }, {
+          'www-authenticate': challenge('invalid_request'),
+        });
+      }
+      if (presented.kind === 'malformed') return refuse(401, UNAUTHORIZED_BODY, { 'www-authenticate': challenge('invalid_token') });
+
+      const request: { -readonly [K in keyof VerifyRequest]: VerifyRequest[K] } = { key: presented.key };
+      const projectId = requirement.projectId ? requirement.projectId(req) : adapter.header(req, 'x-project-id');
+      if (projectId) request.projectId = projectId;
+      if (requirement.permission !== undefined) request.permission = requirement.permission;
+      if (requirement.action !== undefined) request.action = requirement.action;
+      const resource = typeof requirement.resource === 'function' ? requirement.resource(req) : requirement.resource;
+      if (resource !== undefined) request.resource = resource;
+      const ip = clientIp(req);
+      if (ip) request.ip = ip;
+
+      let verdict: Verdict;
+      try {
+        verdict = await options.verifier.verify(request);
+      } catch (err) {
+        options.onError?.(err, req);
+        if (err instanceof VerificationError && err.code === 'invalid_request') {
+          return refuse(500, { error: 'internal_error', message: 'The request could not be authorized.' });
+        }
+        return refuse(503, { error: 'service_unavailable', message: 'Authorization is temporarily unavailable; try again shortly.' }, { 'retry-after': '1' });
+      }
+      options.onVerdict?.(verdict, req);
+      return outcomeOf(verdict);
+    };
+  };
+
+  function outcomeOf(verdict: Verdict): GuardOutcome {
+    switch (verdict.code) {
+      case 'VALID':
+        if (!verdict.valid || !verdict.keyId || !verdict.organizationId) break;
+        return {
+          ok: true,
+          identity: {
+            keyId: verdict.keyId,
+            organizationId: verdict.organizationId,
+            keyType: verdict.keyType,
+            ownerUserId: verdict.ownerUserId ?? null,
+            projectId: verdict.projectId ?? null,
+            permissions: verdict.permissions ?? [],
+            expiresAt: verdict.expiresAt ?? null,
+            verdict,
+          },
+        };
+      case 'INSUFFICIENT_PERMISSIONS':
+        return refuse(403, { error: 'insufficient_permissions', message: 'This key may not do this.' }, { 'www-authenticate': challenge('insufficient_scope') });
+      case 'PROJECT_REQUIRED':
+        return refuse(403, { error: 'insufficient_permissions', message: 'Name a project with the X-Project-Id header: this key reaches several.' }, {
+          'www-authenticate': challenge('insufficient_scope'),
+        });
+      case 'IP_NOT_ALLOWED':
+        return refuse(403, { error: 'ip_not_allowed', message: 'This key may not be used from this address.' }, { 'www-authenticate': challenge('insufficient_scope') });
+      case 'RATE_LIMITED':
+        return refuse(429, { error: 'rate_limited', message: 'Too many requests with this key; try again later.' }, { 'retry-after': '1' });
+      default:
+        break;
+    }
+    return refuse(401, UNAUTHORIZED_BODY, { 'www-authenticate': challenge('invalid_token') });
+  }
+}

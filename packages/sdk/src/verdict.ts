@@ -1,0 +1,54 @@
+import type { VerdictCode as WireVerdictCode, VerifyKeyBody, VerifyKeyResponse } from '@keyward/wire';
+
+/**
+ * What to verify: the presented key (or access token), and optionally the project, the permission
+ * (`category:action`) or an action on a resource path, and the client's address for IP allowlists.
+ * The same body as `POST /api/keys/verify`.
+ *
+ * @example
+ * const request: VerifyRequest = { key: presented, permission: 'traces:write', projectId: 'proj_123', ip: '203.0.113.7' };
+ */
+export type VerifyRequest = VerifyKeyBody;
+
+/**
+ * A verdict: `valid`, a stable `code`, the key's facts once it is known, and an `explanation` of the
+ * decision for the operator (never for the caller). The same body as `POST /api/keys/verify` answers.
+ *
+ * @example
+ * const verdict: Verdict = await verifier.verify({ key });
+ * if (!verdict.valid) console.warn(verdict.code, verdict.explanation);
+ */
+export type Verdict = VerifyKeyResponse;
+
+/**
+ * The stable verdict codes: `VALID`, `NOT_FOUND`, `EXPIRED`, `REVOKED`, `DISABLED`, `IP_NOT_ALLOWED`,
+ * `INSUFFICIENT_PERMISSIONS`, `PROJECT_REQUIRED`, `RATE_LIMITED`.
+ *
+ * @example
+ * const denied: VerdictCode = 'INSUFFICIENT_PERMISSIONS';
+ */
+export type VerdictCode = WireVerdictCode;
+
+/**
+ * Anything that verifies keys: the remote verifier, the embedded verifier, or your own adapter (an
+ * offline access-token verifier, a test double). The middleware takes any of them.
+ *
+ * @example
+ * const alwaysValid: Verifier = { verify: async () => ({ valid: true, code: 'VALID', keyId: 'key_test' }) };
+ */
+export interface Verifier {
+  verify(request: VerifyRequest): Promise<Verdict>;
+}
+
+/**
+ * A cache invalidation from `GET /api/keys/invalidations`: a key changed (revoked, edited, rolled),
+ * a member's rights changed, something organization-wide changed, or everything must be dropped.
+ *
+ * @example
+ * const event: InvalidationEvent = { type: 'key', orgId: 'org_1', keyId: 'key_1' };
+ */
+export type InvalidationEvent =
+  | { readonly type: 'all' }
+  | { readonly type: 'key'; readonly orgId: string; readonly keyId: string }
+  | { readonly type: 'member'; readonly orgId: string; readonly userId: string }
+  | { readonly type: 'org'; readonly orgId: string };
