@@ -41,7 +41,10 @@ export interface EmbeddedVerifierOptions {
     | {
         /** Keys, owners and projects held at most (default 100,000). */
         readonly maxEntries?: number | undefined;
-        /** How long an entry is trusted (default 1 s without `invalidations`; 60 s with them, a bound on a lost event). */
+        /**
+         * How long an entry is trusted (default 1 s without `invalidations`; 60 s with them, a bound on
+         * a lost event). 0 turns the cache off: every verification reads the database.
+         */
         readonly maxAgeMs?: number | undefined;
       }
     | undefined;
@@ -139,7 +142,10 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
   const clock = systemClock;
   const withStream = options.invalidations !== undefined;
   const maxAgeMs = options.cache?.maxAgeMs ?? (withStream ? 60_000 : 1_000);
-  bus.setHealthy(!withStream);
+  // An unhealthy bus makes the cache read through: with no age bound and no stream, a cached key
+  // would otherwise be trusted until evicted, revoked or not.
+  const caching = maxAgeMs > 0;
+  bus.setHealthy(caching && !withStream);
   const cache = new CachedVerdictSource(storeVerdictSource(store), bus, {
     maxEntries: options.cache?.maxEntries ?? 100_000,
     negativeTtlMs: Math.min(5_000, maxAgeMs > 0 ? maxAgeMs : 5_000),
@@ -167,7 +173,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       onEvent: (event) => bus.emit(event as Invalidation),
       onStateChange(connected) {
         // Events sent while the stream was down are lost: drop everything, and read through while down.
-        bus.setHealthy(connected);
+        bus.setHealthy(caching && connected);
         bus.emit({ type: 'all' });
       },
       onError: report,

@@ -1,0 +1,199 @@
+import { VerificationError } from '@keyward/sdk';
+import { createEmbeddedVerifier, type EmbeddedVerifier, type EmbeddedVerifierOptions } from '@keyward/sdk/embedded';
+import { openStore } from '@keyward/store';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../support/dialects.js';
+import { databaseForProcess } from '../support/process.js';
+import { startServer, type Dialect, type TestServer } from '../support/server.js';
+import { call, createOrg, createProject, revoke, startSdkServer, startStreamProxy, until, verifierToken, type OrgFixture } from './support.js';
+
+/** A Keyward server and the database an embedded verifier opens: its SQLite file, or its PostgreSQL database. */
+interface Deployment {
+  readonly server: TestServer;
+  readonly databaseUrl: string;
+  readonly pepper: string;
+  close(): Promise<void>;
+}
+
+const pepperOf = (server: TestServer) => server.config.peppers.map((p) => `v${p.version}:${p.key.toString('hex')}`).join(',');
+
+async function deploy(dialect: Dialect): Promise<Deployment> {
+  if (dialect === 'sqlite') {
+    const server = await startSdkServer();
+    return { server, databaseUrl: server.store.url, pepper: server.pepper, close: () => server.close() };
+  }
+  // A database of its own, as an operator's Keyward would have: the verifier gets only its URL.
+  const database = await databaseForProcess('postgres');
+  const databaseUrl = database.env.KEYWARD_DATABASE_URL!;
+  const store = await openStore(databaseUrl, { migrate: true });
+  const server = await startServer({ store, env: { KEYWARD_AUTH_FAILURES_PER_MINUTE: '0', KEYWARD_PEPPER: database.env.KEYWARD_PEPPER! } });
+  return {
+    server,
+    databaseUrl,
+    pepper: pepperOf(server),
+    async close() {
+      await server.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+async function usageTotals(server: TestServer, org: OrgFixture, keyId: string) {
+  const answer = await call(server, 'GET', `/api/api-keys/${keyId}/usage?interval=minute`, { token: org.adminKey });
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body.totals as { valid: number; rejected: number; rejectedByCode: Record<string, number> };
+}
+
+for (const dialect of await dialects()) {
+  describe(`the embedded verifier on ${dialect}, reading a running server's database`, () => {
+    let deployment: Deployment;
+    let server: TestServer;
+    let org: OrgFixture;
+    let token: string;
+    let projectId: string;
+    const opened: EmbeddedVerifier[] = [];
+    const open = async (options: Partial<EmbeddedVerifierOptions> = {}) => {
+      const verifier = await createEmbeddedVerifier({ databaseUrl: deployment.databaseUrl, pepper: deployment.pepper, ...options });
+      opened.push(verifier);
+      return verifier;
+    };
+    const withStream = () => ({ invalidations: { url: server.url, verifierToken: token } });
+
+    beforeAll(async () => {
+      deployment = await deploy(dialect);
+      server = deployment.server;
+      org = await createOrg(server);
+      token = await verifierToken(server, org.orgId);
+      projectId = await createProject(server, org);
+    });
+    afterEach(async () => {
+      for (const verifier of opened.splice(0)) await verifier.close();
+    });
+    afterAll(async () => deployment?.close());
+
+    it('answers exactly what POST /api/keys/verify answers', async () => {
+      const member = await org.addMember('MEMBER');
+      const full = await org.createKey(member);
+      const restricted = await org.createKey(member, { permissionMode: 'restricted', permissions: ['traces:read'] });
+      const verifier = await open({ usage: false });
+      const asks = [
+        { key: full.token },
+        { key: full.token, permission: 'traces:write', projectId },
+        { key: full.token, permission: 'traces:write' },
+        { key: restricted.token, permission: 'traces:write', projectId },
+        { key: restricted.token, action: 'read' as const, resource: `projects/${projectId}/traces/tr_1` },
+        { key: full.token.slice(0, -1) + (full.token.endsWith('A') ? 'B' : 'A') },
+        { key: full.token, permission: 'traces:read', projectId, ip: '203.0.113.7' },
+      ];
+      const codes: string[] = [];
+      for (const ask of asks) {
+        const direct = await call(server, 'POST', '/api/keys/verify', { token, body: ask });
+        expect(direct.status).toBe(200);
+        const verdict = await verifier.verify(ask);
+        expect(verdict, JSON.stringify(ask)).toEqual(direct.body);
+        codes.push(verdict.code);
+      }
+      expect(codes).toEqual(['VALID', 'VALID', 'PROJECT_REQUIRED', 'INSUFFICIENT_PERMISSIONS', 'VALID', 'NOT_FOUND', 'VALID']);
+    });
+
+    it('sees only its organization when given one', async () => {
+      const other = await createOrg(server);
+      const foreign = await other.createKey(other.owner);
+      const own = await org.createKey(org.owner);
+      const verifier = await open({ organizationId: org.orgId, usage: false });
+      expect((await verifier.verify({ key: own.token })).code).toBe('VALID');
+      expect(await verifier.verify({ key: foreign.token })).toEqual({ valid: false, code: 'NOT_FOUND', explanation: expect.any(String) });
+    });
+
+    it('following the invalidation stream, refuses a key revoked through the API at the next verification', async () => {
+      const key = await org.createKey(org.owner);
+      const verifier = await open({ ...withStream(), usage: false });
+      expect(await verifier.ready()).toBe(true);
+      expect(verifier.streamConnected).toBe(true);
+      // Cached now, trusted for a minute (cache.maxAgeMs with a stream): only the event can refuse it.
+      expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+      expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+      await revoke(server, org, key.apiKey.id);
+      expect(await verifier.verify({ key: key.token })).toMatchObject({ valid: false, code: 'REVOKED', keyId: key.apiKey.id });
+    });
+
+    it('without the stream, trusts a cached key for cache.maxAgeMs, then honours the revocation', async () => {
+      const maxAgeMs = 1_500;
+      const key = await org.createKey(org.owner);
+      const verifier = await open({ cache: { maxAgeMs }, usage: false });
+      const cachedAt = performance.now();
+      expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+      await revoke(server, org, key.apiKey.id);
+      const stale = await verifier.verify({ key: key.token });
+      // The documented staleness: the revocation is not seen before the entry's age runs out.
+      if (performance.now() - cachedAt < maxAgeMs - 200) expect(stale.code).toBe('VALID');
+      await new Promise((r) => setTimeout(r, Math.max(0, cachedAt + maxAgeMs + 50 - performance.now())));
+      expect((await verifier.verify({ key: key.token })).code).toBe('REVOKED');
+    });
+
+    it('with cache.maxAgeMs 0, reads every verification from the database', async () => {
+      const key = await org.createKey(org.owner);
+      const verifier = await open({ cache: { maxAgeMs: 0 }, usage: false });
+      expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+      await revoke(server, org, key.apiKey.id);
+      expect((await verifier.verify({ key: key.token })).code).toBe('REVOKED');
+    });
+
+    it('reads through the database while the stream is down, and caches again once it is back', async () => {
+      const proxy = await startStreamProxy(server.url);
+      try {
+        const verifier = await open({ invalidations: { url: proxy.url, verifierToken: token }, usage: false });
+        expect(await verifier.ready()).toBe(true);
+        const key = await org.createKey(org.owner);
+        expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+        proxy.streamDown();
+        await until(() => !verifier.streamConnected);
+        // No event can reach this verifier now: only reading through finds the revocation.
+        await revoke(server, org, key.apiKey.id);
+        expect((await verifier.verify({ key: key.token })).code).toBe('REVOKED');
+        proxy.streamUp();
+        expect(await verifier.ready(15_000)).toBe(true);
+        const next = await org.createKey(org.owner);
+        expect((await verifier.verify({ key: next.token })).code).toBe('VALID');
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('counts verifications into the usage the API reports, and lastUsedAt', async () => {
+      const key = await org.createKey(org.owner, { permissionMode: 'restricted', permissions: ['traces:read'] });
+      const verifier = await open({ usage: { flushIntervalMs: 600_000 } });
+      for (let i = 0; i < 7; i++) expect((await verifier.verify({ key: key.token, permission: 'traces:read', projectId })).code).toBe('VALID');
+      for (let i = 0; i < 3; i++) expect((await verifier.verify({ key: key.token, permission: 'traces:write', projectId })).code).toBe('INSUFFICIENT_PERMISSIONS');
+      // Unknown keys are never written.
+      expect((await verifier.verify({ key: `kw_${'A'.repeat(16)}_${'b'.repeat(49)}` })).code).toBe('NOT_FOUND');
+      expect(await usageTotals(server, org, key.apiKey.id)).toEqual({ valid: 0, rejected: 0, rejectedByCode: {} });
+      await verifier.flushUsage();
+      expect(await usageTotals(server, org, key.apiKey.id)).toEqual({ valid: 7, rejected: 3, rejectedByCode: { INSUFFICIENT_PERMISSIONS: 3 } });
+      const record = await call(server, 'GET', `/api/api-keys/${key.apiKey.id}`, { token: org.adminKey });
+      expect(record.body.lastUsedAt).toEqual(expect.any(String));
+      // A second flush adds nothing: counts are written once.
+      await verifier.flushUsage();
+      expect((await usageTotals(server, org, key.apiKey.id)).valid).toBe(7);
+    });
+
+    it('close() writes the counts still buffered, closes the stream, and stops verifying', async () => {
+      const key = await org.createKey(org.owner);
+      const verifier = await open({ ...withStream(), usage: { flushIntervalMs: 600_000 } });
+      expect(await verifier.ready()).toBe(true);
+      for (let i = 0; i < 4; i++) await verifier.verify({ key: key.token });
+      await verifier.close();
+      expect(verifier.streamConnected).toBe(false);
+      expect(await usageTotals(server, org, key.apiKey.id)).toEqual({ valid: 4, rejected: 0, rejectedByCode: {} });
+      const after = await verifier.verify({ key: key.token }).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(after).toBeInstanceOf(VerificationError);
+      expect((after as VerificationError).code).toBe('unavailable');
+      // Closing again is harmless.
+      await verifier.close();
+    });
+  });
+}
