@@ -99,6 +99,17 @@ for (const dialect of await dialects()) {
       const page2 = await call(server, 'GET', `/api/api-keys?status=all&limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`, { token: fresh.owner.session });
       const seen = [...page1.body.data, ...page2.body.data].map((k: any) => k.id);
       expect(new Set(seen).size).toBe(seen.length);
+      const projects: string[] = [];
+      for (const name of ['first', 'second']) {
+        const made = await call(server, 'POST', '/api/projects', { token: fresh.owner.session, body: { name } });
+        projects.push(made.body.project.id);
+      }
+      const first = await fresh.createKey(fresh.owner, { keyType: 'project', projectId: projects[0], name: 'first key' });
+      await fresh.createKey(fresh.owner, { keyType: 'project', projectId: projects[1], name: 'second key' });
+      const ofFirst = await call(server, 'GET', `/api/api-keys?projectId=${projects[0]}`, { token: fresh.owner.session });
+      expect(ofFirst.body.data.map((k: any) => k.id)).toEqual([first.apiKey.id]);
+      const ofNone = await call(server, 'GET', '/api/api-keys?projectId=proj_unknown', { token: fresh.owner.session });
+      expect(ofNone.body.data).toEqual([]);
       for (const limit of ['0', '101', 'x']) {
         const bad = await call(server, 'GET', `/api/api-keys?limit=${limit}`, { token: fresh.owner.session });
         expect(bad.status).toBe(422);

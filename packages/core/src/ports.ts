@@ -115,6 +115,8 @@ export interface KeyListFilter {
   /** Name contains, case-insensitive. */
   readonly q?: string | undefined;
   readonly keyType?: KeyType | undefined;
+  /** Only the project keys of this project. */
+  readonly projectId?: ProjectId | undefined;
   /** When set, only keys this user owns or created, and service keys (what a MEMBER or VIEWER sees). */
   readonly visibleToUserId?: UserId | undefined;
   /** The instant that decides `expired` against `active`. */

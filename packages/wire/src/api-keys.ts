@@ -110,6 +110,7 @@ export const listApiKeysQuery = pageQuery.extend({
   status: z.enum(['active', 'expired', 'revoked', 'disabled', 'all']).default('active'),
   q: z.string().max(100).optional().describe('Name contains, case-insensitive'),
   keyType: keyType.optional(),
+  projectId: z.string().max(80).optional().describe('Only the project keys of this project'),
 });
 export type ListApiKeysQuery = z.input<typeof listApiKeysQuery>;
 

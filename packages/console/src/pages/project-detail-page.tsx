@@ -198,9 +198,9 @@ export function ProjectDetailPage() {
 }
 
 function ProjectKeys({ project, onCreate, creating, onCloseCreate }: { project: Project; onCreate: () => void; creating: boolean; onCloseCreate: () => void }) {
-  const keys = useApi<{ data: ApiKey[] }>('/api/api-keys?keyType=project&status=all&limit=100');
+  const keys = useApi<{ data: ApiKey[]; nextCursor: string | null }>(`/api/api-keys?projectId=${encodeURIComponent(project.id)}&status=all&limit=100`);
   const { open, showSecret, dialogs } = useKeyActions(keys.reload);
-  const mine = keys.data?.data.filter((k) => k.projectId === project.id);
+  const mine = keys.data?.data;
   return (
     <section className="section" aria-labelledby="project-keys">
       <div className="section-header">
@@ -224,6 +224,7 @@ function ProjectKeys({ project, onCreate, creating, onCloseCreate }: { project: 
         onAction={open}
         empty={<EmptyState icon={<KeyIcon width={24} height={24} />} title="No project keys" />}
       />
+      {keys.data?.nextCursor ? <p className="muted">Showing the newest 100 project keys of this project.</p> : null}
       {creating ? (
         <CreateKeyDialog
           projectId={project.id}

@@ -2,7 +2,7 @@ import { actingUserId, type Actor } from '../auth/actor.js';
 import { canManageOrganization, keyAccess } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import type { KeyId } from '../ids.js';
+import type { KeyId, ProjectId } from '../ids.js';
 import type { Page, PageRequest } from '../ports.js';
 import type { ApiKeyRecord, KeyStatus, KeyType } from './api-key.js';
 
@@ -10,6 +10,8 @@ export interface ListKeysQuery {
   readonly status?: KeyStatus | 'all' | undefined;
   readonly q?: string | undefined;
   readonly keyType?: KeyType | undefined;
+  /** Only the project keys of this project. */
+  readonly projectId?: ProjectId | undefined;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function listKeys(
   const visibleToUserId = seesAll ? undefined : (actingUserId(actor) ?? undefined);
   return deps.store.keys.list(
     actor.orgId,
-    { status: query.status ?? 'active', q: query.q, keyType: query.keyType, visibleToUserId, now: deps.clock.now() },
+    { status: query.status ?? 'active', q: query.q, keyType: query.keyType, projectId: query.projectId, visibleToUserId, now: deps.clock.now() },
     page,
   );
 }

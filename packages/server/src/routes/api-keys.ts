@@ -7,6 +7,7 @@ import {
   revokeKey,
   rollKey,
   type KeyId,
+  type ProjectId,
 } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { requireActor } from '../http/authenticate.js';
@@ -31,8 +32,8 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
       response: { 200: wire.page(wire.apiKey), ...errors(401, 403, 422) },
     },
     handler: async (request) => {
-      const { status, q, keyType, ...page } = request.query;
-      const result = await listKeys(deps, requireActor(request), { status, q, keyType }, pageOf(page));
+      const { status, q, keyType, projectId, ...page } = request.query;
+      const result = await listKeys(deps, requireActor(request), { status, q, keyType, projectId: projectId as ProjectId | undefined }, pageOf(page));
       const at = now();
       return { data: result.items.map((k) => apiKeyView(k, at)), nextCursor: result.nextCursor };
     },

@@ -120,6 +120,7 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
       }
       if (filter.q) query = query.where(nameContains('name_lower', filter.q));
       if (filter.keyType) query = query.where('key_type', '=', filter.keyType);
+      if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
       const visibleTo = filter.visibleToUserId;
       if (visibleTo) {
         query = query.where((eb) => eb.or([eb('owner_user_id', '=', visibleTo), eb('created_by_user_id', '=', visibleTo), eb('key_type', '=', 'service')]));
