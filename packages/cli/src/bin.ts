@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { reportFailure } from './failure.js';
+import { cliVersion } from './version.js';
 
 /**
  * `keyward`: one command for operators (`serve`, `migrate`, `admin ...`, which act on the store and
@@ -8,25 +10,48 @@ import { Command } from 'commander';
  */
 const operatorCommands = new Set(['serve', 'migrate', 'admin']);
 
-async function main(argv: string[]): Promise<void> {
+const helpAfter = `
+Every person command takes --json (one JSON document on standard output), --org and --url.
+Environment: KEYWARD_URL (server), KEYWARD_TOKEN (an API key or session token, for scripts),
+XDG_CONFIG_HOME (where the session is kept), NO_COLOR (no colour).
+Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated, 4 not found, 5 forbidden.
+
+Operator commands (run where the server runs, with its environment):
+  serve                 start the server (API and console)
+  migrate               apply database migrations
+  admin create-org      create an organization, its owner and an admin key
+  admin create-verifier create a credential for POST /api/keys/verify
+
+Guide: docs/cli.md
+`;
+
+/** Runs the command; answers true for person commands, which end the process when done. */
+async function main(argv: string[]): Promise<boolean> {
   const first = argv.slice(2).find((arg) => !arg.startsWith('-'));
   if (first && operatorCommands.has(first)) {
+    // `serve` keeps running after this resolves: the operator commands end the process themselves.
     const { runOperator } = await import('@keyward/server/operator');
     await runOperator(argv);
-    return;
+    return false;
   }
+  // Usage errors throw instead of exiting, so they leave with exit code 2; subcommands inherit this.
   const program = new Command('keyward')
     .description('Keyward: API keys for your API.')
-    .addHelpText(
-      'after',
-      '\nOperator commands (run where the server runs, with its environment):\n  serve                 start the server (API and console)\n  migrate               apply database migrations\n  admin create-org      create an organization, its owner and an admin key\n  admin create-verifier create a credential for POST /api/keys/verify\n',
-    );
+    .version(cliVersion, '-V, --version')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .addHelpText('after', helpAfter);
   const { registerPersonCommands } = await import('./commands.js');
   registerPersonCommands(program);
   await program.parseAsync(argv);
+  return true;
 }
 
-main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`keyward: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// A finished person command exits at once rather than waiting for fetch's idle keep-alive socket
+// to time out. Standard output and error are synchronous on files, pipes and terminals here.
+main(process.argv).then(
+  (isPersonCommand) => {
+    if (isPersonCommand) process.exit(process.exitCode ?? 0);
+  },
+  (err: unknown) => process.exit(reportFailure(err)),
+);
