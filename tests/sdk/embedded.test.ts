@@ -106,6 +106,17 @@ for (const dialect of await dialects()) {
       expect(await verifier.verify({ key: foreign.token })).toEqual({ valid: false, code: 'NOT_FOUND', explanation: expect.any(String) });
     });
 
+    it('does not verify access tokens: they are NOT_FOUND to it (createAccessTokenVerifier does)', async () => {
+      const key = await org.createKey(org.owner);
+      const issued = await call(server, 'POST', '/oauth/token', {
+        headers: { authorization: `Basic ${Buffer.from(`${key.apiKey.id}:${key.token}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        rawBody: 'grant_type=client_credentials',
+      });
+      expect(issued.status, issued.text).toBe(200);
+      const verifier = await open({ usage: false });
+      expect((await verifier.verify({ key: issued.body.access_token })).code).toBe('NOT_FOUND');
+    });
+
     it('following the invalidation stream, refuses a key revoked through the API at the next verification', async () => {
       const key = await org.createKey(org.owner);
       const verifier = await open({ ...withStream(), usage: false });
