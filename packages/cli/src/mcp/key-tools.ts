@@ -51,6 +51,18 @@ function withExpiry<T extends AccessInput>(ctx: ToolContext, input: T): Omit<T, 
   return { ...rest, expiresAt: instantAfter(ctx.now(), expiresIn) };
 }
 
+/**
+ * The person behind the API key this server uses. The API wants an owner for a personal key made with
+ * an API key (assignedToUserId); the natural one here is the person the assistant acts for. Null for
+ * a service key, which has no owner: the API then asks for assignedToUserId itself.
+ */
+async function callerOwnerId(ctx: ToolContext): Promise<string | null> {
+  const who = await ctx.http.get<wire.WhoamiResponse>('/api/auth/whoami');
+  if (who.principal.type === 'user') return null;
+  const key = await ctx.http.get<wire.ApiKey>(`/api/api-keys/${segment(who.principal.id)}`);
+  return key.ownerUserId;
+}
+
 const withoutUndefined = <T extends Record<string, unknown>>(value: T) =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -95,14 +107,14 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
       title: 'Create an API key',
       description:
         'Creates an API key and returns its secret (token) ONCE: it is never shown again, so hand it to the person to store in a secret manager right away. ' +
-        'A personal key (the default) acts as its owner and never beyond their rights; service and project keys need an organization OWNER or ADMIN. Prefer an expiry (expiresIn) and the fewest permissions that do the job.' +
+        'A personal key (the default) belongs to the person whose API key this server uses (or assignedToUserId), acts as them and never beyond their rights; service and project keys need an organization OWNER or ADMIN. Prefer an expiry (expiresIn) and the fewest permissions that do the job.' +
         managementNote,
       inputSchema: {
         name: z.string().trim().min(1).max(100).describe('A name people will recognise, e.g. "CI deploy"'),
         keyType: wire.keyType.optional().describe('"personal" (default): acts as you; "service": for a system, with its own bindings; "project": one project (legacy)'),
         projectIds: z.array(wire.projectId).max(100).optional().describe('Service keys: an ADMIN binding on each of these projects (none: organization-wide ADMIN)'),
         projectId: wire.projectId.optional().describe('Project keys: the one project'),
-        assignedToUserId: wire.userId.optional().describe('Admins only: create the personal key for this member'),
+        assignedToUserId: wire.userId.optional().describe("Personal keys: the member who will own it (admins only); by default the owner of this server's API key"),
         ...accessFields,
       },
       outputSchema: outputs.create,
@@ -112,6 +124,9 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
       guarded(async () => {
         const body = withExpiry(ctx, input);
         if (!body) return textError('Give either expiresAt or expiresIn, not both.');
+        if ((body.keyType ?? 'personal') === 'personal' && !body.assignedToUserId) {
+          body.assignedToUserId = (await callerOwnerId(ctx)) ?? undefined;
+        }
         const created = await http.post<wire.CreateApiKeyResponse>('/api/api-keys', withoutUndefined(body));
         return jsonResult(outputs.create, { ...created, notice: secretNotice }, `Created ${created.apiKey.name} (${created.apiKey.id}). ${secretNotice}`);
       }),
