@@ -1,16 +1,12 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { expect } from 'vitest';
-import { root } from '../support/process.js';
+import { cliBin } from '../support/process.js';
 
-/**
- * The built MCP server's command line: `node tests/mcp/serve.mjs`, a few lines that call the built
- * `runMcpServer` as `keyward mcp` does (see the file).
- */
-const entry = [join(root, 'tests/mcp/serve.mjs')];
+/** The built MCP server's command line: `node packages/cli/dist/bin.js mcp`, as an MCP client runs it. */
+const entry = [cliBin, 'mcp'];
 
 export interface McpSession {
   readonly client: Client;

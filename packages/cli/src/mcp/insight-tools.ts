@@ -17,7 +17,7 @@ type UsageInput = { since?: string | undefined; from?: string | undefined; to?: 
 /** The usage query string; null when `since` and `from` both name the start. */
 function usageQuery(ctx: ToolContext, { since, from, to, interval }: UsageInput) {
   if (since && from) return null;
-  return { from: since ? instantBefore(ctx.now(), since) : from, to, interval };
+  return { from: since ? instantBefore(ctx.now(), since, 'since') : from, to, interval };
 }
 
 export function registerInsightTools(server: McpServer, ctx: ToolContext): void {

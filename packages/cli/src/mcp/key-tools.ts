@@ -48,7 +48,7 @@ function withExpiry<T extends AccessInput>(ctx: ToolContext, input: T): Omit<T, 
   const { expiresIn, ...rest } = input;
   if (expiresIn === undefined) return rest;
   if (rest.expiresAt !== undefined) return null;
-  return { ...rest, expiresAt: instantAfter(ctx.now(), expiresIn) };
+  return { ...rest, expiresAt: instantAfter(ctx.now(), expiresIn, 'expiresIn') };
 }
 
 /**
@@ -171,7 +171,7 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
     ({ id, overlap, oldKeyExpiresAt }) =>
       guarded(async () => {
         if (overlap && oldKeyExpiresAt) return textError('Give either overlap or oldKeyExpiresAt, not both.');
-        const until = overlap ? instantAfter(ctx.now(), overlap) : oldKeyExpiresAt;
+        const until = overlap ? instantAfter(ctx.now(), overlap, 'overlap') : oldKeyExpiresAt;
         const rolled = await http.post<wire.RollApiKeyResponse>(`/api/api-keys/${segment(id)}/roll`, until ? { oldKeyExpiresAt: until } : {});
         const old = rolled.apiKey.rollOverlapEndsAt ? `The old secret works until ${rolled.apiKey.rollOverlapEndsAt}.` : 'The old secret has stopped working.';
         return jsonResult(outputs.roll, { ...rolled, notice: secretNotice }, `Rolled ${rolled.apiKey.name} (${rolled.apiKey.id}). ${old} ${secretNotice}`);
