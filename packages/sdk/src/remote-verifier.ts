@@ -165,7 +165,12 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
     requests++;
     const { status, text } = await post(JSON.stringify(request), true);
     if (status === 200) {
-      const verdict = JSON.parse(text) as Verdict;
+      let verdict: Verdict | null;
+      try {
+        verdict = JSON.parse(text) as Verdict | null;
+      } catch {
+        verdict = null;
+      }
       if (typeof verdict?.valid !== 'boolean' || typeof verdict.code !== 'string') {
         throw new VerificationError('unavailable', 'Keyward answered something that is not a verdict.', status);
       }
