@@ -54,7 +54,7 @@ function hintFor(status: number, code: string): string | undefined {
     case 'credential_class_mismatch':
       return 'A legacy project key cannot manage the organization: give the MCP server a personal key.';
     case 'insufficient_permissions':
-      return "This API key's rights do not allow it. A key never exceeds its owner's role: managing keys, the organization's usage and the audit log need an OWNER or ADMIN. Ask one of them to do it.";
+      return "This API key's rights do not allow it: a key has at most its owner's rights, less any restriction on the key itself. Managing keys, the organization's usage and the audit log need organization:manage, which only an OWNER or ADMIN has: ask one of them, or use a key that has it.";
     case 'api_key_scope_violation':
       return 'A personal key can never have more rights than its owner: ask for fewer permissions (see whoami).';
     case 'api_key_not_owned':
