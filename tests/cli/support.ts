@@ -51,19 +51,22 @@ export class Terminal {
   private readonly socket = `keyward-test-${randomBytes(6).toString('hex')}`;
   private readonly name = 'cli';
 
-  constructor(args: readonly string[], env: Record<string, string>) {
+  /** `env` is set in the terminal; names in `unset` are removed from it (NO_COLOR, say). */
+  constructor(args: readonly string[], env: Record<string, string>, unset: readonly string[] = []) {
     const envFlags = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const command = [process.execPath, cliBin, ...args].map(shellQuote).join(' ');
+    const unsets = unset.map((name) => `unset ${name}; `).join('');
     // The pane stays open after the command so its last screen and exit code can be read.
-    this.tmux(['new-session', '-d', '-s', this.name, '-x', '120', '-y', '30', ...envFlags, `${command}; echo "EXIT=$?"; sleep 60`]);
+    this.tmux(['new-session', '-d', '-s', this.name, '-x', '120', '-y', '30', ...envFlags, `${unsets}${command}; echo "EXIT=$?"; sleep 60`]);
   }
 
   private tmux(args: string[]): string {
     return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   }
 
-  screen(): string {
-    return this.tmux(['capture-pane', '-p', '-t', this.name]);
+  /** What the pane shows; with `escapes`, the colour codes too. */
+  screen(escapes = false): string {
+    return this.tmux(['capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', this.name]);
   }
 
   /** Types text literally (no key names), then optionally Enter. */

@@ -16,14 +16,18 @@ function interrupted(): CliError {
 /** One line typed by the person, echoed as they type. */
 export async function askLine(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: promptStream, terminal: true });
+  let onClose = () => {};
   try {
     return await new Promise<string>((resolve, reject) => {
-      rl.on('SIGINT', () => reject(interrupted()));
-      rl.on('close', () => reject(interrupted()));
+      onClose = () => reject(interrupted());
+      rl.on('SIGINT', onClose);
+      rl.on('close', onClose);
       rl.question(question, (answer) => resolve(answer.trim()));
     });
   } finally {
-    rl.removeAllListeners('close');
+    // Only our listener: readline's own 'close' listener detaches it from the terminal, and
+    // without it the keypress handler would keep echoing what is typed next (a password).
+    rl.off('close', onClose);
     rl.close();
   }
 }
@@ -45,8 +49,9 @@ const escapeSequence = /\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)?/g;
 export async function askHidden(question: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) throw usageError('Standard input is not a terminal, so the password cannot be asked.', 'Pipe it in with --password-stdin.');
-  promptStream.write(question);
+  // Raw mode before the prompt shows, so keys typed the moment it appears are never echoed.
   input.setRawMode(true);
+  promptStream.write(question);
   input.setEncoding('utf8');
   input.resume();
   return new Promise<string>((resolve, reject) => {
