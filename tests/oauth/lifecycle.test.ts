@@ -34,7 +34,11 @@ for (const dialect of await dialects()) {
       const { token: key, apiKey } = await org.createKey(member);
       const token = await tokenFor(server, key);
       expect((await whoami(token)).status).toBe(200);
-      expect((await verify(token)).body.valid).toBe(true);
+      const live = await verify(token);
+      expect(live.body.valid).toBe(true);
+      // A token's verdict says when the token stops working (its exp), not the key's expiry (none here).
+      const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+      expect(live.body.expiresAt).toBe(new Date(exp * 1000).toISOString());
       expect((await introspect(token)).body.active).toBe(true);
       expect((await call(server, 'DELETE', `/api/api-keys/${apiKey.id}`, { token: member.session })).status).toBe(200);
       expect((await whoami(token)).status).toBe(401);

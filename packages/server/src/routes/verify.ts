@@ -5,8 +5,11 @@ import { fastSerializerFor, fastValidatorFor } from '../http/fast-schema.js';
 import { errors, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 
-/** The wire form of a verdict: the key's facts only once the key is known and valid. */
-export function verdictView(verdict: KeyVerdict): wire.VerifyKeyResponse {
+/**
+ * The wire form of a verdict: the key's facts only once the key is known and valid. For an access
+ * token, `expiresAt` is when the token stops working: its `exp`, or the key's expiry when sooner.
+ */
+export function verdictView(verdict: KeyVerdict, tokenExpiresAt: Date | null = null): wire.VerifyKeyResponse {
   if (!verdict.valid) {
     if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
     return {
@@ -19,6 +22,7 @@ export function verdictView(verdict: KeyVerdict): wire.VerifyKeyResponse {
     };
   }
   const { key } = verdict;
+  const expiresAt = tokenExpiresAt && (!key.expiresAt || tokenExpiresAt < key.expiresAt) ? tokenExpiresAt : key.expiresAt;
   return {
     valid: true,
     code: 'VALID',
@@ -27,7 +31,7 @@ export function verdictView(verdict: KeyVerdict): wire.VerifyKeyResponse {
     keyType: key.keyType,
     ownerUserId: key.ownerUserId,
     projectId: verdict.projectId,
-    expiresAt: key.expiresAt ? key.expiresAt.toISOString() : null,
+    expiresAt: expiresAt ? expiresAt.toISOString() : null,
     permissions: verdict.permissions,
     explanation: verdict.explanation,
   };
@@ -43,9 +47,12 @@ export type VerifyBody = wire.VerifyKeyBody;
 export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<wire.VerifyKeyResponse> {
   const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
   // An access token is checked as a token (any audience: the operator's servers are its resource servers), then as its key.
-  const verdict = services.oauth.tokens.looksLikeToken(body.key)
-    ? (await services.oauth.tokens.verify(body.key, { ...request, audience: null })).verdict
-    : await services.verifier.verify({ token: body.key, ...request });
+  if (services.oauth.tokens.looksLikeToken(body.key)) {
+    const { verdict, token } = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
+    if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
+    return verdictView(verdict, token ? new Date(token.claims.exp * 1000) : null);
+  }
+  const verdict = await services.verifier.verify({ token: body.key, ...request });
   if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
   return verdictView(verdict);
 }
