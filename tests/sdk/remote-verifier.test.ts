@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRemoteVerifier, VerificationError, type RemoteVerifier } from '@keyward/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, createOrg, createProject, revoke, startSdkServer, startStreamProxy, until, verifierToken, type OrgFixture, type SdkServer } from './support.js';
@@ -183,5 +185,22 @@ describe('the remote verifier', () => {
     const err = await nowhere.verify({ key: key.token }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VerificationError);
     expect((err as VerificationError).code).toBe('unavailable');
+  });
+
+  it('fails closed when something that is not Keyward answers 200 with a page', async () => {
+    const impostor = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<html>captive portal</html>');
+    });
+    await new Promise<void>((ready) => impostor.listen(0, '127.0.0.1', ready));
+    try {
+      const { port } = impostor.address() as AddressInfo;
+      const verifier = open({ url: `http://127.0.0.1:${port}`, cache: false, timeoutMs: 2_000 });
+      const err = await verifier.verify({ key: org.adminKey }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VerificationError);
+      expect((err as VerificationError).code).toBe('unavailable');
+    } finally {
+      impostor.close();
+    }
   });
 });
