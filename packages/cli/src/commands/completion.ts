@@ -30,7 +30,7 @@ function optionWords(option: Option): string[] {
 function wordTable(program: Command): Map<string, string[]> {
   const table = new Map<string, string[]>();
   const walk = (command: Command, path: string) => {
-    const words = [...command.commands.map((c) => c.name()), ...command.options.flatMap(optionWords), '--help'];
+    const words = [...command.commands.flatMap((c) => [c.name(), ...c.aliases()]), ...command.options.flatMap(optionWords), '--help'];
     if (path === '') words.push('--version', ...operatorWords['']!);
     if (path === 'admin') words.push(...operatorWords.admin!);
     table.set(path, [...new Set(words)]);
@@ -38,7 +38,7 @@ function wordTable(program: Command): Map<string, string[]> {
       if (option.argChoices?.length) for (const flag of optionWords(option)) table.set(`${path} ${flag}`.trim(), option.argChoices);
     }
     for (const arg of command.registeredArguments) if (arg.argChoices?.length) table.set(`${path} <arg>`.trim(), arg.argChoices);
-    for (const sub of command.commands) walk(sub, `${path} ${sub.name()}`.trim());
+    for (const sub of command.commands) for (const name of [sub.name(), ...sub.aliases()]) walk(sub, `${path} ${name}`.trim());
   };
   walk(program, '');
   if (!table.has('admin')) table.set('admin', [...operatorWords.admin!, '--help']);
@@ -69,7 +69,8 @@ _keyward() {
   case "$prev" in -*) words="$(_keyward_words "\${path:+$path }$prev")" ;; esac
   if [ -z "$words" ]; then
     words="$(_keyward_words "$path")"
-    case "$cur" in -*) ;; *) [ -n "$(_keyward_words "\${path:+$path }<arg>")" ] && words="$words $(_keyward_words "\${path:+$path }<arg>")" ;; esac
+    # Flags only once a "-" is typed; otherwise subcommands and argument values.
+    case "$cur" in -*) ;; *) words="$(printf '%s\\n' $words | grep -v '^-') $(_keyward_words "\${path:+$path }<arg>")" ;; esac
   fi
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
