@@ -48,7 +48,7 @@ describe('keyward auth and orgs, the built CLI against a started server', () => 
     const whoami = await ada.json(['auth', 'whoami']);
     expect(whoami).toMatchObject({ principal: { type: 'user', id: acme.owner.userId }, organizationId: acme.orgId, role: 'OWNER' });
     const text = await ada.run(['auth', 'whoami']);
-    expect(text.stdout).toContain(`Organization:  ${acme.orgId.length ? '' : ''}`);
+    expect(text.stdout).toMatch(new RegExp(`Organization:\\s+Acme.*\\(${acme.orgId}\\)`));
     expect(text.stdout).toMatch(/Role:\s+OWNER/);
 
     const loginJson = await ada.json(['auth', 'login', '--email', acme.owner.email, '--password-stdin'], { stdin: acme.owner.password });

@@ -30,7 +30,7 @@ export function withAccessFlags(command: Command): Command {
     .option('--scope-type <type>', 'ORGANIZATION, TEAM or PROJECT (repeatable)', collect)
     .option('--scope-id <id>', 'the organization, team or project id of the binding (repeatable)', collect)
     .option('--permission <category:action>', 'restrict the key to these permissions, e.g. traces:read (repeatable)', collect)
-    .option('--scope <action:resource>', 'restrict the key to resources, e.g. read:/reports/* (repeatable; action read, write, admin or *)', collect)
+    .option('--scope <action:resource>', 'restrict the key to resources, e.g. read:reports/* (repeatable; action read, write, admin or *)', collect)
     .option('--allow-ip <cidr>', 'accept the key only from these addresses, e.g. 203.0.113.0/24 (repeatable)', collect)
     .option('--expires <when>', 'a duration (30d, 12h), a date (2027-01-01) or an RFC 3339 time');
 }
@@ -71,7 +71,7 @@ export function scopesFrom(values: readonly string[] | undefined): Scope[] | und
     const at = value.indexOf(':');
     const action = at > 0 ? value.slice(0, at) : '';
     if (!['read', 'write', 'admin', '*'].includes(action) || at === value.length - 1) {
-      throw usageError(`--scope takes ACTION:RESOURCE with action read, write, admin or *, e.g. read:/reports/*; not "${value}".`);
+      throw usageError(`--scope takes ACTION:RESOURCE with action read, write, admin or *, e.g. read:reports/*; not "${value}".`);
     }
     return { action: action as Scope['action'], resource: value.slice(at + 1) };
   });

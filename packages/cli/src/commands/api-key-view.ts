@@ -24,12 +24,12 @@ export function keyTable(keys: readonly ApiKey[], creator: CreatorNames, width: 
   const now = new Date();
   // Colour codes would count as width: colour only the header, where widths are known.
   const columns: Column<ApiKey>[] = [
-    { header: 'NAME', value: (k) => k.name, priority: 10, flexible: true, minWidth: 12 },
+    { header: 'NAME', value: (k) => k.name, priority: 10, flexible: true, minWidth: 20 },
     { header: 'ID', value: (k) => k.id, priority: 9 },
     { header: 'TYPE', value: (k) => k.keyType, priority: 6 },
     { header: 'PREVIEW', value: (k) => k.preview, priority: 7 },
     { header: 'STATUS', value: (k) => k.status, priority: 8 },
-    { header: 'SCOPE', value: accessSummary, priority: 4, flexible: true, minWidth: 10 },
+    { header: 'SCOPE', value: accessSummary, priority: 4, flexible: true, minWidth: 14 },
     { header: 'CREATED', value: (k) => day(k.createdAt), priority: 3 },
     { header: 'LAST USED', value: (k) => relativeTime(k.lastUsedAt, now), priority: 5 },
     { header: 'CREATED BY', value: creator, priority: 2, flexible: true, minWidth: 10 },

@@ -7,7 +7,7 @@ import { connect, resolveUrl, type CommonOptions } from '../context.js';
 import { Output } from '../output/output.js';
 import { askHidden, askLine, isInteractive, readStdinLine } from '../prompt.js';
 import { readSession, removeSession, sessionPath, writeSession } from '../session-store.js';
-import { withCommon, withExamples } from './common.js';
+import { terminalWidth, withCommon, withExamples } from './common.js';
 
 interface LoginOptions extends CommonOptions {
   readonly email?: string;
@@ -126,8 +126,23 @@ async function whoami(options: CommonOptions): Promise<void> {
     output.line(`Server:        ${client.baseUrl}`);
     output.line(`Organization:  ${answer.organizationId}`);
   }
-  output.line(`Permissions:   ${answer.permissions.length ? answer.permissions.join(', ') : 'none'}`);
+  output.line(`Permissions:   ${answer.permissions.length ? wrapList(answer.permissions, 15, terminalWidth()) : 'none'}`);
   if (session && answer.organizations && answer.organizations.length > 1) {
     output.line(style.dim(`You belong to ${answer.organizations.length} organizations; switch with keyward orgs switch NAME.`));
   }
+}
+
+/** Items joined by commas, wrapped to the width, continuation lines indented to `indent`. */
+function wrapList(items: readonly string[], indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const [i, item] of items.entries()) {
+    const word = i < items.length - 1 ? `${item},` : item;
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
 }

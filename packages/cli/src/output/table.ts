@@ -26,16 +26,13 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     const drop = shown.reduce((lowest, i) => (columns[i]!.priority < columns[lowest]!.priority ? i : lowest), shown[0]!);
     shown = shown.filter((i) => i !== drop);
   }
-  let excess = total() - width;
-  if (excess > 0) {
-    widths = [...widths];
-    for (const i of shown.filter((j) => columns[j]!.flexible).sort((a, b) => widths[b]! - widths[a]!)) {
-      const cut = Math.min(excess, widths[i]! - flexibleFloor(i));
-      if (cut <= 0) continue;
-      widths[i] = widths[i]! - cut;
-      excess -= cut;
-      if (excess <= 0) break;
-    }
+  // Shorten the widest flexible column a character at a time, so the cut is shared fairly.
+  widths = [...widths];
+  for (let excess = total() - width; excess > 0; excess--) {
+    const candidates = shown.filter((i) => columns[i]!.flexible && widths[i]! > flexibleFloor(i));
+    if (candidates.length === 0) break;
+    const widest = candidates.reduce((a, b) => (widths[b]! > widths[a]! ? b : a));
+    widths[widest] = widths[widest]! - 1;
   }
   const render = (values: readonly string[], header: boolean) =>
     shown
