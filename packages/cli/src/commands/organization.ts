@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { AuditEntry, InviteMemberResponse, Member, Project, RoleBinding, Team } from '@keyward/wire';
 import { CliError, usageError } from '../cli-error.js';
 import { connect, type CommonOptions } from '../context.js';
@@ -9,7 +9,13 @@ import { confirm, isInteractive } from '../prompt.js';
 import { collect, terminalWidth, withCommon, withExamples } from './common.js';
 
 const roles = ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER'];
-const upper = (value: string) => value.toUpperCase();
+
+/** A role in any case, checked against the choices (commander's own check is case-sensitive). */
+const roleIn = (choices: readonly string[]) => (value: string) => {
+  const role = value.toUpperCase();
+  if (!choices.includes(role)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+  return role;
+};
 
 function table<T>(output: Output, rows: readonly T[], columns: Column<T>[], empty: string): void {
   if (output.json) return output.document(rows);
@@ -62,7 +68,7 @@ export function registerMemberCommands(program: Command): void {
         .alias('add')
         .description('invite a person by email; prints the invitation link once')
         .requiredOption('--email <email>', 'their email')
-        .addOption(new Option('--role <role>', 'their role').choices(roles).argParser(upper).default('MEMBER'))
+        .addOption(new Option('--role <role>', 'their role').choices(roles).argParser(roleIn(roles)).default('MEMBER'))
         .option('--name <name>', 'their name'),
     ),
     ['keyward members invite --email grace@example.com --role ADMIN'],
@@ -81,7 +87,7 @@ export function registerMemberCommands(program: Command): void {
         .command('set-role')
         .description("change a member's role")
         .argument('<userId>', 'the user id')
-        .addOption(new Option('--role <role>', 'the new role').choices(roles).argParser(upper).makeOptionMandatory()),
+        .addOption(new Option('--role <role>', 'the new role').choices(roles).argParser(roleIn(roles)).makeOptionMandatory()),
     ),
     ['keyward members set-role usr_4Tq --role VIEWER'],
   ).action(async (userId: string, options: CommonOptions & { role: string }) => {
@@ -215,7 +221,7 @@ export function registerBindingCommands(program: Command): void {
         .command('add')
         .description('give a member a role on a team or project')
         .requiredOption('--user <userId>', 'the member')
-        .addOption(new Option('--role <role>', 'the role').choices(['ADMIN', 'MEMBER', 'VIEWER', 'CUSTOM']).argParser(upper).makeOptionMandatory())
+        .addOption(new Option('--role <role>', 'the role').choices(['ADMIN', 'MEMBER', 'VIEWER', 'CUSTOM']).argParser(roleIn(['ADMIN', 'MEMBER', 'VIEWER', 'CUSTOM'])).makeOptionMandatory())
         .option('--team <teamId>', 'on this team')
         .option('--project <projectId>', 'on this project')
         .option('--permission <category:action>', 'CUSTOM roles: the permissions (repeatable)', collect),
