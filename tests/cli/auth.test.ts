@@ -114,6 +114,14 @@ describe('keyward auth and orgs, the built CLI against a started server', () => 
     expect(elsewhere.code).toBe(3);
     expect(elsewhere.stderr).toContain(`Your session is for ${server.url}`);
 
+    // A session ended elsewhere (the console's Log out, an expiry) is a 401: exit 3 and log in again.
+    const ended = JSON.parse(readFileSync(join(ada.configHome, 'keyward', 'session.json'), 'utf8')).sessionToken as string;
+    expect((await call(server, 'POST', '/api/auth/logout', { token: ended })).status).toBe(200);
+    const expired = await ada.run(['api-key', 'list']);
+    expect(expired.code).toBe(3);
+    expect(expired.stderr).toContain(`Your session has expired or was ended. Run: keyward auth login --url ${server.url}`);
+
+    await ada.login(acme.owner.email, acme.owner.password);
     const token = JSON.parse(readFileSync(join(ada.configHome, 'keyward', 'session.json'), 'utf8')).sessionToken as string;
     const logout = await ada.run(['auth', 'logout']);
     expect(logout.code).toBe(0);
