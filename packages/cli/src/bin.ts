@@ -47,11 +47,29 @@ async function main(argv: string[]): Promise<boolean> {
   return true;
 }
 
-// A finished person command exits at once rather than waiting for fetch's idle keep-alive socket
-// to time out. Standard output and error are synchronous on files, pipes and terminals here.
+/**
+ * Exits once standard output and error have flushed. A finished person command must not wait for
+ * fetch's idle keep-alive socket to time out, but writes to a pipe are asynchronous on POSIX and a
+ * plain process.exit could cut a long --json document short.
+ */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+// A reader that stops early (`keyward api-key list --json | head -1`) is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv).then(
   (isPersonCommand) => {
-    if (isPersonCommand) process.exit(process.exitCode ?? 0);
+    if (isPersonCommand) exitWhenFlushed(Number(process.exitCode ?? 0));
   },
-  (err: unknown) => process.exit(reportFailure(err)),
+  (err: unknown) => exitWhenFlushed(reportFailure(err)),
 );
