@@ -3,7 +3,7 @@ import { ApiFailure } from './api-failure.js';
 import { CliError } from './cli-error.js';
 import { exitCodeForStatus, exitCodes, type ExitCode } from './exit-codes.js';
 import { hintFor } from './failure-hints.js';
-import { colours } from './output/style.js';
+import { colours, colourWanted } from './output/style.js';
 
 /**
  * Reports a failed command on standard error (never on standard output, which --json keeps for one
@@ -16,7 +16,7 @@ export function reportFailure(err: unknown): ExitCode {
     return exitCodes.usage;
   }
   const error = toCliError(err);
-  const style = colours(process.stderr.isTTY === true && !process.env.NO_COLOR);
+  const style = colours(colourWanted(process.stderr, process.argv.includes('--json')));
   const lines = [`${style.red('Error:')} ${error.message}`, ...error.details.map((d) => `  ${d}`)];
   if (error.hint) lines.push(error.hint);
   process.stderr.write(`${lines.join('\n')}\n`);
