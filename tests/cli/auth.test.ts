@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createOrg, startServer, type OrgFixture, type TestServer } from '../support/server.js';
@@ -51,7 +51,10 @@ describe('keyward auth and orgs, the built CLI against a started server', () => 
     expect(text.stdout).toMatch(new RegExp(`Organization:\\s+Acme.*\\(${acme.orgId}\\)`));
     expect(text.stdout).toMatch(/Role:\s+OWNER/);
 
+    // A session file left readable by others (copied, restored from a backup) is rewritten 0600.
+    chmodSync(file, 0o644);
     const loginJson = await ada.json(['auth', 'login', '--email', acme.owner.email, '--password-stdin'], { stdin: acme.owner.password });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(loginJson).toMatchObject({ url: server.url, user: { id: acme.owner.userId }, organizationId: acme.orgId });
     expect(loginJson.organizations.map((o: { id: string }) => o.id).sort()).toEqual([acme.orgId, globex.orgId].sort());
     // Logging in again ended the previous session on the server.

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { OrganizationSummary, PublicUser } from '@keyward/wire';
@@ -43,15 +43,20 @@ export function readSession(env: NodeJS.ProcessEnv = process.env): StoredSession
 }
 
 /**
- * Writes the session readable by its owner only: the folder 0700 and the file 0600, set again with
- * chmod because an existing file keeps its old mode and the umask may have widened a new one.
+ * Writes the session readable by its owner only: the folder 0700 and the file 0600. The token goes
+ * into a fresh 0600 file that is then renamed over the old one, so it is never, even briefly, in a
+ * file with a wider mode (an old session file keeps its mode when overwritten in place).
  */
 export function writeSession(session: StoredSession, env: NodeJS.ProcessEnv = process.env): void {
   const dir = configDir(env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const file = sessionPath(env);
-  writeFileSync(file, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  const temporary = `${file}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true });
+  writeFileSync(temporary, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, file);
 }
 
 export function removeSession(env: NodeJS.ProcessEnv = process.env): void {
