@@ -11,6 +11,12 @@ import { cliVersion } from './version.js';
 const operatorCommands = new Set(['serve', 'migrate', 'admin']);
 
 const helpAfter = `
+Examples:
+  $ keyward auth login --url https://keyward.example.com
+  $ keyward api-key create --name "Production automation"
+  $ keyward api-key list --json
+  $ keyward orgs switch Acme
+
 Every person command takes --json (one JSON document on standard output), --org and --url.
 Environment: KEYWARD_URL (server), KEYWARD_TOKEN (an API key or session token, for scripts),
 XDG_CONFIG_HOME (where the session is kept), NO_COLOR (no colour).

@@ -12,7 +12,11 @@ import { keyTable, printKey, printSecret, usageChart, type CreatorNames } from '
 import { terminalWidth, withCommon, withExamples } from './common.js';
 
 export function registerApiKeyCommands(program: Command): void {
-  const keys = program.command('api-key').alias('api-keys').description('create, list, edit, roll and revoke API keys');
+  const keys = withExamples(program.command('api-key').alias('api-keys').description('create, list, edit, roll and revoke API keys'), [
+    'keyward api-key create --name "Production automation"',
+    'keyward api-key list',
+    'keyward api-key revoke key_2kP9xQ --yes',
+  ]);
 
   withExamples(
     withCommon(

@@ -15,7 +15,10 @@ interface LoginOptions extends CommonOptions {
 }
 
 export function registerAuthCommands(program: Command): void {
-  const auth = program.command('auth').description('log in as yourself, log out, and see who you are');
+  const auth = withExamples(program.command('auth').description('log in as yourself, log out, and see who you are'), [
+    'keyward auth login --url https://keyward.example.com',
+    'keyward auth whoami',
+  ]);
 
   withExamples(
     withCommon(

@@ -14,7 +14,7 @@ export function registerCompletionCommand(program: Command): void {
     .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
     .addHelpText(
       'after',
-      '\nInstall:\n  bash  echo \'source <(keyward completion bash)\' >> ~/.bashrc\n  zsh   echo \'source <(keyward completion zsh)\' >> ~/.zshrc   (after compinit)\n',
+      "\nExamples (install):\n  $ echo 'source <(keyward completion bash)' >> ~/.bashrc\n  $ echo 'source <(keyward completion zsh)' >> ~/.zshrc    # after compinit\n",
     )
     .action((shell: string) => {
       if (shell !== 'bash' && shell !== 'zsh') throw usageError('completion takes bash or zsh.');

@@ -8,7 +8,10 @@ export function registerMcpCommand(program: Command): void {
     .description('run an MCP server over stdio for AI assistants, authenticated by KEYWARD_API_KEY')
     .option('--url <url>', 'the Keyward server (default: KEYWARD_URL, else the server you logged in to)')
     .option('--project <id>', 'the project to act in, sent as X-Project-Id (keys that reach several projects)')
-    .addHelpText('after', '\nExample (Claude Code):\n  $ claude mcp add keyward --env KEYWARD_API_KEY=kw_... -- npx keyward mcp --url https://keyward.example.com\n\nSee docs/mcp.md.\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ KEYWARD_API_KEY=kw_... keyward mcp --url https://keyward.example.com\n  $ claude mcp add keyward --env KEYWARD_API_KEY=kw_... -- npx keyward mcp --url https://keyward.example.com\n\nSee docs/mcp.md.\n',
+    )
     .action(async (options: { url?: string; project?: string }) => {
       const url = resolveUrl(options, readSession());
       const { runMcpServer } = await import('../mcp/index.js');

@@ -37,7 +37,7 @@ async function confirmOrRefuse(question: string, yes: boolean | undefined, retry
 }
 
 export function registerMemberCommands(program: Command): void {
-  const members = program.command('members').description("the organization's members and invitations (owners and admins)");
+  const members = withExamples(program.command('members').description("the organization's members and invitations (owners and admins)"), ['keyward members list', 'keyward members invite --email grace@example.com --role ADMIN']);
   const memberColumns: Column<Member>[] = [
     { header: 'EMAIL', value: (m) => m.email, priority: 10, flexible: true },
     { header: 'NAME', value: (m) => m.name ?? '', priority: 3, flexible: true },
@@ -112,7 +112,7 @@ export function registerMemberCommands(program: Command): void {
 }
 
 export function registerTeamCommands(program: Command): void {
-  const teams = program.command('teams').description('teams group projects (owners and admins)');
+  const teams = withExamples(program.command('teams').description('teams group projects (owners and admins)'), ['keyward teams list', 'keyward teams create --name Platform']);
   const columns: Column<Team>[] = [
     { header: 'NAME', value: (t) => t.name, priority: 10, flexible: true },
     { header: 'ID', value: (t) => t.id, priority: 9 },
@@ -149,7 +149,7 @@ export function registerTeamCommands(program: Command): void {
 }
 
 export function registerProjectCommands(program: Command): void {
-  const projects = program.command('projects').description('projects, the unit keys are scoped to (owners and admins)');
+  const projects = withExamples(program.command('projects').description('projects, the unit keys are scoped to (owners and admins)'), ['keyward projects list', 'keyward projects create --name Billing']);
   const columns: Column<Project>[] = [
     { header: 'NAME', value: (p) => p.name, priority: 10, flexible: true },
     { header: 'ID', value: (p) => p.id, priority: 9 },
@@ -201,7 +201,7 @@ export function registerProjectCommands(program: Command): void {
 }
 
 export function registerBindingCommands(program: Command): void {
-  const bindings = program.command('bindings').description("members' roles on teams and projects, beyond their organization role (owners and admins)");
+  const bindings = withExamples(program.command('bindings').description("members' roles on teams and projects, beyond their organization role (owners and admins)"), ['keyward bindings list', 'keyward bindings add --user usr_4Tq --role ADMIN --project proj_8Hq2']);
   const columns: Column<RoleBinding>[] = [
     { header: 'ID', value: (b) => b.id, priority: 9 },
     { header: 'USER', value: (b) => b.userId, priority: 10 },
@@ -252,7 +252,7 @@ export function registerBindingCommands(program: Command): void {
 }
 
 export function registerAuditCommands(program: Command): void {
-  const audit = program.command('audit').description('the audit log (owners and admins)');
+  const audit = withExamples(program.command('audit').description('the audit log (owners and admins)'), ['keyward audit list --limit 20']);
   const columns: Column<AuditEntry>[] = [
     { header: 'AT', value: (e) => minute(e.at), priority: 10 },
     { header: 'ACTOR', value: (e) => `${e.actor.type} ${e.actor.id}`, priority: 8, flexible: true },

@@ -8,7 +8,10 @@ import { writeSession } from '../session-store.js';
 import { terminalWidth, withCommon, withExamples } from './common.js';
 
 export function registerOrgCommands(program: Command): void {
-  const orgs = program.command('orgs').description('the organizations you belong to, and which one commands act on');
+  const orgs = withExamples(program.command('orgs').description('the organizations you belong to, and which one commands act on'), [
+    'keyward orgs list',
+    'keyward orgs switch Acme',
+  ]);
 
   withExamples(withCommon(orgs.command('list').description('list your organizations; the current one is marked with *'), { org: false }), [
     'keyward orgs list',
