@@ -54,7 +54,7 @@ ${cases}
 }
 
 _keyward() {
-  local cur prev path word i words
+  local cur prev path word i candidates
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   path=""
@@ -65,14 +65,16 @@ _keyward() {
       *" $word "*) path="\${path:+$path }$word" ;;
     esac
   done
-  words=""
-  case "$prev" in -*) words="$(_keyward_words "\${path:+$path }$prev")" ;; esac
-  if [ -z "$words" ]; then
-    words="$(_keyward_words "$path")"
+  candidates=""
+  case "$prev" in -*) candidates="$(_keyward_words "\${path:+$path }$prev")" ;; esac
+  if [ -z "$candidates" ]; then
     # Flags only once a "-" is typed; otherwise subcommands and argument values.
-    case "$cur" in -*) ;; *) words="$(printf '%s\\n' $words | grep -v '^-') $(_keyward_words "\${path:+$path }<arg>")" ;; esac
+    case "$cur" in
+      -*) candidates="$(_keyward_words "$path")" ;;
+      *) candidates="$(_keyward_words "$path" | tr ' ' '\\n' | grep -v '^-' | tr '\\n' ' ') $(_keyward_words "\${path:+$path }<arg>")" ;;
+    esac
   fi
-  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  COMPREPLY=($(compgen -W "$candidates" -- "$cur"))
 }
 complete -F _keyward keyward
 `;
