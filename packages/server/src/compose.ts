@@ -3,6 +3,7 @@ import {
   KeyVerifier,
   PepperRing,
   UsageRecorder,
+  createLocalCacheBus,
   createKeyFormat,
   defaultLimits,
   prefixedIds,
@@ -18,7 +19,6 @@ import {
 import { createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
 import { openStore } from '@keyward/store';
 import { Redis } from 'ioredis';
-import { createLocalCacheBus } from './adapters/local-cache-bus.js';
 import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
 import { buildApp, type BuildAppOptions } from './app.js';
 import type { Config } from './config.js';

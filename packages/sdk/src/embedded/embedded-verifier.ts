@@ -5,11 +5,13 @@ import {
   PepperRing,
   UsageRecorder,
   createKeyFormat,
+  createLocalCacheBus,
   defaultCatalogue,
   parseCatalogue,
   parsePepperSetting,
   storeVerdictSource,
   systemClock,
+  verdictAnswer,
   type CacheBus,
   type Invalidation,
   type KeyVerdict,
@@ -18,7 +20,7 @@ import {
 import { openStore } from '@keyward/store';
 import { VerificationError } from '../errors.js';
 import { openInvalidationStream, type InvalidationStream } from '../invalidation-stream.js';
-import type { Verdict, Verifier } from '../verdict.js';
+import type { Verifier } from '../verdict.js';
 
 /** How to verify keys in process, straight from Keyward's database. */
 export interface EmbeddedVerifierOptions {
@@ -68,51 +70,19 @@ export interface EmbeddedVerifier extends Verifier {
 
 /** A cache bus fed by the invalidation stream: unhealthy (caches read through) while it is down. */
 function streamBus(): CacheBus & { emit(event: Invalidation): void; setHealthy(value: boolean): void } {
-  const listeners = new Set<(event: Invalidation) => void>();
+  const local = createLocalCacheBus();
   let healthy = false;
   return {
+    ...local,
     get healthy() {
       return healthy;
     },
     setHealthy(value) {
       healthy = value;
     },
-    emit(event) {
-      for (const listener of listeners) listener(event);
-    },
-    async publish(event) {
-      for (const listener of listeners) listener(event);
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async close() {
-      listeners.clear();
-    },
   };
 }
 
-/** The wire verdict, as `POST /api/keys/verify` answers it. */
-function verdictView(verdict: KeyVerdict): Verdict {
-  if (!verdict.valid) {
-    if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
-    return { valid: false, code: verdict.code, keyId: verdict.key.id, organizationId: verdict.key.orgId, keyType: verdict.key.keyType, explanation: verdict.explanation };
-  }
-  const { key } = verdict;
-  return {
-    valid: true,
-    code: 'VALID',
-    keyId: key.id,
-    organizationId: key.orgId,
-    keyType: key.keyType,
-    ownerUserId: key.ownerUserId,
-    projectId: verdict.projectId,
-    expiresAt: key.expiresAt ? key.expiresAt.toISOString() : null,
-    permissions: verdict.permissions,
-    explanation: verdict.explanation,
-  };
-}
 
 /**
  * Verifies keys inside your own process, reading Keyward's database directly: Keyward's own
@@ -202,7 +172,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
         throw new VerificationError('unavailable', "Keyward's database could not be read.", null, { cause: err });
       }
       if (usage && verdict.key) usage.record(verdict.key.orgId, verdict.key.id, verdict.code, clock.now());
-      return verdictView(verdict);
+      return verdictAnswer(verdict);
     },
     get streamConnected() {
       return stream?.connected ?? false;

@@ -1,7 +1,6 @@
-import { DomainError, notFound, prefixedIds, rotateSigningKey, systemClock, type CacheBus, type OrgId } from '@keyward/core';
+import { DomainError, createLocalCacheBus, notFound, prefixedIds, rotateSigningKey, systemClock, type CacheBus, type OrgId } from '@keyward/core';
 import { createRedisCacheBus } from '@keyward/redis';
 import { openStore } from '@keyward/store';
-import { createLocalCacheBus } from '../adapters/local-cache-bus.js';
 import type { Config } from '../config.js';
 import { signingKeyView } from '../routes/signing-keys.js';
 

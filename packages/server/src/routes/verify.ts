@@ -1,41 +1,9 @@
-import { reportLeakedKey, type KeyVerdict, type VerifierActor } from '@keyward/core';
+import { reportLeakedKey, verdictAnswer, type VerifierActor } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { ApiError } from '../http/api-error.js';
 import { fastSerializerFor, fastValidatorFor } from '../http/fast-schema.js';
 import { errors, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
-
-/**
- * The wire form of a verdict: the key's facts only once the key is known and valid. For an access
- * token, `expiresAt` is when the token stops working: its `exp`, or the key's expiry when sooner.
- */
-export function verdictView(verdict: KeyVerdict, tokenExpiresAt: Date | null = null): wire.VerifyKeyResponse {
-  if (!verdict.valid) {
-    if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
-    return {
-      valid: false,
-      code: verdict.code,
-      keyId: verdict.key.id,
-      organizationId: verdict.key.orgId,
-      keyType: verdict.key.keyType,
-      explanation: verdict.explanation,
-    };
-  }
-  const { key } = verdict;
-  const expiresAt = tokenExpiresAt && (!key.expiresAt || tokenExpiresAt < key.expiresAt) ? tokenExpiresAt : key.expiresAt;
-  return {
-    valid: true,
-    code: 'VALID',
-    keyId: key.id,
-    organizationId: key.orgId,
-    keyType: key.keyType,
-    ownerUserId: key.ownerUserId,
-    projectId: verdict.projectId,
-    expiresAt: expiresAt ? expiresAt.toISOString() : null,
-    permissions: verdict.permissions,
-    explanation: verdict.explanation,
-  };
-}
 
 /** The body of a verify call, validated. */
 export type VerifyBody = wire.VerifyKeyBody;
@@ -50,11 +18,11 @@ export async function verdictFor(services: Services, verifier: VerifierActor, bo
   if (services.oauth.tokens.looksLikeToken(body.key)) {
     const { verdict, token } = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
     if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
-    return verdictView(verdict, token ? new Date(token.claims.exp * 1000) : null);
+    return verdictAnswer(verdict, token ? new Date(token.claims.exp * 1000) : null);
   }
   const verdict = await services.verifier.verify({ token: body.key, ...request });
   if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
-  return verdictView(verdict);
+  return verdictAnswer(verdict);
 }
 
 /** Compiled once: the request check (Ajv) and the answer writer (fast-json-stringify). */

@@ -1,0 +1,54 @@
+import type { KeyType } from './api-key.js';
+import type { KeyVerdict } from './verify-key.js';
+
+/**
+ * A verdict as the outside sees it (`POST /api/keys/verify`, the SDK's embedded verifier): the key's
+ * facts only once the key is known, and its grants only once it is valid.
+ */
+export type VerdictAnswer =
+  | {
+      valid: true;
+      code: 'VALID';
+      keyId: string;
+      organizationId: string;
+      keyType: KeyType;
+      ownerUserId: string | null;
+      projectId: string | null;
+      expiresAt: string | null;
+      permissions: string[];
+      explanation: string;
+    }
+  | {
+      valid: false;
+      code: Exclude<KeyVerdict['code'], 'VALID'>;
+      keyId?: string;
+      organizationId?: string;
+      keyType?: KeyType;
+      explanation: string;
+    };
+
+/**
+ * The answer for a verdict. For an access token, `tokenExpiresAt` (its `exp`) is when the credential
+ * stops working, unless the key expires sooner.
+ */
+export function verdictAnswer(verdict: KeyVerdict, tokenExpiresAt: Date | null = null): VerdictAnswer {
+  if (!verdict.valid) {
+    if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
+    const { key } = verdict;
+    return { valid: false, code: verdict.code, keyId: key.id, organizationId: key.orgId, keyType: key.keyType, explanation: verdict.explanation };
+  }
+  const { key } = verdict;
+  const expiresAt = tokenExpiresAt && (!key.expiresAt || tokenExpiresAt < key.expiresAt) ? tokenExpiresAt : key.expiresAt;
+  return {
+    valid: true,
+    code: 'VALID',
+    keyId: key.id,
+    organizationId: key.orgId,
+    keyType: key.keyType,
+    ownerUserId: key.ownerUserId,
+    projectId: verdict.projectId,
+    expiresAt: expiresAt ? expiresAt.toISOString() : null,
+    permissions: verdict.permissions,
+    explanation: verdict.explanation,
+  };
+}
