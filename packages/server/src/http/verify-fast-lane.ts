@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import proxyAddr from '@fastify/proxy-addr';
 import secureJson from 'secure-json-parse';
 import type { FastifyBaseLogger } from 'fastify';
-import { BODY_LIMIT_BYTES } from '../limits.js';
 import { verdictFor, verdictSerializer, verifyBodyValidator, type VerifyBody } from '../routes/verify.js';
 import type { Services } from '../services.js';
 import { ApiError } from './api-error.js';
 import { toErrorAnswer } from './error-handler.js';
+import { clientIpResolver, readBoundedBody } from './raw-request.js';
 import type { VerifierAuthenticator } from './verifier-authenticator.js';
 
 const PATH = '/api/keys/verify';
@@ -33,11 +32,9 @@ export interface FastLaneOptions {
  * request it does not take (another path, a query string) goes to Fastify. Returns whether it took it.
  */
 export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { trustedProxies } = options.services.config;
-  const trust = trustedProxies.length > 0 ? proxyAddr.compile(trustedProxies) : null;
   const validate = verifyBodyValidator() as ((data: unknown) => boolean) & { errors?: unknown[] | null };
   const serialize = verdictSerializer();
-  const clientIp = (req: IncomingMessage) => (trust ? proxyAddr(req, trust) : (req.socket.remoteAddress ?? ''));
+  const clientIp = clientIpResolver(options.services.config.trustedProxies);
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     try {
@@ -47,7 +44,7 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
         throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
       }
       const verifier = await options.verifiers.authenticate(req, {}, clientIp(req));
-      const text = await readBody(req);
+      const text = await readBoundedBody(req, payloadTooLarge);
       let body: unknown;
       try {
         body = text.length === 0 ? null : secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
@@ -74,25 +71,6 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > BODY_LIMIT_BYTES) {
-    return Promise.reject(new ApiError(413, 'payload_too_large', 'The request body is too large (at most 64 KiB).'));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_LIMIT_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new ApiError(413, 'payload_too_large', 'The request body is too large (at most 64 KiB).'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+function payloadTooLarge(): ApiError {
+  return new ApiError(413, 'payload_too_large', 'The request body is too large (at most 64 KiB).');
 }

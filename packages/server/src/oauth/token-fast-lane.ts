@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyBaseLogger } from 'fastify';
-import { BODY_LIMIT_BYTES } from '../limits.js';
+import { clientIpResolver, readBoundedBody } from '../http/raw-request.js';
 import type { Services } from '../services.js';
 import { OAUTH_HEADERS, OAuthError, oauthErrorAnswer } from './oauth-error.js';
 import { parseForm } from './oauth-request.js';
@@ -25,17 +24,15 @@ export interface TokenFastLaneOptions {
  * the same answers. Returns whether it took the request.
  */
 export function createTokenFastLane(options: TokenFastLaneOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { trustedProxies } = options.services.config;
-  const trust = trustedProxies.length > 0 ? proxyAddr.compile(trustedProxies) : null;
-  const clientIp = (req: IncomingMessage) => (trust ? proxyAddr(req, trust) : (req.socket.remoteAddress ?? ''));
+  const clientIp = clientIpResolver(options.services.config.trustedProxies);
 
   async function handle(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     let status = 200;
     let body: string;
     let headers: Record<string, string> = okHeaders;
     try {
-      const form = await readBody(req);
-      body = await tokenEndpoint(options.services, { ip: clientIp(req), id, rawHeaders: req.rawHeaders, query: {}, body: form === null ? undefined : parseForm(form) });
+      const form = await readBoundedBody(req, tooLarge);
+      body = await tokenEndpoint(options.services, { ip: clientIp(req), id, rawHeaders: req.rawHeaders, query: {}, body: form === '' ? undefined : parseForm(form) });
     } catch (err) {
       const answer = oauthErrorAnswer(err, (cause) => options.log().error({ err: cause, reqId: id }, 'oauth request failed'));
       status = answer.status;
@@ -58,28 +55,4 @@ export function createTokenFastLane(options: TokenFastLaneOptions): (req: Incomi
 
 function tooLarge(): OAuthError {
   return new OAuthError(413, 'invalid_request', 'The request body is too large (at most 64 KiB).');
-}
-
-/** The body as text, null when empty; at most BODY_LIMIT_BYTES. */
-function readBody(req: IncomingMessage): Promise<string | null> {
-  if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_LIMIT_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size === 0 ? null : (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
-    req.on('error', reject);
-  });
 }
