@@ -127,6 +127,17 @@ for (const dialect of await dialects()) {
       expect(missing.body.reasons[0].path).toBe('key');
     });
 
+    it('refuses malformed and oversized bodies with 4xx, never 5xx', async () => {
+      const send = (rawBody: string, type = 'application/json') =>
+        call(server, 'POST', '/api/keys/verify', { token: verifier, rawBody, headers: { 'content-type': type } });
+      expect((await send('{"key":')).body.error).toBe('invalid_request');
+      expect((await send('{"key":"x","__proto__":{"a":1}}')).status).toBe(400);
+      expect((await send('key=x', 'text/plain')).status).toBe(415);
+      const huge = await send(JSON.stringify({ key: 'k'.repeat(70 * 1024) }));
+      expect(huge.status).toBe(413);
+      expect(huge.body.error).toBe('payload_too_large');
+    });
+
     it('counts verifications per key without writing per request, and records lastUsedAt', async () => {
       const { token, apiKey } = await org.createKey(org.owner);
       for (let i = 0; i < 7; i++) await verify({ key: token });
