@@ -150,6 +150,11 @@ describe('POST /oauth/token refuses what RFC 6749 says it must', () => {
     expectOAuthError(await postForm(server, '/oauth/token', { grant_type: '' }, { authorization: basic(id, key) }), 400, 'invalid_request');
   });
 
+  it('refuses a body over 64 KiB with 413 invalid_request, on the fast lane and on the route', async () => {
+    const huge = `grant_type=client_credentials&scope=${'a'.repeat(70 * 1024)}`;
+    for (const path of ['/oauth/token', '/oauth/token?via=route']) expectOAuthError(await postForm(server, path, huge, { authorization: basic(id, key) }), 413, 'invalid_request');
+  });
+
   it('takes only forms: a JSON body, a missing content type or another one is invalid_request, and GET is refused', async () => {
     const json = await call(server, 'POST', '/oauth/token', { body: { ...grant, client_id: id, client_secret: key } });
     expectOAuthError(json, 400, 'invalid_request');
