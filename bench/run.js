@@ -6,6 +6,7 @@
 //   node bench/run.js --quick              short runs, one round; writes bench/results/latest.md
 //   node bench/run.js --only verify,sdk    some sections (ceiling is added for the ratios)
 //   options: --duration <s> --rounds <n> --keys <n> (default 1000000) --write (docs even when partial)
+//            --note "<text>" (a line about the conditions, printed with the machine's description)
 //
 // Method (shared/BENCHMARKING.md): every server is its own process pinned to core 0, the load
 // generator (autocannon, this process) runs on core 1; HTTP cases are interleaved round by round
@@ -47,6 +48,7 @@ function parseArgs(argv) {
     inProcessSeconds: quick ? 1 : 4,
     keys: Number(value('keys') ?? 1_000_000),
     write: argv.includes('--write') || (!quick && !only),
+    note: value('note') ?? null,
   };
 }
 
@@ -475,6 +477,7 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
   out.push(`- Load average (1 min) at start / end: ${load.map((l) => l.toFixed(2)).join(' / ')}; hypervisor steal over the run: ${steal ?? 'n/a'}%.`);
   out.push('- "CPU server / loader" is the share of one core the server process(es) and the load generator used during the measured runs (from `/proc`): a loader near 100% means autocannon, not the server, was the limit; a server well under 100% with a loader under 100% means something else (another process, steal) took the core.');
   if (settings.quick) out.push('- **Quick run** (`--quick`): short durations and one round; the figures are indicative only.');
+  if (settings.note) out.push(`- Note from whoever ran it: ${settings.note}`);
   out.push('');
 
   if (hello && hello.serverCpu < 85 && hello.loaderCpu < 85) {
@@ -651,7 +654,7 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
 
   const loaderBound = [...http.values()].filter((row) => row.loaderCpu >= 90);
   if (loaderBound.length) {
-    out.push(`Rows where the load generator used 90% of its core or more measured autocannon as much as the server (it tops out near 60k requests per second on one core here): ${loaderBound.map((r) => `${r.label} @${r.connections}`).join('; ')}. Their server-side figures are lower bounds.`);
+    out.push(`In these rows the load generator (autocannon, one process) used 90% of its core or more, so it was as much the limit as the server: ${loaderBound.map((r) => `${r.label} @${r.connections}`).join('; ')}. Their requests per second are lower bounds of what the server can do; their server CPU per request is not affected.`);
     out.push('');
   }
 
@@ -670,6 +673,7 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
   out.push('node bench/run.js --quick                     # 2-second runs, one round (writes bench/results/latest.md)');
   out.push('node bench/run.js --only verify,betterauth    # some sections: ceiling, verify, sdk, inprocess, betterauth, oauth');
   out.push('node bench/run.js --duration 10 --rounds 5    # longer runs; --keys <n> changes the large key set; --write writes this file anyway');
+  out.push('node bench/run.js --note "quiet machine"      # a line about the conditions, printed under the machine');
   out.push('```');
   out.push('');
   out.push('The first run builds its databases and caches them in `bench/.cache/` (git-ignored): 10,000 keys and 200 revoked keys made through the API, and the million keys written straight into a SQLite file (rows cloned from a key made through the API, digests computed with core\'s key format and the server\'s pepper); later runs copy them. Servers run as child processes and are killed when the run ends, fails or is interrupted.');
