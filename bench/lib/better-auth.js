@@ -11,6 +11,7 @@ import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import Database from 'better-sqlite3';
 import { cacheDir } from './keyward-db.js';
+import { onExit } from './processes.js';
 
 const CACHE_VERSION = 1;
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -50,8 +51,9 @@ export async function betterAuthDatabase(keyCount, { log = () => {} } = {}) {
     dir,
     copyForRun() {
       const runDir = mkdtempSync(join(tmpdir(), 'better-auth-bench-'));
+      const remove = onExit(() => rmSync(runDir, { recursive: true, force: true }));
       copyFileSync(join(dir, 'auth.db'), join(runDir, 'auth.db'));
-      return { dir: runDir, databaseFile: join(runDir, 'auth.db'), remove: () => rmSync(runDir, { recursive: true, force: true }) };
+      return { dir: runDir, databaseFile: join(runDir, 'auth.db'), remove };
     },
   });
   if (existsSync(metaFile)) {

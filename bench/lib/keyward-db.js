@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_KEY_PREFIX, LOOKUP_ID_LENGTH, PepperRing, SECRET_LENGTH, checksumOf, createKeyFormat, keyIdFromLookupId, parsePepperSetting } from '@keyward/core';
 import Database from 'better-sqlite3';
-import { freePort, root, serverMain, startNode, stopChild, waitForHttp } from './processes.js';
+import { freePort, onExit, root, serverMain, startNode, stopChild, waitForHttp } from './processes.js';
 
 export const cacheDir = join(root, 'bench/.cache');
 /** Bump when the way cached databases are built changes, so stale caches are rebuilt. */
@@ -183,9 +183,10 @@ function describe(dir, meta) {
     /** A private copy of the database and its secrets, removed by `remove()`. */
     copyForRun() {
       const runDir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
+      const remove = onExit(() => rmSync(runDir, { recursive: true, force: true }));
       copyFileSync(join(dir, 'keyward.db'), join(runDir, 'keyward.db'));
       copyFileSync(join(dir, 'secrets.json'), join(runDir, 'secrets.json'));
-      return { dir: runDir, databaseFile: join(runDir, 'keyward.db'), remove: () => rmSync(runDir, { recursive: true, force: true }) };
+      return { dir: runDir, databaseFile: join(runDir, 'keyward.db'), remove };
     },
   };
 }

@@ -12,12 +12,29 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const serverMain = join(root, 'packages/server/dist/main.js');
 
 const children = new Set();
+const cleanups = new Set();
+
+/** Runs `fn` (synchronous) when the benchmark exits, however it exits; returns a function that runs it now instead. */
+export function onExit(fn) {
+  cleanups.add(fn);
+  return () => {
+    if (cleanups.delete(fn)) fn();
+  };
+}
 
 function killAll() {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
+  for (const fn of cleanups) {
+    try {
+      fn();
+    } catch {
+      // keep cleaning up
+    }
+  }
+  cleanups.clear();
 }
 
 process.once('exit', killAll);
