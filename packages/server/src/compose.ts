@@ -110,7 +110,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       closed = true;
       clearInterval(timer);
       await app.close();
-      await usage.flush().catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
+      await usage.flush({ final: true }).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       verdictCache.close();
       oauth.close();
       if (!options.bus) await bus.close();

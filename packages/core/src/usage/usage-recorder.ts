@@ -3,6 +3,11 @@ import type { Store } from '../ports.js';
 import type { UsageIncrement } from './usage.js';
 
 const MINUTE_MS = 60_000;
+/**
+ * `lastUsedAt` is written at most this often per key (the latest use always gets written: a newer
+ * use waits for the next flush after the interval, and the final flush writes everything).
+ */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 interface Counter {
   orgId: OrgId;
@@ -15,12 +20,16 @@ interface Counter {
 
 /**
  * Usage, off the hot path: verifications are counted in memory per key and minute, and `flush` writes
- * every count and every `lastUsedAt` in one transaction. A failed flush puts its counts back, so a
+ * every count and the due `lastUsedAt`s in one transaction. A failed flush puts its counts back, so a
  * count is written once or (after a crash) at most one flush interval of counts is lost; never twice.
+ * `lastUsedAt` is written once per key per LAST_USED_RESOLUTION_MS at most, so a busy key costs one
+ * row update a minute, not one per flush.
  */
 export class UsageRecorder {
   private counters = new Map<string, Counter>();
   private lastUsed = new Map<KeyId, number>();
+  /** The `lastUsedAt` last written per key, for keys written within the resolution. */
+  private written = new Map<KeyId, number>();
   private flushing: Promise<void> | null = null;
 
   constructor(
@@ -52,14 +61,27 @@ export class UsageRecorder {
     }
   }
 
-  /** Writes everything buffered so far. Concurrent calls wait for the running flush, then flush again. */
-  async flush(): Promise<void> {
+  /**
+   * Writes the buffered counts and the due `lastUsedAt`s (`{ final: true }`: every `lastUsedAt`, for
+   * shutdown). Concurrent calls wait for the running flush, then flush again.
+   */
+  async flush(options: { final?: boolean } = {}): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.counters.size === 0 && this.lastUsed.size === 0) return;
     const counters = this.counters;
-    const lastUsed = this.lastUsed;
+    const pending = this.lastUsed;
     this.counters = new Map();
     this.lastUsed = new Map();
+    // Touches that are not due yet stay pending for a later flush.
+    const lastUsed = new Map<KeyId, number>();
+    let newest = 0;
+    for (const [keyId, at] of pending) {
+      newest = Math.max(newest, at);
+      const written = this.written.get(keyId);
+      if (options.final || written === undefined || at - written >= LAST_USED_RESOLUTION_MS) lastUsed.set(keyId, at);
+      else this.lastUsed.set(keyId, at);
+    }
+    if (counters.size === 0 && lastUsed.size === 0) return;
     const increments: UsageIncrement[] = [...counters.values()].map((c) => ({
       orgId: c.orgId,
       keyId: c.keyId,
@@ -73,6 +95,11 @@ export class UsageRecorder {
       .transaction(async (tx) => {
         if (increments.length) await tx.usage.add(increments);
         if (touches.length) await tx.keys.touchLastUsed(touches);
+      })
+      .then(() => {
+        for (const [keyId, at] of lastUsed) this.written.set(keyId, at);
+        // Entries older than the resolution no longer hold anything back.
+        for (const [keyId, at] of this.written) if (newest - at >= LAST_USED_RESOLUTION_MS) this.written.delete(keyId);
       })
       .catch((err: unknown) => {
         this.restore(counters, lastUsed);

@@ -181,12 +181,12 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       return stream ? stream.waitUntilConnected(timeoutMs) : Promise.resolve(false);
     },
     async flushUsage() {
-      await usage?.flush();
+      await usage?.flush({ final: true });
     },
     async close() {
       stream?.close();
       if (flushTimer) clearInterval(flushTimer);
-      await usage?.flush().catch(report);
+      await usage?.flush({ final: true }).catch(report);
       cache.close();
       await store.close();
     },

@@ -4,7 +4,7 @@ import { pageFrom } from '../cursor.js';
 import type { ApiKeysTable } from '../schema.js';
 import { afterPosition, json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, type RepositoryContext } from './db.js';
 
-/** Keys per `touchLastUsed` statement: 5 parameters each. */
+/** Keys per `touchLastUsed` statement: 2 parameters each. */
 const TOUCH_CHUNK = 500;
 
 function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
@@ -184,23 +184,17 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
       return rows.map((row) => row.id as KeyId).sort();
     },
     async touchLastUsed(entries) {
-      // The latest instant per key, then one statement per chunk:
-      //   set last_used_at = case id when … then … end where id in (…) and (null or older).
+      // The latest instant per key, then one statement per chunk, joining a VALUES list (both
+      // dialects name its columns column1, column2):
+      //   update api_keys set last_used_at = v.column2 from (values (id, ms), …) as v
+      //   where api_keys.id = v.column1 and (last_used_at is null or last_used_at < v.column2)
       const latest = new Map<string, number>();
       for (const { keyId, at } of entries) latest.set(keyId, Math.max(latest.get(keyId) ?? Number.NEGATIVE_INFINITY, toMs(at)));
       const pairs = [...latest];
       for (let i = 0; i < pairs.length; i += TOUCH_CHUNK) {
-        const chunk = pairs.slice(i, i + TOUCH_CHUNK);
-        const at = sql<number>`case id ${sql.join(
-          chunk.map(([id, ms]) => sql`when ${id} then cast(${ms} as bigint)`),
-          sql` `,
-        )} end`;
-        await db
-          .updateTable('api_keys')
-          .set({ last_used_at: at })
-          .where('id', 'in', chunk.map(([id]) => id))
-          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
-          .execute();
+        const rows = sql.join(pairs.slice(i, i + TOUCH_CHUNK).map(([id, ms]) => sql`(${id}, cast(${ms} as bigint))`));
+        await sql`update api_keys set last_used_at = v.column2 from (values ${rows}) as v
+          where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)`.execute(db);
       }
     },
     async countActiveForOwner(orgId, ownerUserId, now) {
