@@ -22,6 +22,7 @@ export interface VerdictSource {
   /** Synchronous cache lookups, when the source has a cache: undefined means "not cached". */
   peekKeyByLookupId?(lookupId: string): ApiKeyRecord | null | undefined;
   peekOwner?(orgId: OrgId, userId: UserId): OwnerState | undefined;
+  peekProject?(orgId: OrgId, projectId: ProjectId): Project | null | undefined;
 }
 
 export function storeVerdictSource(store: Pick<Store, 'keys' | 'members' | 'bindings' | 'users' | 'projects'>): VerdictSource {
@@ -125,6 +126,12 @@ export class CachedVerdictSource implements VerdictSource {
   peekOwner(orgId: OrgId, userId: UserId): OwnerState | undefined {
     if (this.bus.healthy === false) return undefined;
     return this.cache.get(`o:${orgId}:${userId}`)?.value as OwnerState | undefined;
+  }
+
+  peekProject(orgId: OrgId, projectId: ProjectId): Project | null | undefined {
+    if (this.bus.healthy === false) return undefined;
+    const entry = this.cache.get(`p:${orgId}:${projectId}`);
+    return entry ? (entry.value as Project | null) : undefined;
   }
 
   invalidate(event: Invalidation): void {

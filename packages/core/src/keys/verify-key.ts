@@ -69,6 +69,13 @@ export interface KeyVerifierDeps {
 }
 
 const DUMMY_DIGEST = Buffer.alloc(32, 0x5a);
+/** Distinct (project, ask) verdicts memoized per key before its memo starts over. */
+const MEMO_PER_KEY = 64;
+
+function askName(ask: Ask | null): string {
+  if (!ask) return '';
+  return ask.kind === 'permission' ? `p:${ask.permission}` : `r:${ask.action}:${ask.resource}`;
+}
 const NO_OWNER: Grant[] = [];
 
 /** Thrown for an ask that is malformed (not a verdict): an unknown permission, a bad resource path. */
@@ -93,6 +100,11 @@ export class KeyVerifier {
   private readonly grantsByKey = new WeakMap<ApiKeyRecord, Grant[]>();
   private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
   private readonly digestBuffers = new WeakMap<ApiKeyRecord, Buffer>();
+  /**
+   * Valid and refused verdicts of the permission step, per key grants, owner grants, project and ask:
+   * the same inputs give the same verdict (tokens narrowed by scope are not memoized).
+   */
+  private readonly memo = new WeakMap<Grant[], WeakMap<Grant[] | typeof NO_OWNER, Map<string, KeyVerdict>>>();
   /** Effective permissions, per key grants, owner grants and project: the same inputs give the same list. */
   private readonly permissionLists = new WeakMap<Grant[], WeakMap<Grant[] | typeof NO_OWNER, Map<string, Permission[]>>>();
 
@@ -183,23 +195,42 @@ export class KeyVerifier {
     }
 
     const grants = this.keyGrants(key);
+    const resolved = await this.resolveContext(key, request, ask);
+    if ('code' in resolved) return { ...resolved, key };
+    const { ctx } = resolved;
+    const tokenPermissions = request.tokenPermissions ?? null;
+    let memo: Map<string, KeyVerdict> | undefined;
+    const memoName = `${ctx.projectId ?? ''}|${ctx.teamId ?? ''}|${askName(ask)}`;
+    if (!tokenPermissions) {
+      let byOwner = this.memo.get(grants);
+      if (!byOwner) this.memo.set(grants, (byOwner = new WeakMap()));
+      memo = byOwner.get(ownerGrants ?? NO_OWNER);
+      if (!memo) byOwner.set(ownerGrants ?? NO_OWNER, (memo = new Map()));
+      const known = memo.get(memoName);
+      if (known) return known;
+      // Asks are the caller's: bound what one key's memo holds.
+      if (memo.size >= MEMO_PER_KEY) memo.clear();
+    }
     const subject: Subject = {
       grants,
       ownerGrants,
       ownerLabel: key.ownerUserId ? `owner ${key.ownerUserId}` : undefined,
       scopes: key.scopes,
-      tokenPermissions: request.tokenPermissions ?? null,
+      tokenPermissions,
       restricted: key.permissionMode === 'restricted',
     };
-    const resolved = await this.resolveContext(key, request, ask);
-    if ('code' in resolved) return { ...resolved, key };
-    const { ctx } = resolved;
     const permissions = this.permissionsFor(subject, grants, ownerGrants, ctx);
     const verified = { key, grants, ownerGrants, subject, projectId: ctx.projectId ?? null, permissions };
-    if (!ask) return { valid: true, code: 'VALID', explanation: 'valid key; no permission asked', ...verified };
-    const decision = decide(this.deps.catalogue, subject, ask, ctx);
-    if (!decision.allowed) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
-    return { valid: true, code: 'VALID', explanation: decision.explanation, ...verified };
+    let verdict: KeyVerdict;
+    if (!ask) verdict = { valid: true, code: 'VALID', explanation: 'valid key; no permission asked', ...verified };
+    else {
+      const decision = decide(this.deps.catalogue, subject, ask, ctx);
+      verdict = decision.allowed
+        ? { valid: true, code: 'VALID', explanation: decision.explanation, ...verified }
+        : { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
+    }
+    memo?.set(memoName, verdict);
+    return verdict;
   }
 
   /**
@@ -299,7 +330,9 @@ export class KeyVerifier {
     if (!/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
       return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
     }
-    const project = await this.deps.source.project(key.orgId, projectId as ProjectId);
+    const { source } = this.deps;
+    const peeked = source.peekProject?.(key.orgId, projectId as ProjectId);
+    const project = peeked !== undefined ? peeked : await source.project(key.orgId, projectId as ProjectId);
     if (!project) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
     if (project.archivedAt) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is archived` };
     return { ctx: { projectId: project.id, teamId: project.teamId } };
