@@ -18,13 +18,14 @@ import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { checksumOf, DEFAULT_KEY_PREFIX } from '@keyward/core';
 import Database from 'better-sqlite3';
+import { runConsoleLoadBench } from './console-load.js';
 import { runOAuthIssuanceBench } from './oauth-issuance.js';
 import { betterAuthDatabase } from './lib/better-auth.js';
 import { BENCH_PERMISSION, keywardDatabase } from './lib/keyward-db.js';
 import { measure, nextIndex } from './lib/load.js';
 import { canPin, freePort, median, pinSelf, root, runNode, serverMain, startNode, stopChild, waitForHttp } from './lib/processes.js';
 
-const SECTIONS = ['ceiling', 'verify', 'sdk', 'inprocess', 'betterauth', 'oauth'];
+const SECTIONS = ['ceiling', 'verify', 'sdk', 'inprocess', 'betterauth', 'oauth', 'console'];
 const BETTER_AUTH_KEYS = 1000;
 const SMALL_KEYS = 10_000;
 
@@ -228,7 +229,7 @@ async function main() {
   const large = needLarge ? await keywardDatabase(settings.keys, { revokedCount: 0, log }) : null;
   const betterAuth = sections.has('betterauth') ? await betterAuthDatabase(BETTER_AUTH_KEYS, { log }) : null;
 
-  const results = { http: null, usage: null, inProcess: {}, betterAuthInProcess: null, oauth: null };
+  const results = { http: null, usage: null, inProcess: {}, betterAuthInProcess: null, oauth: null, console: null };
   const servers = [];
   const stopAll = async () => {
     for (const server of servers.splice(0)) {
@@ -402,6 +403,10 @@ async function main() {
         clients: 300,
         log: (line) => log(`  ${line}`),
       });
+    }
+    if (sections.has('console')) {
+      log('the console in Chromium: the login page and Settings → API Keys, cold and warm');
+      results.console = await runConsoleLoadBench({ rounds: settings.quick ? 3 : 15 });
     }
   } finally {
     await stopAll();
@@ -590,6 +595,17 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
     target('token issuance p99 @50', '< 20 ms', `${kw.p99Ms} ms`, kw.p99Ms < 20);
   }
 
+  if (results.console) {
+    out.push('## (g) The console: first page usable');
+    out.push('');
+    out.push("`bench/console-load.js`: the production build served by Keyward on loopback, loaded in Debian's Chromium (headless, playwright-core) in a fresh browser context each time (cold: no HTTP cache), and once more in the same context (warm). Timed from navigation to the page being usable: the login form's email field visible; on Settings → API Keys, the newest of 50 keys listed (session, directory and key list loaded). The floor is the same browser loading a one-line HTML page from a bare Node server.");
+    out.push('');
+    out.push(table(['page', 'cold median ms', 'cold worst ms', 'warm ms'], results.console.map((r) => [r.page, int(r.coldMedianMs), int(r.coldWorstMs), int(r.warmMs)])));
+    out.push('');
+    const keysPage = results.console.find((r) => r.page.startsWith('Settings'));
+    if (keysPage) target('console: API Keys page usable (cold, median)', '< 1,000 ms', `${int(keysPage.coldMedianMs)} ms`, keysPage.coldMedianMs < 1000);
+  }
+
   // Targets of issue 3 (and issue 5's, above).
   const v50 = get('verify-valid-50');
   // What share of the hello-world rate the case would reach with a whole core: hello's CPU per request over the case's.
@@ -671,7 +687,7 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
   out.push('```sh');
   out.push('npm run bench                                # build, then the full run (writes this file)');
   out.push('node bench/run.js --quick                     # 2-second runs, one round (writes bench/results/latest.md)');
-  out.push('node bench/run.js --only verify,betterauth    # some sections: ceiling, verify, sdk, inprocess, betterauth, oauth');
+  out.push('node bench/run.js --only verify,betterauth    # some sections: ceiling, verify, sdk, inprocess, betterauth, oauth, console');
   out.push('node bench/run.js --duration 10 --rounds 5    # longer runs; --keys <n> changes the large key set; --write writes this file anyway');
   out.push('node bench/run.js --note "quiet machine"      # a line about the conditions, printed under the machine');
   out.push('```');
