@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, type Dialect as KyselyDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
-import { SqliteImmediateDialect } from './sqlite-immediate-dialect.js';
+import { SqliteImmediateDialect, withStatementCache } from './sqlite-immediate-dialect.js';
 import { translatingDialect } from './translating-dialect.js';
 
 /** The two databases the store runs on. */
@@ -57,7 +57,7 @@ function connectSqlite(path: string): Connection {
   // A second process (an operator command) waits for the write lock instead of failing (R50 bound).
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: kysely(new SqliteImmediateDialect({ database: sqlite })), dialect: 'sqlite', sqlite };
+  return { db: kysely(new SqliteImmediateDialect({ database: withStatementCache(sqlite) })), dialect: 'sqlite', sqlite };
 }
 
 /** int8 (counts, epoch milliseconds) as JS numbers: every value the store keeps is below 2^53. */

@@ -1,4 +1,34 @@
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import type { Database as BetterSqliteDatabase } from 'better-sqlite3';
+import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
+
+/** Prepared statements kept per connection; the hot lookups are a handful of statements. */
+const STATEMENT_CACHE_SIZE = 256;
+/** Longer statements (batched inserts and updates, whose text varies with their size) are not kept. */
+const CACHEABLE_SQL_LENGTH = 2048;
+
+/**
+ * The database as Kysely sees it, with its prepared statements kept: Kysely prepares every query
+ * anew, and on a cache miss of the verifier (a key lookup) preparing costs more than running. Kysely
+ * runs one query at a time on this connection, so a kept statement is never used by two at once.
+ */
+export function withStatementCache(database: BetterSqliteDatabase): SqliteDatabase {
+  const statements = new Map<string, ReturnType<BetterSqliteDatabase['prepare']>>();
+  return {
+    prepare(sql: string) {
+      if (sql.length > CACHEABLE_SQL_LENGTH) return database.prepare(sql);
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        statements.set(sql, (statement = database.prepare(sql)));
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      database.close();
+    },
+  };
+}
 
 /**
  * Write transactions take SQLite's write lock up front (`BEGIN IMMEDIATE`). With a plain (deferred)

@@ -66,7 +66,7 @@ type Entry =
 export class CachedVerdictSource implements VerdictSource {
   private readonly cache: LRUCache<string, Entry>;
   private readonly inflight = new Map<string, Promise<Entry>>();
-  /** Cache names of keys, by key id, so an invalidation by id also finds entries made by digest. */
+  /** Cache names of keys found by digest (project keys), by key id, so an invalidation by id finds them. */
   private readonly namesByKeyId = new Map<string, Set<string>>();
   private epoch = 0;
   private readonly unsubscribe: () => void;
@@ -207,7 +207,8 @@ export class CachedVerdictSource implements VerdictSource {
   private store(name: string, entry: Entry): void {
     const isMiss = entry.value === null;
     this.cache.set(name, entry, isMiss ? { ttl: this.options.negativeTtlMs } : {});
-    if (entry.kind === 'key' && entry.value) {
+    // Keys found by lookup id are invalidated by their id's name; only digest names need the index.
+    if (entry.kind === 'key' && entry.value && name.startsWith('d:')) {
       let names = this.namesByKeyId.get(entry.value.id);
       if (!names) this.namesByKeyId.set(entry.value.id, (names = new Set()));
       names.add(name);
