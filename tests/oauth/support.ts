@@ -1,67 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { compose, loadConfig, loggerOptions } from '@keyward/server';
-import { openTestStore } from '@keyward/store/testing';
 import type { Clock } from '@keyward/core';
-import { call, createOrg, type OrgFixture, type TestServer } from '../support/server.js';
-
-/** A free loopback port, so that the server's issuer (its public URL) and its real address agree. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { call, createOrg, startServer, type OrgFixture, type TestServer } from '../support/server.js';
 
 /**
- * Like `startServer`, but on a port chosen first, with `KEYWARD_PUBLIC_URL` set to the real address:
- * OAuth clients insist that the issuer in the metadata is the URL they fetched it from.
+ * `startServer` (which runs on a port chosen first, with `KEYWARD_PUBLIC_URL` set to the real
+ * address: OAuth clients insist that the issuer in the metadata is the URL they fetched it from).
  */
-export async function startOAuthServer(options: { clock?: Clock; env?: Record<string, string>; dialect?: 'sqlite' | 'postgres' } = {}): Promise<TestServer> {
-  const store = await openTestStore(options.dialect ?? 'sqlite');
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const config = loadConfig({
-      KEYWARD_DATABASE_URL: 'sqlite::memory:',
-      KEYWARD_PEPPER: randomBytes(32).toString('hex'),
-      KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      KEYWARD_PORT: String(port),
-      KEYWARD_PUBLIC_URL: url,
-      KEYWARD_CONSOLE_DIR: '',
-      KEYWARD_LOG_LEVEL: 'info',
-      ...options.env,
-    });
-    const logs: string[] = [];
-    const stream = { write: (line: string) => void logs.push(line) };
-    const composed = await compose(config, {
-      store,
-      ...(options.clock ? { clock: options.clock } : {}),
-      logger: { ...(loggerOptions(config.logLevel) as object), stream } as never,
-    });
-    try {
-      await composed.app.listen({ port, host: '127.0.0.1' });
-    } catch (err) {
-      await composed.close();
-      if (attempt < 3) continue; // someone took the port in between
-      throw err;
-    }
-    return {
-      url,
-      composed,
-      config,
-      logs,
-      async close() {
-        await composed.close();
-        await store.close();
-      },
-    };
-  }
+export function startOAuthServer(options: { clock?: Clock; env?: Record<string, string>; dialect?: 'sqlite' | 'postgres' } = {}): Promise<TestServer> {
+  return startServer(options);
 }
 
 /** HTTP Basic credentials as RFC 6749 Appendix B wants them: each part form-encoded, then base64. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
 import { compose, loadConfig, loggerOptions, type Composed, type Config } from '@keyward/server';
 import { openTestStore } from '@keyward/store/testing';
 import { createOrganization, type Clock, type CoreLimits, type Store } from '@keyward/core';
@@ -23,39 +24,66 @@ export interface StartOptions {
   readonly limits?: Partial<CoreLimits>;
 }
 
-/** Starts the composed server on a loopback port, over a fresh store of the dialect. */
+/** A free loopback port, so that the server's public URL and its real address agree. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the composed server over a fresh store of the dialect, on a port chosen first, with
+ * `KEYWARD_PUBLIC_URL` set to its real address (links it prints and OAuth's issuer are right) unless
+ * `env` sets one.
+ */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const store = options.store ?? (await openTestStore(options.dialect ?? 'sqlite'));
-  const config = loadConfig({
-    KEYWARD_DATABASE_URL: 'sqlite::memory:',
-    KEYWARD_PEPPER: randomBytes(32).toString('hex'),
-    KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    KEYWARD_PORT: '0',
-    KEYWARD_CONSOLE_DIR: '',
-    KEYWARD_LOG_LEVEL: 'info',
-    ...options.env,
-  });
-  const logs: string[] = [];
-  const stream = { write: (line: string) => void logs.push(line) };
-  const composed = await compose(config, {
-    store,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    logger: { ...(loggerOptions(config.logLevel) as object), stream } as never,
-  });
-  await composed.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = composed.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    composed,
-    config,
-    logs,
-    async close() {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const config = loadConfig({
+      KEYWARD_DATABASE_URL: 'sqlite::memory:',
+      KEYWARD_PEPPER: randomBytes(32).toString('hex'),
+      KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      KEYWARD_PORT: String(port),
+      KEYWARD_PUBLIC_URL: url,
+      KEYWARD_CONSOLE_DIR: '',
+      KEYWARD_LOG_LEVEL: 'info',
+      ...options.env,
+    });
+    const logs: string[] = [];
+    const stream = { write: (line: string) => void logs.push(line) };
+    const composed = await compose(config, {
+      store,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      logger: { ...(loggerOptions(config.logLevel) as object), stream } as never,
+    });
+    try {
+      await composed.app.listen({ port, host: '127.0.0.1' });
+    } catch (err) {
       await composed.close();
+      if (attempt < 3) continue; // someone took the port in between
       if (!options.store) await store.close();
-    },
-  };
+      throw err;
+    }
+    return {
+      url,
+      composed,
+      config,
+      logs,
+      async close() {
+        await composed.close();
+        if (!options.store) await store.close();
+      },
+    };
+  }
 }
 
 export interface ApiAnswer<T = any> {
