@@ -46,3 +46,8 @@ export function afterPosition(cursor: string, timeColumn: string, idColumn: stri
 export function forUpdate<Query extends { forUpdate(): Query }>(query: Query, dialect: Dialect): Query {
   return dialect === 'postgres' ? query.forUpdate() : query;
 }
+
+/** Resolves after the event loop has handled what is waiting (I/O included). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

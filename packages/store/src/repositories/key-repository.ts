@@ -2,7 +2,7 @@ import type { ApiKeyRecord, Binding, KeyId, KeyRepository, KeyType, OrgId, Permi
 import { sql, type Selectable } from 'kysely';
 import { pageFrom } from '../cursor.js';
 import type { ApiKeysTable } from '../schema.js';
-import { afterPosition, json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, type RepositoryContext } from './db.js';
+import { afterPosition, json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
 
 /** Keys per `touchLastUsed` statement: 2 parameters each. */
 const TOUCH_CHUNK = 500;
@@ -192,6 +192,7 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
       for (const { keyId, at } of entries) latest.set(keyId, Math.max(latest.get(keyId) ?? Number.NEGATIVE_INFINITY, toMs(at)));
       const pairs = [...latest];
       for (let i = 0; i < pairs.length; i += TOUCH_CHUNK) {
+        if (i > 0) await yieldToEventLoop();
         const rows = sql.join(pairs.slice(i, i + TOUCH_CHUNK).map(([id, ms]) => sql`(${id}, cast(${ms} as bigint))`));
         await sql`update api_keys set last_used_at = v.column2 from (values ${rows}) as v
           where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)`.execute(db);

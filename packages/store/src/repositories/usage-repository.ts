@@ -1,7 +1,7 @@
 import type { KeyId, UsageBucket, UsageIncrement, UsageRepository } from '@keyward/core';
 import { sql, type Insertable } from 'kysely';
 import type { UsageTable } from '../schema.js';
-import { toMs, type Db, type RepositoryContext } from './db.js';
+import { toMs, yieldToEventLoop, type Db, type RepositoryContext } from './db.js';
 
 /** The code of valid verifications; every other code is a rejection (the verdict's code). */
 const VALID = 'VALID';
@@ -38,6 +38,8 @@ function usageRows(increments: readonly UsageIncrement[]): Insertable<UsageTable
 
 async function upsertAdd(db: Db, rows: Insertable<UsageTable>[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
+    // SQLite runs on the event loop: let requests through between chunks of a large flush.
+    if (i > 0) await yieldToEventLoop();
     await db
       .insertInto('usage')
       .values(rows.slice(i, i + CHUNK))
