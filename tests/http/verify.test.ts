@@ -157,6 +157,29 @@ for (const dialect of await dialects()) {
   });
 }
 
+describe('the verifier cache bound (KEYWARD_VERIFIER_CACHE_ENTRIES)', () => {
+  it('holds no more entries than configured, and keys beyond it still verify from the database', async () => {
+    const server = await startServer({ env: { KEYWARD_VERIFIER_CACHE_ENTRIES: '100' } });
+    try {
+      const org = await createOrg(server);
+      const verifier = (await createVerifier(server.composed.services.deps, { name: 'gateway', orgId: null })).token;
+      const keys = await Promise.all(Array.from({ length: 120 }, (_, i) => org.createKey(org.owner, { name: `key ${i}` })));
+      for (const round of [1, 2]) {
+        for (const { token } of keys) {
+          const answer = await call(server, 'POST', '/api/keys/verify', { token: verifier, body: { key: token } });
+          expect(answer.body.valid, `round ${round}`).toBe(true);
+        }
+      }
+      expect(server.composed.services.verdictCache.size).toBeLessThanOrEqual(100);
+      expect((await call(server, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+    const refused = await startServer({ env: { KEYWARD_VERIFIER_CACHE_ENTRIES: 'lots' } }).catch((err: unknown) => err);
+    expect(String(refused)).toContain('KEYWARD_VERIFIER_CACHE_ENTRIES');
+  });
+});
+
 describe('client addresses behind proxies (R22)', () => {
   it('trusts X-Forwarded-For only from configured proxies', async () => {
     const untrusted = await startServer({ env: { KEYWARD_TRUSTED_PROXIES: '192.0.2.0/24' } });

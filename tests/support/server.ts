@@ -47,16 +47,22 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const config = loadConfig({
-      KEYWARD_DATABASE_URL: 'sqlite::memory:',
-      KEYWARD_PEPPER: randomBytes(32).toString('hex'),
-      KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      KEYWARD_PORT: String(port),
-      KEYWARD_PUBLIC_URL: url,
-      KEYWARD_CONSOLE_DIR: '',
-      KEYWARD_LOG_LEVEL: 'info',
-      ...options.env,
-    });
+    let config: Config;
+    try {
+      config = loadConfig({
+        KEYWARD_DATABASE_URL: 'sqlite::memory:',
+        KEYWARD_PEPPER: randomBytes(32).toString('hex'),
+        KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        KEYWARD_PORT: String(port),
+        KEYWARD_PUBLIC_URL: url,
+        KEYWARD_CONSOLE_DIR: '',
+        KEYWARD_LOG_LEVEL: 'info',
+        ...options.env,
+      });
+    } catch (err) {
+      if (!options.store) await store.close();
+      throw err;
+    }
     const logs: string[] = [];
     const stream = { write: (line: string) => void logs.push(line) };
     const composed = await compose(config, {

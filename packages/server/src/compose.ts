@@ -77,7 +77,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     encryptionKey: config.encryptionKey,
   };
   const verdictCache = new CachedVerdictSource(storeVerdictSource(store), bus, {
-    maxEntries: 100_000,
+    maxEntries: config.verifierCacheEntries,
     negativeTtlMs: 10_000,
     maxAgeMs: config.redisUrl ? 60_000 : 0,
   });

@@ -30,6 +30,8 @@ export interface Config {
   readonly catalogue: PermissionCatalogue;
   readonly logLevel: string;
   readonly usageFlushIntervalMs: number;
+  /** Entries of the verifier's cache (keys, owners, projects). */
+  readonly verifierCacheEntries: number;
   /** Where the built console is, if it is served. */
   readonly consoleDir: string | null;
   readonly secureCookies: boolean;
@@ -138,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     catalogue,
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
+    verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),
     consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),
     secureCookies: publicUrl.startsWith('https://'),
   };
