@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { decodeJwt } from 'jose';
 import { VerificationError } from './errors.js';
+import { sharedEventLoopTurn } from './event-loop-turn.js';
 import { openInvalidationStream, type InvalidationStream } from './invalidation-stream.js';
 import { VerdictCache } from './verdict-cache.js';
 import type { Verdict, Verifier, VerifyRequest } from './verdict.js';
@@ -127,15 +128,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
     });
   }
 
-  /** One event-loop turn, shared by the verifications that start in the same turn. */
-  let pendingTurn: Promise<void> | null = null;
-  const nextTurn = () =>
-    (pendingTurn ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        pendingTurn = null;
-        resolve();
-      }),
-    ));
+  const nextTurn = sharedEventLoopTurn();
 
   function post(body: string, retry: boolean): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {

@@ -19,6 +19,7 @@ import {
 } from '@keyward/core';
 import { openStore } from '@keyward/store';
 import { VerificationError } from '../errors.js';
+import { sharedEventLoopTurn } from '../event-loop-turn.js';
 import { openInvalidationStream, type InvalidationStream } from '../invalidation-stream.js';
 import type { Verifier } from '../verdict.js';
 
@@ -150,14 +151,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
     });
   }
 
-  let pendingTurn: Promise<void> | null = null;
-  const nextTurn = () =>
-    (pendingTurn ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        pendingTurn = null;
-        resolve();
-      }),
-    ));
+  const nextTurn = sharedEventLoopTurn();
 
   return {
     async verify(request) {
