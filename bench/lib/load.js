@@ -4,15 +4,10 @@
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { cpuSample } from './processes.js';
+import { xorshift32 } from './random.js';
 
-// xorshift32 for choosing the next key: cheap on the load generator's core (not for secrets).
-let state = 0x2545f491;
-export function nextIndex(n) {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) % n;
-}
+/** The next key to present, of n (one sequence for the load generator). */
+export const nextIndex = xorshift32(0x2545f491);
 
 /**
  * Polls `PRAGMA data_version` of a SQLite file from another connection every 50 ms: it changes when

@@ -4,19 +4,14 @@
 //   node bench/workers/better-auth-in-process.js '<json options>'   (prints one JSON line)
 
 import { readFileSync } from 'node:fs';
+import { xorshift32 } from '../lib/random.js';
 import { createBetterAuth } from '../lib/better-auth.js';
 
 const { databaseFile, metaFile, seconds, synchronous } = JSON.parse(process.argv[2]);
 const { tokens } = JSON.parse(readFileSync(metaFile, 'utf8'));
 const { auth, database } = createBetterAuth(databaseFile, synchronous);
 
-let state = 0x9e3779b9;
-const nextIndex = (n) => {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) % n;
-};
+const nextIndex = xorshift32(0x9e3779b9);
 
 async function verifyOrFail(key) {
   const result = await auth.api.verifyApiKey({ body: { key } });

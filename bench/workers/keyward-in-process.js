@@ -6,8 +6,8 @@
 //   node bench/workers/keyward-in-process.js '<json options>'   (prints one JSON line)
 
 import { readFileSync } from 'node:fs';
-import { CachedVerdictSource, KeyVerifier, PepperRing, createKeyFormat, defaultCatalogue, parsePepperSetting, storeVerdictSource, systemClock } from '@keyward/core';
-import { createLocalCacheBus } from '@keyward/server';
+import { xorshift32 } from '../lib/random.js';
+import { CachedVerdictSource, KeyVerifier, PepperRing, createKeyFormat, createLocalCacheBus, defaultCatalogue, parsePepperSetting, storeVerdictSource, systemClock } from '@keyward/core';
 import { openStore } from '@keyward/store';
 import { BENCH_PERMISSION, tokenFactory } from '../lib/keyward-db.js';
 
@@ -30,14 +30,7 @@ const verifier = new KeyVerifier({
 const tokenOf = tokenFactory(seed);
 const mb = (bytes) => Math.round(bytes / 1048576);
 
-// xorshift32: the key to verify next, cheap and reproducible (not for anything secret).
-let state = 0x9e3779b9;
-const nextIndex = (n) => {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) % n;
-};
+const nextIndex = xorshift32(0x9e3779b9);
 
 async function verifyOrFail(token) {
   const verdict = await verifier.verify({ token, permission: BENCH_PERMISSION, orgId: null });
