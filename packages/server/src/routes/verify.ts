@@ -1,4 +1,4 @@
-import { reportLeakedKey, verdictAnswer, type VerifierActor } from '@keyward/core';
+import { reportLeakedKey, verdictAnswer, type KeyVerdict, type VerifierActor } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { ApiError } from '../http/api-error.js';
 import { fastSerializerFor, fastValidatorFor } from '../http/fast-schema.js';
@@ -15,14 +15,17 @@ export type VerifyBody = wire.VerifyKeyBody;
 export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<wire.VerifyKeyResponse> {
   const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
   // An access token is checked as a token (any audience: the operator's servers are its resource servers), then as its key.
+  let verdict: KeyVerdict;
+  let tokenExpiresAt: Date | null = null;
   if (services.oauth.tokens.looksLikeToken(body.key)) {
-    const { verdict, token } = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
-    if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
-    return verdictAnswer(verdict, token ? new Date(token.claims.exp * 1000) : null);
+    const checked = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
+    verdict = checked.verdict;
+    if (checked.token) tokenExpiresAt = new Date(checked.token.claims.exp * 1000);
+  } else {
+    verdict = await services.verifier.verify({ token: body.key, ...request });
   }
-  const verdict = await services.verifier.verify({ token: body.key, ...request });
   if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
-  return verdictAnswer(verdict);
+  return verdictAnswer(verdict, tokenExpiresAt);
 }
 
 /** Compiled once: the request check (Ajv) and the answer writer (fast-json-stringify). */
