@@ -47,7 +47,8 @@ for (const dialect of await dialects()) {
 
     it('answers NOT_FOUND for unknown, mistyped and foreign-to-the-verifier keys, alike', async () => {
       const { token } = await other.createKey(other.owner);
-      const mistyped = `${token.slice(0, -2)}zz`;
+      // Two checksum characters changed (to something else whatever they were: 1 token in 3,844 ends in zz).
+      const mistyped = `${token.slice(0, -2)}${token.endsWith('zz') ? 'yy' : 'zz'}`;
       for (const key of ['kw_nothing', mistyped, 'x'.repeat(300)]) {
         const res = await verify({ key });
         expect(res.body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
