@@ -32,6 +32,8 @@ export interface Config {
   readonly usageFlushIntervalMs: number;
   /** Entries of the verifier's cache (keys, owners, projects). */
   readonly verifierCacheEntries: number;
+  /** Open invalidation streams one verifier credential may hold on this instance; the next is 429. */
+  readonly maxStreamsPerVerifier: number;
   /** Where the built console is, if it is served. */
   readonly consoleDir: string | null;
   readonly secureCookies: boolean;
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
     verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),
+    maxStreamsPerVerifier: intSetting(env, 'KEYWARD_MAX_STREAMS_PER_VERIFIER', 16, 1, 100_000),
     consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),
     secureCookies: publicUrl.startsWith('https://'),
   };

@@ -11,6 +11,8 @@ export const INVALIDATION_HEARTBEAT_MS = 5_000;
 const RETRY_MS = 1_000;
 /** A subscriber this far behind is cut off: it reconnects and starts from an empty cache. */
 const MAX_BUFFERED_BYTES = 1 << 20;
+/** What a verifier over its stream cap waits before trying again. */
+const STREAM_CAP_RETRY_AFTER_SECONDS = 5;
 
 /** The invalidations a verifier may see: its organization's (or all, for a deployment-level one). */
 function visibleTo(verifier: VerifierActor, event: Invalidation): boolean {
@@ -47,6 +49,10 @@ function eventData(event: Invalidation): string {
 export function registerInvalidationRoutes(app: App, services: Services): void {
   const { bus } = services.deps;
   const open = new Set<ServerResponse>();
+  // Open streams per verifier credential on this instance: one leaked or looping verifier credential
+  // must not hold every socket and bus subscription of the server (KEYWARD_MAX_STREAMS_PER_VERIFIER).
+  const streamsByVerifier = new Map<string, number>();
+  const maxStreams = services.config.maxStreamsPerVerifier;
   app.addHook('preClose', async () => {
     for (const res of open) res.end();
     open.clear();
@@ -72,8 +78,18 @@ export function registerInvalidationRoutes(app: App, services: Services): void {
         throw new ApiError(503, 'service_unavailable', 'Invalidations cannot be delivered right now; verify without a cache.', {}, { 'retry-after': '1' });
       }
       const verifier = request.verifierActor!;
+      const streams = streamsByVerifier.get(verifier.verifierId) ?? 0;
+      if (streams >= maxStreams) {
+        throw new ApiError(429, 'rate_limited', `This verifier credential already holds ${maxStreams} open invalidation streams; close one or try again later.`, {}, {
+          'retry-after': String(STREAM_CAP_RETRY_AFTER_SECONDS),
+        });
+      }
       const res = reply.raw;
       reply.hijack();
+      // A client gone while it was authenticated never emits 'close' again: take no slot for it. From
+      // here to the 'close' listener below nothing awaits, so the count cannot miss a close.
+      if (res.destroyed) return;
+      streamsByVerifier.set(verifier.verifierId, streams + 1);
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
@@ -111,6 +127,9 @@ export function registerInvalidationRoutes(app: App, services: Services): void {
         clearInterval(heartbeat);
         unsubscribe();
         open.delete(res);
+        const left = (streamsByVerifier.get(verifier.verifierId) ?? 1) - 1;
+        if (left > 0) streamsByVerifier.set(verifier.verifierId, left);
+        else streamsByVerifier.delete(verifier.verifierId);
       });
       send(`retry: ${RETRY_MS}\nevent: ready\ndata: ${JSON.stringify({ heartbeatMs: INVALIDATION_HEARTBEAT_MS })}\n\n`);
     },
