@@ -53,7 +53,10 @@ export async function loadUserGrants(
  * A key's own grants. Project keys hold ADMIN on their one project. In `restricted` mode every grant is
  * narrowed to the listed permissions.
  */
-export function keyGrants(catalogue: PermissionCatalogue, key: ApiKeyRecord): Grant[] {
+export function keyGrants(
+  catalogue: PermissionCatalogue,
+  key: Pick<ApiKeyRecord, 'keyType' | 'projectId' | 'bindings' | 'permissionMode' | 'permissions'>,
+): Grant[] {
   const bindings =
     key.keyType === 'project' && key.projectId
       ? [{ role: 'ADMIN' as const, scopeType: 'PROJECT' as const, scopeId: key.projectId }]

@@ -1,9 +1,13 @@
 import { DomainError, forbidden } from '../errors.js';
 import type { ApiKeyRecord } from '../keys/api-key.js';
+import type { Grant } from '../permissions/rights.js';
+import type { Repositories } from '../ports.js';
 import { ORGANIZATION_MANAGE, type PermissionCatalogue } from '../permissions/catalogue.js';
 import { decide, type Subject } from '../permissions/decide.js';
 import type { ScopeContext } from '../permissions/rights.js';
 import { actingUserId, type Actor } from './actor.js';
+import { assertGrantWithin } from './granting.js';
+import { keyGrants } from './grants.js';
 
 /** What bounds an actor's rights, for `decide`. */
 export function subjectOf(actor: Actor): Subject {
@@ -41,14 +45,49 @@ export function assertCanUseManagementApi(catalogue: PermissionCatalogue, actor:
   assertCanManageOrganization(catalogue, actor);
 }
 
-/** How far an actor reaches a key: `manage` (edit, roll, revoke), `view`, or `none` (answers 404). */
+/**
+ * How far an actor reaches a key: `manage` (edit, roll, revoke), `view`, or `none` (answers 404).
+ * Only current rights count: OWNER/ADMIN (or a key effectively holding `organization:manage`) reach
+ * every key, a person their own personal keys; everyone sees the organization's service keys. Having
+ * created a key is history (`createdByUserId`), never authority.
+ */
 export function keyAccess(catalogue: PermissionCatalogue, actor: Actor, key: ApiKeyRecord): 'manage' | 'view' | 'none' {
   if (key.orgId !== actor.orgId) return 'none';
   if (canManageOrganization(catalogue, actor)) return 'manage';
   const userId = actingUserId(actor);
-  if (userId && (key.ownerUserId === userId || key.createdByUserId === userId)) return 'manage';
+  if (userId && key.keyType === 'personal' && key.ownerUserId === userId) return 'manage';
   if (key.keyType === 'service') return 'view';
   return 'none';
+}
+
+/** The fields of a key that decide its rights. */
+export type KeyAccessFields = Pick<ApiKeyRecord, 'keyType' | 'projectId' | 'bindings' | 'permissionMode' | 'permissions' | 'scopes' | 'ownerUserId'>;
+
+/** What bounds a key's rights, for `decide`: its grants, its owner's current grants, its scopes. */
+export function subjectOfKey(catalogue: PermissionCatalogue, key: KeyAccessFields, ownerGrants: readonly Grant[] | null): Subject {
+  return {
+    grants: keyGrants(catalogue, key),
+    ownerGrants: key.keyType === 'personal' ? (ownerGrants ?? []) : null,
+    ownerLabel: key.ownerUserId ? `owner ${key.ownerUserId}` : undefined,
+    scopes: key.scopes,
+    tokenPermissions: null,
+    restricted: key.permissionMode === 'restricted',
+  };
+}
+
+/**
+ * The granting rule for keys: a key that an actor creates, edits or rolls must not be able to do
+ * anything the actor cannot do itself at this moment (403 `api_key_scope_violation`, never clamped).
+ * `ownerGrants` are a personal key's owner's current grants.
+ */
+export async function assertMayGrantKey(
+  tx: Pick<Repositories, 'projects'>,
+  catalogue: PermissionCatalogue,
+  actor: Actor,
+  key: KeyAccessFields,
+  ownerGrants: readonly Grant[] | null,
+): Promise<void> {
+  await assertGrantWithin(tx, catalogue, actor.orgId, subjectOf(actor), subjectOfKey(catalogue, key, ownerGrants), 'this key');
 }
 
 export function assertKeyManageable(catalogue: PermissionCatalogue, actor: Actor, key: ApiKeyRecord | null): ApiKeyRecord {

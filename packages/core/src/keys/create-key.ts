@@ -1,11 +1,12 @@
 import { recordAudit } from '../audit/record-audit.js';
 import { actingUserId, type Actor } from '../auth/actor.js';
 import { loadUserGrants } from '../auth/grants.js';
-import { canManageOrganization } from '../auth/policy.js';
+import { assertMayGrantKey, canManageOrganization } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { DomainError, FieldError, forbidden, notFound } from '../errors.js';
 import type { ProjectId, UserId } from '../ids.js';
 import { bindingRoleForOrgRole, type Binding } from '../permissions/roles.js';
+import type { Grant } from '../permissions/rights.js';
 import type { Scope } from '../resources/resource-filter.js';
 import { keyIdFromLookupId, type ApiKeyRecord, type KeyType, type PermissionMode } from './api-key.js';
 import {
@@ -47,7 +48,8 @@ export type CreateKeyDeps = Pick<CoreDeps, 'store' | 'clock' | 'ids' | 'peppers'
 
 /**
  * Creates a key. Only admins create service and project keys. A personal key belongs to the calling
- * person (or, for admins, to `assignedToUserId`) and may not exceed its owner's current rights: asking
+ * person (or, for admins, to `assignedToUserId`) and may not exceed its owner's current rights; no key
+ * may do what its creator cannot do at this moment (the granting rule, `assertMayGrantKey`): asking
  * for more is refused with `api_key_scope_violation`. The owner's membership row is locked while the
  * check and the insert run, so a concurrent demotion cannot slip between them (R19).
  */
@@ -80,6 +82,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
     let ownerUserId: UserId | null = null;
     let projectId: ProjectId | null = null;
     let bindings: Binding[] = [];
+    let ownerGrants: Grant[] | null = null;
 
     if (keyType === 'personal') {
       const self = actingUserId(actor);
@@ -92,6 +95,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
       const owner = await tx.members.findForUpdate(actor.orgId, ownerUserId);
       if (!owner || owner.status !== 'active') throw notFound.member();
       const { grants } = await loadUserGrants(tx, deps.catalogue, actor.orgId, ownerUserId);
+      ownerGrants = grants;
       bindings = input.bindings?.length
         ? [...input.bindings]
         : [{ role: bindingRoleForOrgRole(owner.role), scopeType: 'ORGANIZATION', scopeId: actor.orgId }];
@@ -125,6 +129,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
       if (project.archivedAt) throw new DomainError('project_archived', 'This project is archived.', { projectId: project.id });
       projectId = project.id;
     }
+    await assertMayGrantKey(tx, deps.catalogue, actor, { keyType, projectId, bindings, permissionMode: mode, permissions, scopes, ownerUserId }, ownerGrants);
 
     const { token, key } = mintKey(deps, {
       orgId: actor.orgId,

@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { Actor } from '../auth/actor.js';
 import { loadUserGrants } from '../auth/grants.js';
-import { assertKeyManageable } from '../auth/policy.js';
+import { assertKeyManageable, assertMayGrantKey } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { DomainError, FieldError } from '../errors.js';
 import type { KeyId } from '../ids.js';
@@ -37,7 +37,8 @@ const accessFields = ['expiresAt', 'permissionMode', 'permissions', 'bindings', 
 
 /**
  * Edits a key's name, description, expiry and access. A personal key's new access is checked against
- * its owner's current rights, as at creation. The change is live on the key's next use; when the key
+ * its owner's current rights, as at creation, and a key whose access changes must stay within the
+ * editor's own current rights (the granting rule). The change is live on the key's next use; when the key
  * has been used, the answer warns that callers relying on removed access fail at once.
  */
 export async function editKey(
@@ -81,13 +82,18 @@ export async function editKey(
       if (bindings.length === 0) throw new FieldError('bindings', 'A key needs at least one binding.');
       patch.bindings = resolved.map((r) => r.binding);
     }
-    if (key.keyType === 'personal' && key.ownerUserId && (input.bindings || input.permissions || input.permissionMode)) {
-      const { membership, grants } = await loadUserGrants(tx, deps.catalogue, orgId, key.ownerUserId);
-      assertWithinCeiling(deps.catalogue, resolved, mode, permissions, grants, `org role ${membership?.role ?? 'none'}`);
+    const owner = key.keyType === 'personal' && key.ownerUserId ? await loadUserGrants(tx, deps.catalogue, orgId, key.ownerUserId) : null;
+    if (owner && (input.bindings || input.permissions || input.permissionMode)) {
+      assertWithinCeiling(deps.catalogue, resolved, mode, permissions, owner.grants, `org role ${owner.membership?.role ?? 'none'}`);
     } else if (mode === 'restricted') {
       assertRestrictedPermissionsGrantable(deps.catalogue, resolved, permissions);
     }
     const accessChanged = accessFields.some((field) => input[field] !== undefined);
+    if (accessChanged) {
+      // Changing a key's access (or keeping it alive longer) is granting: the key as edited must lie
+      // within the editor's own current rights.
+      await assertMayGrantKey(tx, deps.catalogue, actor, { ...key, ...patch }, owner?.grants ?? null);
+    }
     if (accessChanged && key.lastUsedAt) {
       warnings.push({
         code: 'access_changed_while_in_use',

@@ -15,8 +15,8 @@ export interface ListKeysQuery {
 }
 
 /**
- * Keys the actor may see, newest first. Admins see every key; anyone else sees the keys they own or
- * created, and the organization's service keys.
+ * Keys the actor may see, newest first. Admins see every key; anyone else sees the keys they own and
+ * the organization's service keys (having created a key gives no sight of it).
  */
 export async function listKeys(
   deps: Pick<CoreDeps, 'store' | 'clock' | 'catalogue'>,

@@ -1,6 +1,7 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { Actor } from '../auth/actor.js';
-import { assertKeyManageable } from '../auth/policy.js';
+import { loadUserGrants } from '../auth/grants.js';
+import { assertKeyManageable, assertMayGrantKey } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { DomainError, FieldError } from '../errors.js';
 import type { KeyId } from '../ids.js';
@@ -23,6 +24,9 @@ export async function rollKey(
   const result = await deps.store.transaction(async (tx) => {
     const key = assertKeyManageable(deps.catalogue, actor, await tx.keys.findById(orgId, keyId));
     if (key.revokedAt) throw new DomainError('api_key_already_revoked', 'A revoked key cannot be rolled.');
+    // A new secret hands out the key's rights: only to someone who holds them all.
+    const owner = key.keyType === 'personal' && key.ownerUserId ? await loadUserGrants(tx, deps.catalogue, orgId, key.ownerUserId) : null;
+    await assertMayGrantKey(tx, deps.catalogue, actor, key, owner?.grants ?? null);
     const now = deps.clock.now();
     const overlapEnd = options.oldKeyExpiresAt && options.oldKeyExpiresAt.getTime() > now.getTime() ? options.oldKeyExpiresAt : null;
     if (overlapEnd && key.expiresAt && overlapEnd.getTime() > key.expiresAt.getTime()) {

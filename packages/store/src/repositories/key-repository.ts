@@ -123,7 +123,7 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
       if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
       const visibleTo = filter.visibleToUserId;
       if (visibleTo) {
-        query = query.where((eb) => eb.or([eb('owner_user_id', '=', visibleTo), eb('created_by_user_id', '=', visibleTo), eb('key_type', '=', 'service')]));
+        query = query.where((eb) => eb.or([eb('owner_user_id', '=', visibleTo), eb('key_type', '=', 'service')]));
       }
       if (page.cursor) query = query.where(afterPosition(page.cursor, 'created_at', 'id', 'desc'));
       const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
