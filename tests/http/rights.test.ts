@@ -172,6 +172,18 @@ for (const dialect of await dialects()) {
         expect((await call(server, 'POST', '/api/api-keys', { token: full, body: { name: 'from a full token', keyType: 'service' } })).status).toBe(201);
       });
 
+      it('refuses it a role binding that carries more than it holds', async () => {
+        const member = await org.addMember('MEMBER');
+        const answer = await call(server, 'POST', '/api/role-bindings', {
+          token: manageOnly,
+          body: { userId: member.userId, role: 'ADMIN', scopeType: 'PROJECT', scopeId: projectId },
+        });
+        expect(answer.status).toBe(403);
+        expect(answer.body.error).toBe('insufficient_permissions');
+        const bindings = await call(server, 'GET', `/api/role-bindings?userId=${member.userId}`, { token: org.owner.session });
+        expect(bindings.body.data).toEqual([]);
+      });
+
       it('refuses a project admin a key on another project', async () => {
         const member = await org.addMember('MEMBER');
         const other = (await call(server, 'POST', '/api/projects', { token: org.owner.session, body: { name: `other-${Date.now()}` } })).body.project.id;

@@ -139,8 +139,8 @@ export async function loadPlaces(
 }
 
 /**
- * Refuses (403 `api_key_scope_violation`, never clamped) a grant beyond the granter's current rights.
- * `what` names the granted thing for the message ("this key", "role ADMIN").
+ * Refuses (403, never clamped) a grant beyond the granter's current rights: `api_key_scope_violation`
+ * for keys, `insufficient_permissions` for roles. `what` names the granted thing for the message.
  */
 export async function assertGrantWithin(
   tx: Pick<Repositories, 'projects'>,
@@ -149,12 +149,13 @@ export async function assertGrantWithin(
   granter: Subject,
   granted: Subject,
   what: string,
+  code: 'api_key_scope_violation' | 'insufficient_permissions' = 'api_key_scope_violation',
 ): Promise<void> {
   const places = await loadPlaces(tx, orgId, [granter, granted]);
   const excess = rightsBeyond(catalogue, granter, granted, places);
   if (excess.length === 0) return;
   throw new DomainError(
-    'api_key_scope_violation',
+    code,
     `You may grant only rights you hold yourself: ${what} would have ${excess.slice(0, 5).join('; ')}${excess.length > 5 ? `; and ${excess.length - 5} more` : ''}.`,
     { beyond: excess.slice(0, 50) },
   );

@@ -1,6 +1,7 @@
 import { DomainError, forbidden } from '../errors.js';
 import type { ApiKeyRecord } from '../keys/api-key.js';
-import type { Grant } from '../permissions/rights.js';
+import { describeBinding, grantFromBinding, type Grant } from '../permissions/rights.js';
+import type { Binding } from '../permissions/roles.js';
 import type { Repositories } from '../ports.js';
 import { ORGANIZATION_MANAGE, type PermissionCatalogue } from '../permissions/catalogue.js';
 import { decide, type Subject } from '../permissions/decide.js';
@@ -99,4 +100,26 @@ export function assertKeyManageable(catalogue: PermissionCatalogue, actor: Actor
 
 export function decideFor(catalogue: PermissionCatalogue, actor: Actor, permission: `${string}:${string}`, ctx: ScopeContext) {
   return decide(catalogue, subjectOf(actor), { kind: 'permission', permission }, ctx);
+}
+
+/**
+ * The granting rule for people: a role (an org role as its binding, or a team or project binding)
+ * given by an actor must not carry anything the actor cannot do itself at this moment (403
+ * `insufficient_permissions`). An ADMIN person grants any role; a key restricted to
+ * `organization:manage` grants none that carries more.
+ */
+export async function assertMayGrantRole(
+  tx: Pick<Repositories, 'projects'>,
+  catalogue: PermissionCatalogue,
+  actor: Actor,
+  binding: Binding,
+): Promise<void> {
+  const granted: Subject = {
+    grants: [grantFromBinding(catalogue, binding, describeBinding(binding))],
+    ownerGrants: null,
+    scopes: [],
+    tokenPermissions: null,
+    restricted: false,
+  };
+  await assertGrantWithin(tx, catalogue, actor.orgId, subjectOf(actor), granted, describeBinding(binding), 'insufficient_permissions');
 }

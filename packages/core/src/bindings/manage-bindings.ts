@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { Actor } from '../auth/actor.js';
-import { assertCanManageOrganization, canManageOrganization } from '../auth/policy.js';
+import { assertCanManageOrganization, assertMayGrantRole, canManageOrganization } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { FieldError, notFound } from '../errors.js';
 import type { ProjectId, RoleBindingId, TeamId, UserId } from '../ids.js';
@@ -24,7 +24,10 @@ export function listRoleBindings(
   return deps.store.bindings.list(actor.orgId, { userId: self }, page);
 }
 
-/** Gives a member a role on a team (covering its projects) or on one project, on top of their org role. */
+/**
+ * Gives a member a role on a team (covering its projects) or on one project, on top of their org role;
+ * never a role carrying more than the caller holds (`assertMayGrantRole`).
+ */
 export async function createRoleBinding(
   deps: BindingDeps,
   actor: Actor,
@@ -46,6 +49,7 @@ export async function createRoleBinding(
     if (!member) throw notFound.member();
     if (input.scopeType === 'TEAM' && !(await tx.teams.findById(actor.orgId, input.scopeId as TeamId))) throw notFound.team();
     if (input.scopeType === 'PROJECT' && !(await tx.projects.findById(actor.orgId, input.scopeId as ProjectId))) throw notFound.project();
+    await assertMayGrantRole(tx, deps.catalogue, actor, { role: input.role, scopeType: input.scopeType, scopeId: input.scopeId, ...(permissions ? { permissions } : {}) });
     const now = deps.clock.now();
     const created: UserRoleBinding = {
       id: deps.ids.next('rb'),
