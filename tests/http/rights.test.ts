@@ -206,6 +206,25 @@ for (const dialect of await dialects()) {
       });
     });
 
+    describe('privilege changes are atomic with their checks (R19)', () => {
+      it('never leaves a working key for a member removed while an admin creates one for them', async () => {
+        for (let round = 0; round < 5; round++) {
+          const member = await org.addMember('MEMBER');
+          const [created, removed] = await Promise.all([
+            call(server, 'POST', '/api/api-keys', { token: org.owner.session, body: { name: `race ${round}`, assignedToUserId: member.userId } }),
+            call(server, 'DELETE', `/api/members/${member.userId}`, { token: org.owner.session }),
+          ]);
+          expect(removed.status).toBe(200);
+          expect([201, 404]).toContain(created.status);
+          if (created.status === 201) {
+            expect((await call(server, 'GET', '/api/auth/whoami', { token: created.body.token })).status).toBe(401);
+            const key = await call(server, 'GET', `/api/api-keys/${created.body.apiKey.id}`, { token: org.owner.session });
+            expect(key.body.status).toBe('disabled');
+          }
+        }
+      });
+    });
+
     describe('project-scoped service keys manage nothing (R15)', () => {
       it('answers 403 on keys, members, bindings, teams and projects', async () => {
         const scoped = await org.createKey(org.owner, { keyType: 'service', projectIds: [projectId], name: 'project service' });
