@@ -12,10 +12,10 @@ export function bindingRoleFor(role: OrgRole): 'ADMIN' | 'MEMBER' | 'VIEWER' {
   return role === 'OWNER' || role === 'ADMIN' ? 'ADMIN' : role;
 }
 
-/** May this person edit, roll and revoke the key (its owner, its creator, or an admin)? */
+/** May this person edit, roll and revoke the key (its owner, or an admin)? Having created it gives nothing. */
 export function canManageKey(session: Session, key: ApiKey): boolean {
   if (session.isAdmin) return true;
-  return key.ownerUserId === session.user.id || key.createdByUserId === session.user.id;
+  return key.keyType === 'personal' && key.ownerUserId === session.user.id;
 }
 
 export interface ScopeSummary {
