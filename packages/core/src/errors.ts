@@ -67,10 +67,18 @@ export class StoreConflict extends Error {
 
 /** Raised by stores when the database cannot be reached or timed out. The server answers 503. */
 export class StoreUnavailable extends Error {
-  override readonly name = 'StoreUnavailable';
+  override readonly name: string = 'StoreUnavailable';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/**
+ * Raised by the SQLite store when another process held the write lock for longer than the store
+ * waits for it (the write changed nothing). The server answers 503 `store_busy` with `Retry-After`.
+ */
+export class StoreBusy extends StoreUnavailable {
+  override readonly name: string = 'StoreBusy';
 }
 
 export const notFound = {

@@ -44,7 +44,7 @@ export interface Composed {
 
 /** The one place where adapters are constructed and wired together. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Composed> {
-  const store = options.store ?? (await openStore(config.databaseUrl, { migrate: true }));
+  const store = options.store ?? (await openStore(config.databaseUrl, { migrate: true, lockWaitMs: config.sqliteLockWaitMs }));
   let log: ((err: unknown, msg: string) => void) | null = null;
   const report = (msg: string) => (err: unknown) => log?.(err, msg);
   let bus: CacheBus;

@@ -16,6 +16,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  /** SQLite: how long a write waits for a write lock another process holds before 503 `store_busy`. */
+  readonly sqliteLockWaitMs: number;
   readonly redisUrl: string | null;
   /** Prefix of Redis channels and keys, shared by the instances of one deployment. */
   readonly redisPrefix: string;
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     databaseUrl,
+    sqliteLockWaitMs: intSetting(env, 'KEYWARD_SQLITE_LOCK_WAIT_MS', 5000, 0, 60_000),
     redisUrl: env.KEYWARD_REDIS_URL || null,
     redisPrefix: env.KEYWARD_REDIS_PREFIX || 'keyward',
     publicUrl,

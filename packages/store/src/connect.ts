@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, type Dialect as KyselyDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
-import { SqliteImmediateDialect, withStatementCache } from './sqlite-immediate-dialect.js';
+import { SqliteImmediateDialect } from './sqlite-immediate-dialect.js';
 import { translatingDialect } from './translating-dialect.js';
 
 /** The two databases the store runs on. */
@@ -29,7 +29,15 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** PostgreSQL: the longest a statement runs, on the server and as seen by the client (default 10000). */
   readonly statementTimeoutMs?: number | undefined;
+  /**
+   * SQLite: how long a write waits for the write lock another process holds, in pauses that leave the
+   * event loop serving, before failing with `StoreBusy` (default 5000). Reads never wait for it.
+   */
+  readonly lockWaitMs?: number | undefined;
 }
+
+/** SQLite: how long a write waits for another process's write lock by default. */
+export const DEFAULT_LOCK_WAIT_MS = 5000;
 
 /** Whether the URL selects PostgreSQL (`postgres://` or `postgresql://`). */
 export function isPostgresUrl(url: string): boolean {
@@ -42,22 +50,25 @@ export function isPostgresUrl(url: string): boolean {
  * `StoreUnavailable` (see `translatingDialect`).
  */
 export function connect(url: string, options: ConnectOptions = {}): Connection {
-  if (url.startsWith('sqlite:')) return connectSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return connectSqlite(url.slice('sqlite:'.length), options);
   if (isPostgresUrl(url)) return connectPostgres(url, options);
   throw new Error('The database URL must be sqlite:<path> or postgres://…');
 }
 
-function connectSqlite(path: string): Connection {
+function connectSqlite(path: string, options: ConnectOptions): Connection {
   const file = path === ':memory:' || path === '' ? ':memory:' : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SqliteDatabase(file);
+  // No busy wait in SQLite itself: the driver is synchronous, so SQLite's wait for a lock another
+  // process holds would stall the whole event loop. The store waits instead, on timers, up to
+  // `lockWaitMs` (R48, R50); see `SqliteImmediateDialect`.
+  const sqlite = new SqliteDatabase(file, { timeout: 0 });
+  sqlite.pragma('busy_timeout = 0');
   sqlite.pragma('journal_mode = WAL');
   // FULL: a commit survives power loss, not only a process crash (R48). NORMAL is not offered.
   sqlite.pragma('synchronous = FULL');
-  // A second process (an operator command) waits for the write lock instead of failing (R50 bound).
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: kysely(new SqliteImmediateDialect({ database: withStatementCache(sqlite) })), dialect: 'sqlite', sqlite };
+  const dialect = new SqliteImmediateDialect(sqlite, { lockWaitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS });
+  return { db: kysely(dialect), dialect: 'sqlite', sqlite };
 }
 
 /** int8 (counts, epoch milliseconds) as JS numbers: every value the store keeps is below 2^53. */

@@ -1,4 +1,4 @@
-import { StoreConflict, StoreUnavailable } from '@keyward/core';
+import { FieldError, StoreBusy, StoreConflict, StoreUnavailable } from '@keyward/core';
 
 /** Driver error codes of a database that cannot answer now (retrying later may succeed). */
 const unavailableCodes = new Set([
@@ -23,14 +23,15 @@ const unavailableCodes = new Set([
   'SQLITE_CANTOPEN',
 ]);
 
-const unavailablePrefixes = ['08', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_READONLY'];
+const unavailablePrefixes = ['08', 'SQLITE_IOERR', 'SQLITE_READONLY'];
 
 /** What pg reports without a code: pool checkout timeout, client-side query timeout, lost connection. */
 const unavailableMessages = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable/i;
 
 /**
  * Driver errors in store terms: a unique violation is a `StoreConflict`; a database that cannot
- * answer (refused, timed out, shut down, busy, full) is a `StoreUnavailable`. Anything else is a bug
+ * answer (refused, timed out, shut down, full) is a `StoreUnavailable`, and a SQLite write lock held
+ * elsewhere (SQLITE_BUSY) the narrower `StoreBusy`. Anything else is a bug
  * and passes through unchanged. The new messages are fixed and never carry SQL or values; the driver
  * error stays as `cause`, for logs only.
  */
@@ -39,6 +40,14 @@ export function translateDriverError(err: unknown): unknown {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return new StoreConflict('A record with the same unique value exists.', { cause: err });
+  }
+  // Text PostgreSQL cannot hold (NUL: 22021; \u0000 in JSON: 22P05) is bad input, 422, never a 500.
+  // The wire schemas refuse it first; this is the last line of defence for a field they missed.
+  if (code === '22021' || code === '22P05') {
+    return new FieldError('', 'The request holds text the database cannot store (a NUL or an invalid character).');
+  }
+  if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
+    return new StoreBusy('Another process holds the database write lock.', { cause: err });
   }
   if (typeof code === 'string' && (unavailableCodes.has(code) || unavailablePrefixes.some((prefix) => code.startsWith(prefix)))) {
     return new StoreUnavailable('The database is not available.', { cause: err });

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { StoreConflict, StoreUnavailable } from '@keyward/core';
+import { StoreBusy, StoreConflict, StoreUnavailable } from '@keyward/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyRecord, seedKey, seedOrg } from '../src/contracts/seed.js';
 import { openStore, translateDriverError } from '../src/index.js';
@@ -14,8 +14,8 @@ describe('translateDriverError', () => {
     [{ code: '08006' }, StoreUnavailable],
     [{ code: '57014' }, StoreUnavailable],
     [{ code: '40P01' }, StoreUnavailable],
-    [{ code: 'SQLITE_BUSY' }, StoreUnavailable],
-    [{ code: 'SQLITE_BUSY_SNAPSHOT' }, StoreUnavailable],
+    [{ code: 'SQLITE_BUSY' }, StoreBusy],
+    [{ code: 'SQLITE_BUSY_SNAPSHOT' }, StoreBusy],
     [{ code: 'SQLITE_IOERR_WRITE' }, StoreUnavailable],
     [new Error('timeout exceeded when trying to connect'), StoreUnavailable],
     [new Error('Connection terminated unexpectedly'), StoreUnavailable],

@@ -16,6 +16,7 @@ export const apiErrorCodes = [
   'payload_too_large',
   'unsupported_media_type',
   'service_unavailable',
+  'store_busy',
   'internal_error',
   // domain
   'organization_not_found',

@@ -1,4 +1,4 @@
-import { DomainError, InvalidAskError, StoreUnavailable, recordAudit } from '@keyward/core';
+import { DomainError, InvalidAskError, StoreBusy, StoreUnavailable, recordAudit } from '@keyward/core';
 import type { Services } from '../services.js';
 import type { ApiErrorCode, ErrorBody } from '@keyward/wire';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -35,7 +35,8 @@ function ajvPath(issue: { instancePath?: string; params?: Record<string, unknown
 /**
  * Turns anything thrown while handling a request into the documented error shape. Bad input is a 4xx
  * with a stable code; an unknown error is `internal_error` with a fixed message (its cause is logged,
- * never sent); a database that cannot answer is 503 with `Retry-After` (fail closed).
+ * never sent); a database that cannot answer, or whose write lock another process held too long, is
+ * 503 with `Retry-After` (fail closed).
  */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof ApiError) return answer(err.statusCode, err.code, err.message, err.details, err.headers);
@@ -48,6 +49,9 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
   }
   if (err instanceof InvalidAskError) {
     return answer(422, 'validation_failed', 'The request body is not valid.', { reasons: [{ path: err.path, message: err.message }] });
+  }
+  if (err instanceof StoreBusy) {
+    return answer(503, 'store_busy', 'The database is busy with another writer; nothing was changed. Try again shortly.', {}, { 'retry-after': '2' });
   }
   if (err instanceof StoreUnavailable) {
     return answer(503, 'service_unavailable', 'The database is not reachable; try again shortly.', {}, { 'retry-after': '5' });

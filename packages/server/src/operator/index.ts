@@ -120,7 +120,7 @@ function config(): Config {
 }
 
 async function withStore<T>(cfg: Config, fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
-  const store = await openStore(cfg.databaseUrl, { migrate: true });
+  const store = await openStore(cfg.databaseUrl, { migrate: true, lockWaitMs: cfg.sqliteLockWaitMs });
   try {
     return await fn(store);
   } finally {
