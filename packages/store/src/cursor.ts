@@ -13,7 +13,8 @@ const invalidCursor = () => new DomainError('invalid_field', 'The cursor is not 
 
 /**
  * Reads a cursor made by `encodeCursor` with the given shape; anything else (not base64url, not
- * JSON, wrong arity or types, unsafe integers) is an `invalid_field` error on `cursor`.
+ * JSON, wrong arity or types, unsafe integers, strings that are not ids) is an `invalid_field` error
+ * on `cursor`.
  */
 export function decodeCursor<const Shape extends readonly ('string' | 'number')[]>(
   cursor: string,
@@ -28,6 +29,8 @@ export function decodeCursor<const Shape extends readonly ('string' | 'number')[
   }
   if (!Array.isArray(values) || values.length !== shape.length || !values.every((v, i) => typeof v === shape[i])) throw invalidCursor();
   if (values.some((v) => typeof v === 'number' && !Number.isSafeInteger(v))) throw invalidCursor();
+  // The strings of a sort key are ids: a forged one holding NUL would be a PostgreSQL error, not a page.
+  if (values.some((v) => typeof v === 'string' && !/^[0-9A-Za-z_]{1,128}$/.test(v))) throw invalidCursor();
   return values as never;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bindingRole, instant, keyId, pageQuery, permission, projectId, scopeType, userId } from './common.js';
+import { bindingRole, instant, keyId, pageQuery, permission, projectId, safeText, scopeType, userId } from './common.js';
 
 export const keyType = z.enum(['personal', 'service', 'project']);
 export const keyStatus = z.enum(['active', 'expired', 'revoked', 'disabled']);
@@ -17,6 +17,12 @@ export const scope = z.object({
   action: scopeAction,
   resource: z.string().max(512).describe('A resource filter: path segments and "*" (a whole segment); "*" alone matches all'),
 });
+
+// What a request may send: the same shapes with every text field checked (`safeText`). The answers
+// above keep plain strings, so an answer never fails on what an older version stored.
+const bindingInput = binding.extend({ scopeId: safeText().min(1).max(80) });
+const scopeInput = scope.extend({ resource: safeText().max(512).describe('A resource filter: path segments and "*" (a whole segment); "*" alone matches all') });
+const allowedCidrs = z.array(safeText().max(64)).max(100);
 
 export const apiKey = z
   .object({
@@ -55,21 +61,21 @@ export const keyWarning = z
   .meta({ id: 'KeyWarning' });
 export type KeyWarning = z.infer<typeof keyWarning>;
 
-const name = z.string().trim().min(1).max(100);
-const description = z.string().max(1000).nullable();
+const name = safeText().trim().min(1).max(100);
+const description = safeText({ multiline: true }).max(1000).nullable().describe('Tab and line breaks allowed');
 
 export const createApiKeyBody = z.strictObject({
   name,
   description: description.optional(),
   keyType: keyType.default('personal'),
-  bindings: z.array(binding).max(100).optional(),
+  bindings: z.array(bindingInput).max(100).optional(),
   projectIds: z.array(projectId).max(100).optional().describe('Service keys: an ADMIN binding on each project'),
   projectId: projectId.optional().describe('Project keys: the one project'),
   assignedToUserId: userId.optional().describe('Admins: a personal key for another member'),
   permissionMode: permissionMode.default('all'),
   permissions: z.array(permission).max(200).optional(),
-  scopes: z.array(scope).max(100).optional(),
-  allowedCidrs: z.array(z.string().max(64)).max(100).optional(),
+  scopes: z.array(scopeInput).max(100).optional(),
+  allowedCidrs: allowedCidrs.optional(),
   expiresAt: instant.nullable().optional().describe('Must be in the future; null or absent for no expiry'),
 });
 export type CreateApiKeyBody = z.input<typeof createApiKeyBody>;
@@ -87,9 +93,9 @@ export const updateApiKeyBody = z.strictObject({
   expiresAt: instant.nullable().optional(),
   permissionMode: permissionMode.optional(),
   permissions: z.array(permission).max(200).optional(),
-  bindings: z.array(binding).max(100).optional(),
-  scopes: z.array(scope).max(100).optional(),
-  allowedCidrs: z.array(z.string().max(64)).max(100).optional(),
+  bindings: z.array(bindingInput).max(100).optional(),
+  scopes: z.array(scopeInput).max(100).optional(),
+  allowedCidrs: allowedCidrs.optional(),
 });
 export type UpdateApiKeyBody = z.input<typeof updateApiKeyBody>;
 
@@ -108,10 +114,10 @@ export type RollApiKeyResponse = z.infer<typeof rollApiKeyResponse>;
 
 export const listApiKeysQuery = pageQuery.extend({
   status: z.enum(['active', 'expired', 'revoked', 'disabled', 'all']).default('active'),
-  q: z.string().max(100).optional().describe('Name contains, case-insensitive'),
+  q: safeText().max(100).optional().describe('Name contains, case-insensitive'),
   keyType: keyType.optional(),
-  projectId: z.string().max(80).optional().describe('Only the project keys of this project'),
+  projectId: safeText().max(80).optional().describe('Only the project keys of this project'),
 });
 export type ListApiKeysQuery = z.input<typeof listApiKeysQuery>;
 
-export const apiKeyIdParams = z.object({ id: z.string().max(80) });
+export const apiKeyIdParams = z.object({ id: safeText().max(80) });

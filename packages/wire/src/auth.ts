@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { instant, orgId, orgRole, permission, userId } from './common.js';
+import { instant, orgId, orgRole, permission, safeText, userId } from './common.js';
 
 export const loginBody = z.strictObject({
-  email: z.string().trim().min(3).max(254),
-  password: z.string().min(1).max(256),
+  email: safeText().trim().min(3).max(254),
+  password: safeText().min(1).max(256),
 });
 export type LoginBody = z.infer<typeof loginBody>;
 
@@ -34,11 +34,11 @@ export const whoamiResponse = z.object({
 export type WhoamiResponse = z.infer<typeof whoamiResponse>;
 
 export const setupBody = z.strictObject({
-  token: z.string().min(1).max(200),
-  organizationName: z.string().trim().min(1).max(100),
-  email: z.string().trim().min(3).max(254),
-  password: z.string().min(1).max(256),
-  name: z.string().trim().max(100).optional(),
+  token: safeText().min(1).max(200),
+  organizationName: safeText().trim().min(1).max(100),
+  email: safeText().trim().min(3).max(254),
+  password: safeText().min(1).max(256),
+  name: safeText().trim().max(100).optional(),
 });
 export type SetupBody = z.infer<typeof setupBody>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './common.js';
 
 /**
  * The OAuth 2.0 endpoints (client credentials, RFC 6749 §4.4), their RFC error codes and the claims of
@@ -35,17 +36,18 @@ export type OAuthErrorBody = z.infer<typeof oauthErrorBody>;
 
 /**
  * `POST /oauth/token`, as a form. `client_id` is the API key's id and `client_secret` the key itself,
- * in HTTP Basic (form-encoded, then base64) or in the body, never both.
+ * in HTTP Basic (form-encoded, then base64) or in the body, never both. A parameter holding a control
+ * character is `invalid_request`, on every OAuth endpoint.
  *
  * @example
  * const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'traces:read' });
  */
 export const tokenRequestBody = z.object({
   grant_type: z.literal('client_credentials'),
-  scope: z.string().max(4096).optional().describe('Space-delimited permissions: a subset of the key\'s'),
-  resource: z.string().max(2048).optional().describe('RFC 8707: the API the token is for (its aud); default the issuer'),
-  client_id: z.string().optional().describe('The API key id (key_…), with client_secret_post'),
-  client_secret: z.string().optional().describe('The API key, with client_secret_post'),
+  scope: safeText().max(4096).optional().describe('Space-delimited permissions: a subset of the key\'s'),
+  resource: safeText().max(2048).optional().describe('RFC 8707: the API the token is for (its aud); default the issuer'),
+  client_id: safeText().optional().describe('The API key id (key_…), with client_secret_post'),
+  client_secret: safeText().optional().describe('The API key, with client_secret_post'),
 });
 export type TokenRequestBody = z.infer<typeof tokenRequestBody>;
 
@@ -72,10 +74,10 @@ export type TokenResponse = z.infer<typeof tokenResponse>;
  * const body = new URLSearchParams({ token: accessToken });
  */
 export const tokenActionBody = z.object({
-  token: z.string().describe('The access token'),
-  token_type_hint: z.string().optional().describe('Ignored: only access tokens exist here'),
-  client_id: z.string().optional(),
-  client_secret: z.string().optional(),
+  token: safeText().describe('The access token'),
+  token_type_hint: safeText().optional().describe('Ignored: only access tokens exist here'),
+  client_id: safeText().optional(),
+  client_secret: safeText().optional(),
 });
 export type TokenActionBody = z.infer<typeof tokenActionBody>;
 

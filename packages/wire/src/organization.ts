@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bindingRole, instant, orgId, orgRole, page, pageQuery, permission, projectId, roleBindingId, teamId, userId } from './common.js';
+import { bindingRole, instant, orgId, orgRole, page, pageQuery, permission, projectId, roleBindingId, safeText, teamId, userId } from './common.js';
 
 export const member = z.object({
   userId,
@@ -14,9 +14,9 @@ export const memberList = page(member);
 export const memberResponse = z.object({ member });
 
 export const inviteMemberBody = z.strictObject({
-  email: z.string().trim().min(3).max(254),
+  email: safeText().trim().min(3).max(254),
   role: orgRole,
-  name: z.string().trim().max(100).optional(),
+  name: safeText().trim().max(100).optional(),
 });
 export type InviteMemberBody = z.infer<typeof inviteMemberBody>;
 export const inviteMemberResponse = z.object({
@@ -26,12 +26,12 @@ export const inviteMemberResponse = z.object({
 export type InviteMemberResponse = z.infer<typeof inviteMemberResponse>;
 
 export const updateMemberBody = z.strictObject({ role: orgRole });
-export const userIdParams = z.object({ userId: z.string().max(80) });
+export const userIdParams = z.object({ userId: safeText().max(80) });
 
 export const acceptInvitationBody = z.strictObject({
-  token: z.string().min(1).max(200),
-  password: z.string().min(1).max(256),
-  name: z.string().trim().max(100).optional(),
+  token: safeText().min(1).max(200),
+  password: safeText().min(1).max(256),
+  name: safeText().trim().max(100).optional(),
 });
 export const acceptInvitationResponse = z.object({
   user: z.object({ id: userId, email: z.string() }),
@@ -42,7 +42,7 @@ export const team = z.object({ id: teamId, name: z.string(), createdAt: instant 
 export type Team = z.infer<typeof team>;
 export const teamList = page(team);
 export const teamResponse = z.object({ team });
-export const createTeamBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const createTeamBody = z.strictObject({ name: safeText().trim().min(1).max(100) });
 export const updateTeamBody = createTeamBody;
 
 export const project = z.object({
@@ -55,9 +55,9 @@ export const project = z.object({
 export type Project = z.infer<typeof project>;
 export const projectList = page(project);
 export const projectResponse = z.object({ project });
-export const createProjectBody = z.strictObject({ name: z.string().trim().min(1).max(100), teamId: teamId.nullable().optional() });
+export const createProjectBody = z.strictObject({ name: safeText().trim().min(1).max(100), teamId: teamId.nullable().optional() });
 export const updateProjectBody = z.strictObject({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: safeText().trim().min(1).max(100).optional(),
   teamId: teamId.nullable().optional(),
   archived: z.boolean().optional().describe('true archives the project, false restores it'),
 });
@@ -65,7 +65,7 @@ export const listProjectsQuery = pageQuery.extend({
   includeArchived: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   teamId: teamId.optional(),
 });
-export const idParams = z.object({ id: z.string().max(80) });
+export const idParams = z.object({ id: safeText().max(80) });
 
 export const roleBinding = z.object({
   id: roleBindingId,
@@ -83,7 +83,7 @@ export const createRoleBindingBody = z.strictObject({
   userId,
   role: bindingRole,
   scopeType: z.enum(['TEAM', 'PROJECT']),
-  scopeId: z.string().min(1).max(80),
+  scopeId: safeText().min(1).max(80),
   permissions: z.array(permission).max(200).optional(),
 });
 export const listRoleBindingsQuery = pageQuery.extend({ userId: userId.optional() });
@@ -103,9 +103,9 @@ export const auditEntry = z.object({
 export type AuditEntry = z.infer<typeof auditEntry>;
 export const auditList = page(auditEntry);
 export const listAuditQuery = pageQuery.extend({
-  actorId: z.string().max(80).optional(),
-  action: z.string().max(80).optional(),
-  targetId: z.string().max(80).optional(),
+  actorId: safeText().max(80).optional(),
+  action: safeText().max(80).optional(),
+  targetId: safeText().max(80).optional(),
 });
 
 export const bootstrapResponse = z.object({ bootstrapped: z.literal(true), bootstrappedAt: instant });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { instant, orgId, permission, userId } from './common.js';
+import { instant, orgId, permission, safeText, userId } from './common.js';
 
 export const verdictCode = z.enum([
   'VALID',
@@ -15,12 +15,13 @@ export const verdictCode = z.enum([
 export type VerdictCode = z.infer<typeof verdictCode>;
 
 export const verifyKeyBody = z.strictObject({
+  // The key is a credential as presented, not text: anything that is not a key, a NUL included, is NOT_FOUND.
   key: z.string().min(1).max(4096).describe('The presented API key or access token'),
-  projectId: z.string().max(80).optional(),
+  projectId: safeText().max(80).optional(),
   permission: permission.optional().describe('e.g. traces:write'),
   action: z.enum(['read', 'write', 'admin']).optional(),
-  resource: z.string().max(512).optional().describe('e.g. projects/proj_123/traces/tr_9'),
-  ip: z.string().max(64).optional().describe("The client's address, for IP allowlists"),
+  resource: safeText().max(512).optional().describe('e.g. projects/proj_123/traces/tr_9'),
+  ip: safeText().max(64).optional().describe("The client's address, for IP allowlists"),
 });
 export type VerifyKeyBody = z.infer<typeof verifyKeyBody>;
 
@@ -40,8 +41,8 @@ export type VerifyKeyResponse = z.infer<typeof verifyKeyResponse>;
 
 export const leakReportBody = z.strictObject({
   key: z.string().min(1).max(4096).describe('The leaked key, as found'),
-  source: z.string().max(100).optional().describe('Who found it, e.g. "github-secret-scanning"'),
-  url: z.string().max(2048).optional().describe('Where it was found'),
+  source: safeText().max(100).optional().describe('Who found it, e.g. "github-secret-scanning"'),
+  url: safeText().max(2048).optional().describe('Where it was found'),
 });
 export type LeakReportBody = z.infer<typeof leakReportBody>;
 

@@ -1,9 +1,12 @@
+import { isSafeText } from '@keyward/wire';
 import { oauthErrors } from './oauth-error.js';
 import type { FormBody } from './oauth-request.js';
 
 /**
  * The parameters of an OAuth form body (RFC 6749 §3.2, R31): a parameter given twice is
- * `invalid_request`, an empty value counts as absent, unknown parameters are ignored.
+ * `invalid_request`, an empty value counts as absent, unknown parameters are ignored. A value holding
+ * a control character (`%00`, a line break…) is `invalid_request` naming it: no parameter of these
+ * endpoints is text that could hold one, and none reaches a database or a token's claims.
  */
 export function formParams(body: unknown): Map<string, string> {
   const params = new Map<string, string>();
@@ -15,6 +18,10 @@ export function formParams(body: unknown): Map<string, string> {
     else if (values[0]) params.set(name, values[0]);
   }
   if (repeated.length > 0) throw oauthErrors.invalidRequest(`${repeated.join(', ')} must not be given more than once.`);
+  for (const [name, value] of params) {
+    // A name that is not text itself is no parameter these endpoints read: ignored, like any unknown one.
+    if (isSafeText(name) && !isSafeText(value)) throw oauthErrors.invalidRequest(`${name} must not contain control characters.`);
+  }
   return params;
 }
 
