@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expectForgedCursorsRefused, pageThrough } from './page-through.js';
 import { at, auditRecord, seedOrg } from './seed.js';
 
-/** The audit log: append-only, newest first by append order, filters, pages, tenants apart. */
+/** The audit log: append-only, newest first by `(at, id)`, filters, pages, tenants apart. */
 export function auditStoreContract(open: () => Promise<Store>) {
   describe('AuditRepository', () => {
     it('round-trips an entry with every field', async () => {
@@ -22,18 +22,20 @@ export function auditStoreContract(open: () => Promise<Store>) {
       await expect(store.audit.append(entry)).rejects.toBeInstanceOf(StoreConflict);
     });
 
-    it('lists newest first by append order, even when instants tie or run backwards, and pages to a null cursor', async () => {
+    it('lists newest first by instant, ties by id, whatever the append order, and pages to a null cursor', async () => {
       const store = await open();
       const org = await seedOrg(store);
       const appended = [];
-      for (let i = 0; i < 7; i++) {
+      // Appended out of time order, as concurrent writers commit, with ties.
+      for (let i = 0; i < 9; i++) {
         const entry = auditRecord(org.id, { at: at(i % 3 === 0 ? 0 : 10 - i), details: { i } });
         await store.audit.append(entry);
-        appended.push(entry.id);
+        appended.push(entry);
       }
+      const newestFirst = [...appended].sort((x, y) => y.at.getTime() - x.at.getTime() || (y.id < x.id ? -1 : 1)).map((e) => e.id);
       for (const limit of [1, 2, 7, 20]) {
         const { ids } = await pageThrough((page) => store.audit.list(org.id, {}, page), limit, (e) => e.id);
-        expect(ids).toEqual([...appended].reverse());
+        expect(ids).toEqual(newestFirst);
       }
       await expectForgedCursorsRefused((page) => store.audit.list(org.id, {}, page));
     });
@@ -47,6 +49,7 @@ export function auditStoreContract(open: () => Promise<Store>) {
             actor: { type: 'user', id: i % 2 ? 'usr_odd' : 'usr_even' },
             action: i < 3 ? 'api_key.created' : 'api_key.revoked',
             targetId: `key_${i % 3}`,
+            at: at(i),
             details: { i },
           }),
         );

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../connect.js';
 import { initialMigration } from './0001-initial.js';
 import { accessPathsMigration } from './0002-access-paths.js';
+import { auditOrderMigration } from './0004-audit-order.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -12,6 +13,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0002_access_paths': accessPathsMigration,
+    '0004_audit_order': auditOrderMigration,
   };
 }
 

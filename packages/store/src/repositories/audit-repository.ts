@@ -1,8 +1,8 @@
 import type { ActorType, AuditEntry, AuditOutcome, AuditRepository, OrgId } from '@keyward/core';
 import type { Selectable } from 'kysely';
-import { decodeCursor, pageFrom } from '../cursor.js';
+import { pageFrom } from '../cursor.js';
 import type { AuditLogTable } from '../schema.js';
-import { json, parseJson, toDate, toMs, type RepositoryContext } from './db.js';
+import { afterPosition, json, parseJson, toDate, toMs, type RepositoryContext } from './db.js';
 
 const auditEntry = (row: Selectable<AuditLogTable>): AuditEntry => ({
   id: row.id as AuditEntry['id'],
@@ -19,8 +19,10 @@ const auditEntry = (row: Selectable<AuditLogTable>): AuditEntry => ({
 });
 
 /**
- * The audit log: append-only (no method updates or deletes an entry, R43), ordered by an
- * autoincrement `seq` so that entries written in the same millisecond keep their commit order.
+ * The audit log: append-only (no method updates or deletes an entry, R43), listed newest first by
+ * `(at, id)`: `at` never goes backwards down the list, whatever order concurrent writers committed
+ * in (CONTRACT.md; the append sequence does not follow `at`, since an entry's instant is taken before
+ * its transaction waits for the lock). Ties are broken by id, so a cursor is a position in one order.
  */
 export function auditRepository({ db }: RepositoryContext): AuditRepository {
   return {
@@ -49,9 +51,9 @@ export function auditRepository({ db }: RepositoryContext): AuditRepository {
       if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
       if (filter.action) query = query.where('action', '=', filter.action);
       if (filter.targetId) query = query.where('target_id', '=', filter.targetId);
-      if (page.cursor) query = query.where('seq', '<', decodeCursor(page.cursor, ['number'] as const)[0]);
-      const rows = await query.orderBy('seq', 'desc').limit(page.limit + 1).execute();
-      return pageFrom(rows, page.limit, auditEntry, (row) => [Number(row.seq)]);
+      if (page.cursor) query = query.where(afterPosition(page.cursor, 'at', 'id', 'desc'));
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
+      return pageFrom(rows, page.limit, auditEntry, (row) => [Number(row.at), row.id]);
     },
   };
 }
