@@ -72,6 +72,13 @@ export interface MemberRepository {
   update(orgId: OrgId, userId: UserId, patch: { role?: OrgRole; status?: MembershipStatus }): Promise<void>;
   delete(orgId: OrgId, userId: UserId): Promise<void>;
   countActiveOwners(orgId: OrgId): Promise<number>;
+  /**
+   * Serializes changes to one organization's memberships until the transaction ends: in PostgreSQL a
+   * row lock on the organization (`FOR NO KEY UPDATE`, which inserts referencing it do not wait for);
+   * SQLite write transactions are exclusive already. Taken before counting owners, so that two
+   * concurrent demotions cannot both count the other as still an owner.
+   */
+  lockMemberships(orgId: OrgId): Promise<void>;
 }
 
 export interface InvitationRepository {
@@ -80,6 +87,12 @@ export interface InvitationRepository {
   findByDigest(tokenDigest: string): Promise<Invitation | null>;
   /** Marks it accepted if it was not; true only for the call that did. */
   markAccepted(invitationId: Invitation['id'], at: Date): Promise<boolean>;
+  /**
+   * Spends one password attempt on an unaccepted invitation that has fewer than `limit` spent, in one
+   * statement, so that concurrent calls never spend more than `limit`. The new count, or null when
+   * none was left (or the invitation is gone or accepted).
+   */
+  spendPasswordAttempt(invitationId: Invitation['id'], limit: number): Promise<number | null>;
   deleteForUser(orgId: OrgId, userId: UserId): Promise<void>;
 }
 

@@ -48,6 +48,8 @@ export interface InvitationsTable {
   token_digest: string;
   expires_at: number;
   accepted_at: number | null;
+  /** Password checks spent on it (0003); at the limit, the invitation is void. */
+  password_attempts: Generated<number>;
   created_by_user_id: string | null;
   created_at: number;
 }

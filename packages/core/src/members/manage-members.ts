@@ -65,6 +65,7 @@ export async function inviteMember(
       tokenDigest: deps.peppers.digest(token).toString('hex'),
       expiresAt: new Date(now.getTime() + deps.limits.invitationTtlSeconds * 1000),
       acceptedAt: null,
+      passwordAttempts: 0,
       createdByUserId: actor.type === 'user' ? actor.userId : actor.key.ownerUserId,
       createdAt: now,
     };
@@ -80,9 +81,24 @@ export async function inviteMember(
   });
 }
 
+/**
+ * Whether the actor is an owner now, inside the transaction: after `lockMemberships`, so that an owner
+ * demoted a moment ago by a concurrent request no longer acts as one.
+ */
+async function isOwnerNow(tx: Repositories, actor: Actor): Promise<boolean> {
+  if (!(actor.type === 'user' && actor.role === 'OWNER')) return false;
+  const self = await tx.members.find(actor.orgId, actor.userId);
+  return self?.role === 'OWNER' && self.status === 'active';
+}
+
+/**
+ * Refuses a change that would leave the organization without an active owner. Callers hold
+ * `lockMemberships`, so the count cannot change before they commit: two owners demoting each other at
+ * the same moment never both pass, on PostgreSQL too.
+ */
 async function assertKeepsAnOwner(tx: Repositories, actor: Actor, userId: UserId, currentRole: OrgRole): Promise<void> {
   if (currentRole !== 'OWNER') return;
-  if (!(actor.type === 'user' && actor.role === 'OWNER')) throw forbidden('Only an owner may change or remove an owner.');
+  if (!(await isOwnerNow(tx, actor))) throw forbidden('Only an owner may change or remove an owner.');
   if ((await tx.members.countActiveOwners(actor.orgId)) <= 1) {
     throw new DomainError('last_owner', 'An organization keeps at least one owner; make someone else owner first.');
   }
@@ -93,8 +109,12 @@ export async function changeMemberRole(deps: MemberDeps, actor: Actor, userId: U
   assertCanManageOrganization(deps.catalogue, actor);
   assertMayGrant(actor, role);
   const member = await deps.store.transaction(async (tx) => {
+    await tx.members.lockMemberships(actor.orgId);
     const current = await tx.members.findForUpdate(actor.orgId, userId);
     if (!current) throw notFound.member();
+    if (role === 'OWNER' && current.role !== 'OWNER' && !(await isOwnerNow(tx, actor))) {
+      throw forbidden('Only an owner may make someone an owner.');
+    }
     if (current.role !== role) await assertKeepsAnOwner(tx, actor, userId, current.role);
     const now = deps.clock.now();
     await tx.members.update(actor.orgId, userId, { role });
@@ -117,6 +137,7 @@ export async function changeMemberRole(deps: MemberDeps, actor: Actor, userId: U
 export async function removeMember(deps: MemberDeps, actor: Actor, userId: UserId): Promise<{ disabledKeyIds: string[] }> {
   assertCanManageOrganization(deps.catalogue, actor);
   const disabledKeyIds = await deps.store.transaction(async (tx) => {
+    await tx.members.lockMemberships(actor.orgId);
     const current = await tx.members.findForUpdate(actor.orgId, userId);
     if (!current) throw notFound.member();
     await assertKeepsAnOwner(tx, actor, userId, current.role);

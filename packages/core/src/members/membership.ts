@@ -26,6 +26,14 @@ export interface Invitation {
   readonly tokenDigest: string;
   readonly expiresAt: Date;
   readonly acceptedAt: Date | null;
+  /**
+   * Password checks spent on it (for an invitation to someone who already has an account). After
+   * `INVITATION_PASSWORD_ATTEMPTS` the invitation is void.
+   */
+  readonly passwordAttempts: number;
   readonly createdByUserId: UserId | null;
   readonly createdAt: Date;
 }
+
+/** Wrong passwords an invitation survives: the next accept, even with the right one, finds it void. */
+export const INVITATION_PASSWORD_ATTEMPTS = 5;

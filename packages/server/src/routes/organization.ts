@@ -8,6 +8,7 @@ import {
   createRoleBinding,
   createTeam,
   deleteRoleBinding,
+  DomainError,
   getMember,
   getProject,
   getTeam,
@@ -28,6 +29,7 @@ import {
   type UserId,
 } from '@keyward/core';
 import * as wire from '@keyward/wire';
+import { ApiError } from '../http/api-error.js';
 import { requireActor } from '../http/authenticate.js';
 import { errors, pageOf, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
@@ -126,12 +128,34 @@ export function registerOrganizationRoutes(app: App, services: Services): void {
       return { success: true as const };
     },
   });
+  // The token and, for an existing account, its password are credentials: a wrong one counts toward
+  // the same per-address failure limit as a failed login, and an address over it gets 429 first.
+  const failedAccepts = new Set(['invitation_not_found', 'invalid_credentials']);
   app.post('/api/invitations/accept', {
     config: { auth: 'none' },
-    schema: { tags: members, summary: 'Accept an invitation', body: wire.acceptInvitationBody, response: { 200: wire.acceptInvitationResponse, ...errors(401, 404, 422) } },
+    schema: {
+      tags: members,
+      summary: 'Accept an invitation',
+      body: wire.acceptInvitationBody,
+      response: { 200: wire.acceptInvitationResponse, ...errors(401, 404, 422, 429) },
+    },
     handler: async (request) => {
-      const { user, organizationId } = await acceptInvitation(deps, request.body, { ip: request.ip, requestId: request.id });
-      return { user: { id: user.id, email: user.email }, organizationId };
+      const limited = config.authFailuresPerMinute > 0;
+      if (limited) {
+        const state = await services.authFailures.check(request.ip);
+        if (state.limited) {
+          throw new ApiError(429, 'rate_limited', 'Too many failed attempts from this address; try again later.', {}, {
+            'retry-after': String(state.retryAfterSeconds),
+          });
+        }
+      }
+      try {
+        const { user, organizationId } = await acceptInvitation(deps, request.body, { ip: request.ip, requestId: request.id });
+        return { user: { id: user.id, email: user.email }, organizationId };
+      } catch (err) {
+        if (limited && err instanceof DomainError && failedAccepts.has(err.code)) await services.authFailures.hit(request.ip);
+        throw err;
+      }
     },
   });
 

@@ -1,7 +1,7 @@
 import { StoreConflict, type Store } from '@keyward/core';
 import { describe, expect, it } from 'vitest';
 import { expectForgedCursorsRefused, pageThrough } from './page-through.js';
-import { at, invitationRecord, seedMember, seedOrg, seedUser } from './seed.js';
+import { at, invitationRecord, nextId, seedMember, seedOrg, seedUser } from './seed.js';
 
 /** Memberships and invitations: every organization sees, changes and removes only its own. */
 export function memberStoreContract(open: () => Promise<Store>) {
@@ -43,6 +43,52 @@ export function memberStoreContract(open: () => Promise<Store>) {
       expect(await store.members.countActiveOwners(b.id)).toBe(0);
     });
 
+    it("serializes membership changes of one organization: a second lockMemberships waits for the first transaction to end, another organization's does not", async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const owner = await seedMember(store, org.id, 'OWNER');
+      const events: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let signalLocked!: () => void;
+      const locked = new Promise<void>((resolve) => (signalLocked = resolve));
+      const first = store.transaction(async (tx) => {
+        await tx.members.lockMemberships(org.id);
+        signalLocked();
+        await held;
+        await tx.members.update(org.id, owner.id, { role: 'ADMIN' });
+        events.push('first committed');
+      });
+      await locked;
+      const second = store.transaction(async (tx) => {
+        await tx.members.lockMemberships(org.id);
+        events.push(`second counts ${await tx.members.countActiveOwners(org.id)}`);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(events).toEqual([]);
+      release();
+      await Promise.all([first, second]);
+      expect(events).toEqual(['first committed', 'second counts 0']);
+      if (store.dialect === 'postgres') {
+        // Row-level: another organization's membership changes go on meanwhile.
+        const other = await seedOrg(store);
+        let releaseAgain!: () => void;
+        const heldAgain = new Promise<void>((resolve) => (releaseAgain = resolve));
+        let signalAgain!: () => void;
+        const lockedAgain = new Promise<void>((resolve) => (signalAgain = resolve));
+        const holder = store.transaction(async (tx) => {
+          await tx.members.lockMemberships(org.id);
+          signalAgain();
+          await heldAgain;
+        });
+        await lockedAgain;
+        await store.transaction((tx) => tx.members.lockMemberships(other.id));
+        await seedMember(store, org.id, 'VIEWER');
+        releaseAgain();
+        await holder;
+      }
+    });
+
     it('pages members oldest first, through equal timestamps, with a null cursor at the end', async () => {
       const store = await open();
       const org = await seedOrg(store);
@@ -73,6 +119,29 @@ export function memberStoreContract(open: () => Promise<Store>) {
       expect(results.filter(Boolean)).toHaveLength(1);
       expect((await store.invitations.findByDigest(invitation.tokenDigest))!.acceptedAt).toEqual(at(results.indexOf(true) + 1));
       expect(await store.invitations.markAccepted(invitation.id, at(50))).toBe(false);
+    });
+
+    it('spends password attempts one at a time, never more than the limit under concurrency, and none on an accepted invitation', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const user = await seedUser(store);
+      const invitation = invitationRecord(org.id, user.id);
+      await store.invitations.insert(invitation);
+      expect(await store.invitations.spendPasswordAttempt(invitation.id, 5)).toBe(1);
+      expect((await store.invitations.findByDigest(invitation.tokenDigest))!.passwordAttempts).toBe(1);
+      const results = await Promise.all(Array.from({ length: 12 }, () => store.invitations.spendPasswordAttempt(invitation.id, 5)));
+      expect(results.filter((n) => n !== null).sort()).toEqual([2, 3, 4, 5]);
+      expect(results.filter((n) => n === null)).toHaveLength(8);
+      expect((await store.invitations.findByDigest(invitation.tokenDigest))!.passwordAttempts).toBe(5);
+      expect(await store.invitations.spendPasswordAttempt(invitation.id, 5)).toBeNull();
+      expect(await store.invitations.spendPasswordAttempt(nextId('inv'), 5)).toBeNull();
+
+      const accepted = invitationRecord(org.id, user.id, { passwordAttempts: 2 });
+      await store.invitations.insert(accepted);
+      expect((await store.invitations.findByDigest(accepted.tokenDigest))!.passwordAttempts).toBe(2);
+      expect(await store.invitations.markAccepted(accepted.id, at(5))).toBe(true);
+      expect(await store.invitations.spendPasswordAttempt(accepted.id, 5)).toBeNull();
+      expect((await store.invitations.findByDigest(accepted.tokenDigest))!.passwordAttempts).toBe(2);
     });
 
     it("deletes a user's invitations of one organization only", async () => {

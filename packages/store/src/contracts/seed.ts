@@ -66,6 +66,7 @@ export function invitationRecord(orgId: OrgId, userId: UserId, overrides: Partia
     tokenDigest: randomBytes(32).toString('hex'),
     expiresAt: at(86_400),
     acceptedAt: null,
+    passwordAttempts: 0,
     createdByUserId: null,
     createdAt: at(),
     ...overrides,

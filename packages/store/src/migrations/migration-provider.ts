@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../connect.js';
 import { initialMigration } from './0001-initial.js';
 import { accessPathsMigration } from './0002-access-paths.js';
+import { invitationAttemptsMigration } from './0003-invitation-attempts.js';
 import { auditOrderMigration } from './0004-audit-order.js';
 
 /**
@@ -13,6 +14,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0002_access_paths': accessPathsMigration,
+    '0003_invitation_attempts': invitationAttemptsMigration,
     '0004_audit_order': auditOrderMigration,
   };
 }

@@ -12,6 +12,7 @@ const invitation = (row: Selectable<InvitationsTable>): Invitation => ({
   tokenDigest: row.token_digest,
   expiresAt: toDate(row.expires_at),
   acceptedAt: toDateOrNull(row.accepted_at),
+  passwordAttempts: Number(row.password_attempts),
   createdByUserId: row.created_by_user_id as UserId | null,
   createdAt: toDate(row.created_at),
 });
@@ -31,6 +32,7 @@ export function invitationRepository({ db }: RepositoryContext): InvitationRepos
           token_digest: inv.tokenDigest,
           expires_at: toMs(inv.expiresAt),
           accepted_at: toMsOrNull(inv.acceptedAt),
+          password_attempts: inv.passwordAttempts,
           created_by_user_id: inv.createdByUserId,
           created_at: toMs(inv.createdAt),
         })
@@ -48,6 +50,19 @@ export function invitationRepository({ db }: RepositoryContext): InvitationRepos
         .where('accepted_at', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async spendPasswordAttempt(invitationId, limit) {
+      // One conditional increment: the database serializes concurrent ones on the row, and each sees
+      // the count the previous one left, so no more than `limit` ever succeed.
+      const row = await db
+        .updateTable('invitations')
+        .set((eb) => ({ password_attempts: eb('password_attempts', '+', 1) }))
+        .where('id', '=', invitationId)
+        .where('accepted_at', 'is', null)
+        .where('password_attempts', '<', limit)
+        .returning('password_attempts')
+        .executeTakeFirst();
+      return row ? Number(row.password_attempts) : null;
     },
     async deleteForUser(orgId, userId) {
       await db.deleteFrom('invitations').where('org_id', '=', orgId).where('user_id', '=', userId).execute();

@@ -76,5 +76,9 @@ export function memberRepository({ db, dialect }: RepositoryContext): MemberRepo
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
+    async lockMemberships(orgId) {
+      if (dialect !== 'postgres') return;
+      await db.selectFrom('organizations').select('id').where('id', '=', orgId).forNoKeyUpdate().execute();
+    },
   };
 }
