@@ -73,5 +73,16 @@ for (const dialect of await dialects()) {
       expectNewestFirst(created);
       expect(created.map((e) => e.id)).toEqual(whole.filter((e) => e.action === 'api_key.created').map((e) => e.id));
     });
+
+    it('lists quick successive changes in the reverse order they were made, even those stamped in one millisecond', async () => {
+      const team = (await call(server, 'POST', '/api/teams', { token: org.owner.session, body: { name: 'renamed 0' } })).body.team;
+      for (let i = 1; i <= 20; i++) {
+        const renamed = await call(server, 'PATCH', `/api/teams/${team.id}`, { token: org.owner.session, body: { name: `renamed ${i}` } });
+        expect(renamed.status, renamed.text).toBe(200);
+      }
+      const entries = (await pageThrough(4, `&targetId=${team.id}`)) as (Entry & { details: { to?: string } })[];
+      expectNewestFirst(entries);
+      expect(entries.map((e) => e.details.to ?? e.action)).toEqual([...Array.from({ length: 20 }, (_, i) => `renamed ${20 - i}`), 'team.created']);
+    });
   });
 }

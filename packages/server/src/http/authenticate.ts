@@ -127,16 +127,18 @@ export function authenticator(services: Services, verifiers: VerifierAuthenticat
         ip: request.ip,
         requestId: request.id,
       };
-      if (mode === 'management') assertCanUseManagementApi(deps.catalogue, actor);
+      // Known before it is refused: a key without management rights is audited as a denial (R42).
       request.actor = actor;
+      if (mode === 'management') assertCanUseManagementApi(deps.catalogue, actor);
       return;
     }
     if (isAccessTokenShaped(services, credential.token)) {
       // An RFC 9068 access token from /oauth/token: the key behind it, narrowed to the token's scope.
       const actor = await accessTokenActor(services, request, credential.token);
       if (!actor) return fail(request, unauthorized());
-      if (mode === 'management') assertCanUseManagementApi(deps.catalogue, actor);
+      // Known before it is refused: a key without management rights is audited as a denial (R42).
       request.actor = actor;
+      if (mode === 'management') assertCanUseManagementApi(deps.catalogue, actor);
       return;
     }
     return fail(request, unauthorized());

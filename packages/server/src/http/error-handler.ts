@@ -1,9 +1,10 @@
-import { DomainError, InvalidAskError, StoreBusy, StoreUnavailable, recordAudit } from '@keyward/core';
+import { DomainError, InvalidAskError, StoreBusy, StoreUnavailable, recordAudit, type Actor } from '@keyward/core';
 import type { Services } from '../services.js';
 import type { ApiErrorCode, ErrorBody } from '@keyward/wire';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError } from './api-error.js';
+import { DenialCoalescer } from './denial-audit.js';
 import { statusByCode } from './status-by-code.js';
 
 export interface ErrorAnswer {
@@ -95,27 +96,39 @@ const deniedCodes = new Set(['insufficient_permissions', 'api_key_not_owned', 'a
 
 /**
  * The app's error handler. A known caller refused with 403 leaves an audit entry (`outcome: denied`,
- * R42), written on its own: the refused change never happened.
+ * R42), written on its own: the refused change never happened. Repeats are coalesced (see
+ * `DenialCoalescer`), so that one caller cannot grow the audit log without bound.
  */
 export function errorHandler(services: Pick<Services, 'deps'>) {
+  const denials = new DenialCoalescer();
   return async function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const answer = toErrorAnswer(err);
     if (answer.status === 403 && request.actor && deniedCodes.has(answer.body.error)) {
-      const actor = request.actor;
-      await services.deps.store
-        .transaction((tx) =>
-          recordAudit(tx, services.deps.ids, actor, services.deps.clock.now(), {
-            action: 'authorization.denied',
-            targetType: 'request',
-            targetId: null,
-            outcome: 'denied',
-            details: { method: request.method, route: request.routeOptions.url ?? null, code: answer.body.error },
-          }),
-        )
-        .catch((auditErr: unknown) => request.log.error({ err: auditErr }, 'could not record a denial in the audit log'));
+      await auditDenial(services, denials, request, request.actor, answer.body.error);
     }
     return send(answer, err, request, reply);
   };
+}
+
+async function auditDenial(services: Pick<Services, 'deps'>, denials: DenialCoalescer, request: FastifyRequest, actor: Actor, code: string): Promise<void> {
+  const { store, ids, clock } = services.deps;
+  const at = clock.now();
+  const route = request.routeOptions.url ?? null;
+  const caller = actor.type === 'user' ? `user:${actor.userId}` : `${actor.type}:${actor.keyId}`;
+  const verdict = denials.admit(JSON.stringify([actor.orgId, caller, request.method, route, code]), at.getTime());
+  if (!verdict.audit) return;
+  const repeats = verdict.suppressedRepeats > 0 ? { suppressedRepeats: verdict.suppressedRepeats } : {};
+  await store
+    .transaction((tx) =>
+      recordAudit(tx, ids, actor, at, {
+        action: 'authorization.denied',
+        targetType: 'request',
+        targetId: null,
+        outcome: 'denied',
+        details: { method: request.method, route, code, ...repeats },
+      }),
+    )
+    .catch((auditErr: unknown) => request.log.error({ err: auditErr }, 'could not record a denial in the audit log'));
 }
 
 function send({ status, body, headers }: ErrorAnswer, err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
