@@ -57,6 +57,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         KEYWARD_PUBLIC_URL: url,
         KEYWARD_CONSOLE_DIR: '',
         KEYWARD_LOG_LEVEL: 'info',
+        // Suites create many keys per person in a few seconds; tests/http/key-creation-rate.test.ts
+        // covers the limit (R46) and its default.
+        KEYWARD_KEY_CREATIONS_PER_MINUTE: '0',
         ...options.env,
       });
     } catch (err) {

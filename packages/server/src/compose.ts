@@ -19,6 +19,7 @@ import {
 import { createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
 import { openStore } from '@keyward/store';
 import { Redis } from 'ioredis';
+import { createCreationQuota } from './adapters/creation-quota.js';
 import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
 import { buildApp, type BuildAppOptions } from './app.js';
 import type { Config } from './config.js';
@@ -91,8 +92,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const clientFailures = limiterClient
     ? createRedisRateLimiter({ client: limiterClient, prefix: `${config.redisPrefix}:client-failures`, points: clientPoints, durationSeconds: 60 })
     : createMemoryRateLimiter({ points: clientPoints, durationSeconds: 60 });
+  const keyCreations =
+    config.keyCreationsPerMinute > 0
+      ? createCreationQuota({
+          perMinute: config.keyCreationsPerMinute,
+          redis: limiterClient ? { client: limiterClient, prefix: `${config.redisPrefix}:key-creations` } : null,
+        })
+      : null;
   const oauth = createOAuthComponents({ deps, config, verifier, verdictCache, clientFailures });
-  const services: Services = { deps, verifier, verdictCache, usage, authFailures, config, oauth };
+  const services: Services = { deps, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
 

@@ -27,6 +27,8 @@ export interface Config {
   readonly peppers: Pepper[];
   readonly encryptionKey: Buffer;
   readonly authFailuresPerMinute: number;
+  /** API keys one person (or one service key) may create per minute; 0 means no limit (R46). */
+  readonly keyCreationsPerMinute: number;
   readonly trustedProxies: string[];
   readonly keyPrefix: string;
   readonly catalogue: PermissionCatalogue;
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     peppers,
     encryptionKey: hex32('KEYWARD_ENCRYPTION_KEY', encryptionSetting),
     authFailuresPerMinute: intSetting(env, 'KEYWARD_AUTH_FAILURES_PER_MINUTE', 100, 0, 1_000_000),
+    keyCreationsPerMinute: intSetting(env, 'KEYWARD_KEY_CREATIONS_PER_MINUTE', 30, 0, 1_000_000),
     trustedProxies: (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     keyPrefix,
     catalogue,

@@ -1,4 +1,5 @@
 import type { CachedVerdictSource, CoreDeps, KeyVerifier, RateLimiter, UsageRecorder } from '@keyward/core';
+import type { CreationQuota } from './adapters/creation-quota.js';
 import type { Config } from './config.js';
 import type { OAuthComponents } from './oauth/components.js';
 
@@ -10,6 +11,8 @@ export interface Services {
   readonly usage: UsageRecorder;
   /** Failed authentications per client IP. */
   readonly authFailures: RateLimiter;
+  /** Key creations per person (or service key) per minute; null when `KEYWARD_KEY_CREATIONS_PER_MINUTE` is 0. */
+  readonly keyCreations: CreationQuota | null;
   readonly config: Config;
   /** Signing keys, access tokens and the OAuth endpoints' limiter (oauth/components.ts). */
   readonly oauth: OAuthComponents;

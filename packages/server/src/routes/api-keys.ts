@@ -6,16 +6,28 @@ import {
   listKeys,
   revokeKey,
   rollKey,
+  type Actor,
   type KeyId,
   type ProjectId,
 } from '@keyward/core';
 import * as wire from '@keyward/wire';
+import { ApiError } from '../http/api-error.js';
 import { requireActor } from '../http/authenticate.js';
 import { errors, pageOf, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 import { apiKeyView } from '../views.js';
 
 const tags = ['API keys'];
+
+/**
+ * Whose key-creation quota a request spends (R46): a person's, whether they act through a session or
+ * through one of their personal keys (or a token minted from one); a service key's own otherwise.
+ */
+function creatorOf(actor: Actor): string {
+  if (actor.type === 'user') return `user:${actor.userId}`;
+  return actor.key.ownerUserId ? `user:${actor.key.ownerUserId}` : `key:${actor.keyId}`;
+}
+
 const date = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
 
 export function registerApiKeyRoutes(app: App, services: Services): void {
@@ -45,11 +57,24 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
       tags,
       summary: 'Create an API key; the token is shown only in this answer',
       body: wire.createApiKeyBody,
-      response: { 201: wire.createApiKeyResponse, ...errors(400, 401, 403, 404, 409, 422) },
+      response: { 201: wire.createApiKeyResponse, ...errors(400, 401, 403, 404, 409, 422, 429) },
     },
     handler: async (request, reply) => {
       const { expiresAt, ...body } = request.body;
-      const created = await createKey(deps, requireActor(request), { ...body, expiresAt: date(expiresAt) });
+      const actor = requireActor(request);
+      const taken = services.keyCreations ? await services.keyCreations.take(creatorOf(actor)) : null;
+      if (taken && !taken.granted) {
+        throw new ApiError(429, 'rate_limited', 'Too many keys created in the last minute; try again later.', {}, {
+          'retry-after': String(taken.retryAfterSeconds),
+        });
+      }
+      let created: Awaited<ReturnType<typeof createKey>>;
+      try {
+        created = await createKey(deps, actor, { ...body, expiresAt: date(expiresAt) });
+      } catch (err) {
+        await taken?.giveBack();
+        throw err;
+      }
       reply.code(201).header('cache-control', 'no-store');
       return { token: created.token, apiKey: apiKeyView(created.key, now()), warnings: created.warnings };
     },
