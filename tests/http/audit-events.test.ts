@@ -110,6 +110,35 @@ for (const dialect of await dialects()) {
       expect(JSON.stringify(entries)).not.toContain(created.body.token.slice(-20));
     });
 
+    it('audits a failed login to an existing account in its organization, at most once a minute with the repeats counted', async () => {
+      const member = await org.addMember('MEMBER');
+      const failures = () => log(`targetId=${member.userId}&action=auth.login_failed`);
+      /** The entry is written once the answer is out (timing must not tell accounts apart): wait for it. */
+      const eventually = async (count: number) => {
+        for (let i = 0; i < 100 && (await failures()).length < count; i++) await new Promise((r) => setTimeout(r, 20));
+        return failures();
+      };
+      const wrong = () => call(server, 'POST', '/api/auth/login', { body: { email: member.email.toUpperCase(), password: 'not-the-password' } });
+
+      const first = await wrong();
+      expect(first.status).toBe(401);
+      const [entry] = await eventually(1);
+      expect(entry).toMatchObject({ action: 'auth.login_failed', outcome: 'failure', actor: { type: 'user', id: member.userId }, targetType: 'user', details: {} });
+      expectRecorded(entry, first.headers.get('x-request-id'));
+
+      for (let i = 0; i < 10; i++) expect((await wrong()).status).toBe(401);
+      expect((await call(server, 'POST', '/api/auth/login', { body: { email: `nobody-${randomBytes(4).toString('hex')}@example.test`, password: 'x' } })).status).toBe(401);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await failures()).toHaveLength(1);
+
+      clock.advance(61_000);
+      expect((await wrong()).status).toBe(401);
+      const after = await eventually(2);
+      expect(after).toHaveLength(2);
+      expect(after[0].details).toEqual({ suppressedRepeats: 10 });
+      expect((await call(server, 'POST', '/api/auth/login', { body: { email: member.email, password: member.password } })).status).toBe(200);
+    });
+
     it('audits a role change with the roles before and after', async () => {
       const member = await org.addMember('MEMBER');
       const changed = await call(server, 'PATCH', `/api/members/${member.userId}`, { token: org.owner.session, body: { role: 'ADMIN' } });

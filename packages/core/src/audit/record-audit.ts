@@ -1,7 +1,7 @@
 import { auditActorOf, type Actor, type SystemActor } from '../auth/actor.js';
-import type { AuditEntryId, IdGenerator } from '../ids.js';
+import type { AuditEntryId, IdGenerator, OrgId } from '../ids.js';
 import type { Repositories } from '../ports.js';
-import type { AuditEntry, AuditOutcome } from './audit-entry.js';
+import type { AuditActor, AuditEntry, AuditOutcome } from './audit-entry.js';
 
 export interface AuditEvent {
   readonly action: string;
@@ -28,28 +28,47 @@ function auditIdAt(ids: IdGenerator, at: Date): AuditEntryId {
   return `aud_${instant}${order}${ids.next('aud').slice('aud_'.length)}`;
 }
 
+/** Who an entry is about when no authenticated actor stands behind it (a failed login, say). */
+export interface AuditSubject {
+  readonly orgId: OrgId;
+  readonly actor: AuditActor;
+  readonly ip: string | null;
+  readonly requestId: string | null;
+}
+
 /**
  * Appends an audit entry through `tx`, so that it commits or rolls back with the change it records.
  * Details must never hold a secret: keys appear by id and preview only.
  */
-export async function recordAudit(
+export function recordAudit(
   tx: Pick<Repositories, 'audit'>,
   ids: IdGenerator,
   actor: Actor | SystemActor,
   at: Date,
   event: AuditEvent,
 ): Promise<AuditEntry> {
+  return recordAuditFor(tx, ids, { orgId: actor.orgId, actor: auditActorOf(actor), ip: actor.ip, requestId: actor.requestId }, at, event);
+}
+
+/** `recordAudit` for an entry whose actor is given as the audit log shows it. */
+export async function recordAuditFor(
+  tx: Pick<Repositories, 'audit'>,
+  ids: IdGenerator,
+  subject: AuditSubject,
+  at: Date,
+  event: AuditEvent,
+): Promise<AuditEntry> {
   const entry: AuditEntry = {
     id: auditIdAt(ids, at),
-    orgId: actor.orgId,
+    orgId: subject.orgId,
     at,
-    actor: auditActorOf(actor),
+    actor: subject.actor,
     action: event.action,
     targetType: event.targetType,
     targetId: event.targetId,
-    ip: actor.ip,
+    ip: subject.ip,
     outcome: event.outcome ?? 'success',
-    requestId: actor.requestId,
+    requestId: subject.requestId,
     details: event.details ?? {},
   };
   await tx.audit.append(entry);

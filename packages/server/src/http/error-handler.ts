@@ -4,7 +4,7 @@ import type { ApiErrorCode, ErrorBody } from '@keyward/wire';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError } from './api-error.js';
-import { DenialCoalescer } from './denial-audit.js';
+import { AuditCoalescer } from './audit-coalescer.js';
 import { statusByCode } from './status-by-code.js';
 
 export interface ErrorAnswer {
@@ -97,10 +97,10 @@ const deniedCodes = new Set(['insufficient_permissions', 'api_key_not_owned', 'a
 /**
  * The app's error handler. A known caller refused with 403 leaves an audit entry (`outcome: denied`,
  * R42), written on its own: the refused change never happened. Repeats are coalesced (see
- * `DenialCoalescer`), so that one caller cannot grow the audit log without bound.
+ * `AuditCoalescer`), so that one caller cannot grow the audit log without bound.
  */
 export function errorHandler(services: Pick<Services, 'deps'>) {
-  const denials = new DenialCoalescer();
+  const denials = new AuditCoalescer();
   return async function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const answer = toErrorAnswer(err);
     if (answer.status === 403 && request.actor && deniedCodes.has(answer.body.error)) {
@@ -110,7 +110,7 @@ export function errorHandler(services: Pick<Services, 'deps'>) {
   };
 }
 
-async function auditDenial(services: Pick<Services, 'deps'>, denials: DenialCoalescer, request: FastifyRequest, actor: Actor, code: string): Promise<void> {
+async function auditDenial(services: Pick<Services, 'deps'>, denials: AuditCoalescer, request: FastifyRequest, actor: Actor, code: string): Promise<void> {
   const { store, ids, clock } = services.deps;
   const at = clock.now();
   const route = request.routeOptions.url ?? null;

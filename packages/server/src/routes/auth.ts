@@ -1,10 +1,13 @@
 import {
+  DomainError,
   completeSetup,
   effectivePermissions,
   isSetupComplete,
   login,
   logout,
+  normalizeEmail,
   notFound,
+  recordFailedLogin,
   subjectOf,
   allPermissions,
   type ProjectId,
@@ -13,6 +16,7 @@ import * as wire from '@keyward/wire';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../http/api-error.js';
+import { AuditCoalescer } from '../http/audit-coalescer.js';
 import { requireActor } from '../http/authenticate.js';
 import { SESSION_COOKIE } from '../http/credentials.js';
 import { errors, type App } from '../http/typed.js';
@@ -24,6 +28,7 @@ const tags = ['Authentication'];
 export function registerAuthRoutes(app: App, services: Services): void {
   const { deps, config } = services;
   const order = allPermissions(deps.catalogue);
+  const failedLogins = new AuditCoalescer();
 
   function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date): void {
     reply.setCookie(SESSION_COOKIE, token, {
@@ -61,6 +66,16 @@ export function registerAuthRoutes(app: App, services: Services): void {
         };
       } catch (err) {
         if (limited) await services.authFailures.hit(request.ip);
+        const email = normalizeEmail(request.body.email);
+        const verdict = err instanceof DomainError && err.code === 'invalid_credentials' ? failedLogins.admit(email, deps.clock.now().getTime()) : null;
+        if (verdict?.audit) {
+          // After the answer, not before it: an audit write only for existing accounts would tell them
+          // apart from unknown emails by the time the answer takes.
+          const failure = { email, ip: request.ip, requestId: request.id, suppressedRepeats: verdict.suppressedRepeats };
+          reply.raw.once('close', () => {
+            recordFailedLogin(deps, failure).catch((auditErr: unknown) => request.log.error({ err: auditErr }, 'could not record a failed login in the audit log'));
+          });
+        }
         throw err;
       }
     },
