@@ -121,6 +121,15 @@ describe.each(frameworks)('the SDK middleware in %s, against a running Keyward',
     expect((await send('/v1/whoami', { 'x-api-key': local.token })).status).toBe(200);
   });
 
+  it('answers 400 invalid_request, not 500, for a project or resource holding control characters (issue 10)', async () => {
+    const tabbed = await send('/v1/traces', { 'x-api-key': ownerKey, 'x-project-id': `${projectId}\tx` }, 'POST');
+    expect(tabbed.status).toBe(400);
+    expect(tabbed.body.error).toBe('invalid_request');
+    const nul = await send(`/v1/projects/${projectId}/traces/tr%001`, { 'x-api-key': ownerKey });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error).toBe('invalid_request');
+  });
+
   it('answers 400 invalid_request for two credentials, as headers of two kinds or one header twice', async () => {
     const both = await send('/v1/whoami', { authorization: `Bearer ${ownerKey}`, 'x-api-key': ownerKey });
     expect(both.status).toBe(400);

@@ -1,3 +1,4 @@
+import { isSafeText } from '@keyward/wire';
 import { VerificationError } from '../errors.js';
 import type { Verdict, Verifier, VerifyRequest } from '../verdict.js';
 import type { PresentedKey } from './presented-key.js';
@@ -124,6 +125,14 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
       if (resource !== undefined) request.resource = resource;
       const ip = clientIp(req);
       if (ip) request.ip = ip;
+      // The project and resource come from the caller's request (a header, a path segment): text
+      // Keyward refuses (a NUL, a tab, an unpaired surrogate) is the caller's malformed request, not
+      // a server error of this API.
+      if ((request.projectId !== undefined && !isSafeText(request.projectId)) || (request.resource !== undefined && !isSafeText(request.resource))) {
+        return refuse(400, { error: 'invalid_request', message: 'The request names a project or resource that is not valid text.' }, {
+          'www-authenticate': challenge('invalid_request'),
+        });
+      }
 
       let verdict: Verdict;
       try {
