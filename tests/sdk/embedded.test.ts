@@ -97,6 +97,25 @@ for (const dialect of await dialects()) {
       expect(codes).toEqual(['VALID', 'VALID', 'PROJECT_REQUIRED', 'INSUFFICIENT_PERMISSIONS', 'VALID', 'NOT_FOUND', 'VALID']);
     });
 
+    it('refuses a project, resource or ip holding NUL or an unpaired surrogate as the server does (422 there, invalid_request here), and a NUL key is NOT_FOUND', async () => {
+      const { token: key } = await org.createKey(org.owner);
+      const verifier = await open({ usage: false });
+      for (const ask of [
+        { key, projectId: 'proj_a\u0000b' },
+        { key, action: 'read' as const, resource: 'projects/x\ud800' },
+        { key, ip: '10.0.0.1\u0000' },
+      ]) {
+        const direct = await call(server, 'POST', '/api/keys/verify', { token, body: ask });
+        expect(direct.status, JSON.stringify(ask)).toBe(422);
+        const refused = await verifier.verify(ask).then(() => null, (err: unknown) => err);
+        expect(refused, JSON.stringify(ask)).toBeInstanceOf(VerificationError);
+        expect(refused).toMatchObject({ code: 'invalid_request' });
+      }
+      const nul = { key: `${key.slice(0, 8)}\u0000${key.slice(9)}` };
+      expect(await verifier.verify(nul)).toEqual((await call(server, 'POST', '/api/keys/verify', { token, body: nul })).body);
+      expect((await verifier.verify(nul)).code).toBe('NOT_FOUND');
+    });
+
     it('sees only its organization when given one', async () => {
       const other = await createOrg(server);
       const foreign = await other.createKey(other.owner);

@@ -18,6 +18,7 @@ import {
   type OrgId,
 } from '@keyward/core';
 import { openStore } from '@keyward/store';
+import { isSafeText } from '@keyward/wire';
 import { VerificationError } from '../errors.js';
 import { sharedEventLoopTurn } from '../event-loop-turn.js';
 import { openInvalidationStream, type InvalidationStream } from '../invalidation-stream.js';
@@ -158,6 +159,10 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       // Apply any invalidation already received before trusting the cache.
       if (stream?.connected) await nextTurn();
       let verdict: KeyVerdict;
+      // The server's text rule (a 422 there): PostgreSQL cannot even be asked about a NUL.
+      for (const [field, value] of Object.entries({ projectId: request.projectId, resource: request.resource, ip: request.ip })) {
+        if (value !== undefined && !isSafeText(value)) throw new VerificationError('invalid_request', `${field} must not contain control characters or unpaired surrogates.`, null);
+      }
       try {
         const { key, projectId, permission, action, resource, ip } = request;
         verdict = await verifier.verify({ token: key, projectId, permission, action, resource, ip, orgId });
