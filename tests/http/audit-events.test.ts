@@ -139,6 +139,22 @@ for (const dialect of await dialects()) {
       expect((await call(server, 'POST', '/api/auth/login', { body: { email: member.email, password: member.password } })).status).toBe(200);
     });
 
+    it('audits a revoked key presented to the API in its organization, at most once a minute, and answers it like an unknown key', async () => {
+      const { token, apiKey } = await org.createKey(org.owner);
+      expect((await call(server, 'DELETE', `/api/api-keys/${apiKey.id}`, { token: org.owner.session })).status).toBe(200);
+      const rejections = () => log(`targetId=${apiKey.id}&action=auth.key_rejected`);
+      const refused = await call(server, 'GET', '/api/api-keys', { token });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toBe('unauthorized');
+      for (let i = 0; i < 100 && (await rejections()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 5; i++) expect((await call(server, 'GET', '/api/api-keys', { token })).status).toBe(401);
+      await new Promise((r) => setTimeout(r, 200));
+      const entries = await rejections();
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ outcome: 'failure', actor: { type: 'api_key', id: apiKey.id, preview: apiKey.preview }, targetType: 'api_key', details: { code: 'REVOKED' } });
+      expectRecorded(entries[0], refused.headers.get('x-request-id'));
+    });
+
     it('audits a role change with the roles before and after', async () => {
       const member = await org.addMember('MEMBER');
       const changed = await call(server, 'PATCH', `/api/members/${member.userId}`, { token: org.owner.session, body: { role: 'ADMIN' } });

@@ -26,6 +26,7 @@ export * from './auth/policy.js';
 export * from './permissions/decide.js';
 export * from './audit/record-audit.js';
 export * from './audit/record-failed-login.js';
+export * from './audit/record-rejected-key.js';
 export * from './audit/list-audit-log.js';
 export * from './keys/key-input.js';
 export * from './keys/create-key.js';

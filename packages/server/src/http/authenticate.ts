@@ -5,7 +5,9 @@ import {
   isSessionToken,
   DomainError,
   assertCanUseManagementApi,
+  recordRejectedKey,
   type Actor,
+  type ApiKeyRecord,
   type KeyActor,
   type OrgId,
   type Session,
@@ -16,6 +18,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import { ApiError, unauthorized } from './api-error.js';
+import { AuditCoalescer } from './audit-coalescer.js';
 import { readCredential, SESSION_COOKIE, type PresentedCredential } from './credentials.js';
 import type { VerifierAuthenticator } from './verifier-authenticator.js';
 import { accessTokenActor, isAccessTokenShaped } from '../oauth/access-token-actor.js';
@@ -52,8 +55,18 @@ export function authenticator(services: Services, verifiers: VerifierAuthenticat
     if (limited) await services.authFailures.hit(request.ip);
     throw error;
   }
+  const rejectedKeys = new AuditCoalescer();
+  /** Audits a refused key that was identified (R42), once the 401 is out: it must take no longer than an unknown key's. */
+  function auditRejectedKey(request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, code: string): void {
+    const verdict = rejectedKeys.admit(key.id, deps.clock.now().getTime());
+    if (!verdict.audit) return;
+    const rejected = { key, code, ip: request.ip, requestId: request.id, suppressedRepeats: verdict.suppressedRepeats };
+    reply.raw.once('close', () => {
+      recordRejectedKey(deps, rejected).catch((err: unknown) => request.log.error({ err }, 'could not record a rejected key in the audit log'));
+    });
+  }
 
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const mode = request.routeOptions.config.auth ?? 'none';
     request.actor = null;
     request.verifierActor = null;
@@ -107,6 +120,7 @@ export function authenticator(services: Services, verifiers: VerifierAuthenticat
         if (verdict.code === 'IP_NOT_ALLOWED') {
           throw new ApiError(403, 'ip_not_allowed', 'This key may not be used from this address.');
         }
+        if (verdict.key) auditRejectedKey(request, reply, verdict.key, verdict.code);
         return fail(request, unauthorized());
       }
       if (verdict.key.keyType === 'project' && mode === 'management') {
