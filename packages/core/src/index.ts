@@ -69,3 +69,5 @@ export * from './tokens/revoke-access-token.js';
 export * from './tokens/introspect-access-token.js';
 export * from './tokens/batch-signer.js';
 export * from './local-cache-bus.js';
+export * from './invalidation/invalidation-follower.js';
+export * from './invalidation/log-following-bus.js';

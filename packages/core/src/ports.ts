@@ -247,6 +247,31 @@ export interface Repositories {
   readonly usage: UsageRepository;
   readonly meta: MetaRepository;
   readonly revokedTokens: RevokedTokenRepository;
+  readonly invalidations: InvalidationLog;
+}
+
+/** One entry of the invalidation log: what changed, in commit-sequence order. */
+export interface InvalidationEntry {
+  readonly seq: number;
+  readonly event: Invalidation;
+  readonly at: Date;
+}
+
+/**
+ * The invalidation log (issue 11): every change that some verdict cache may hold is appended in the
+ * same transaction as the change, so every instance sharing the store learns of it from the store
+ * itself, whatever message is lost. `seq` increases with each append; on PostgreSQL two appends may
+ * commit out of `seq` order, so a reader tolerates gaps that fill in later (`InvalidationFollower`).
+ */
+export interface InvalidationLog {
+  /** Appends an entry (and, on PostgreSQL, wakes listening instances once the transaction commits). */
+  append(event: Invalidation, at: Date): Promise<void>;
+  /** Entries with `seq` above `after`, oldest first, at most `limit`. */
+  after(seq: number, limit: number): Promise<InvalidationEntry[]>;
+  /** The highest `seq` written so far (0 for an empty log). */
+  latestSeq(): Promise<number>;
+  /** Deletes entries older than `before`; returns how many. */
+  prune(before: Date): Promise<number>;
 }
 
 /**
@@ -258,6 +283,12 @@ export interface Store extends Repositories {
   readonly dialect: 'sqlite' | 'postgres';
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /**
+   * Calls `onWake` soon after another connection commits a change that may concern caches
+   * (PostgreSQL: LISTEN/NOTIFY on a dedicated connection; SQLite: `PRAGMA data_version`). Only a
+   * hint that lowers latency: a wake-up may be lost (a dropped connection), so readers also poll.
+   */
+  watchChanges(onWake: () => void): { close(): Promise<void> };
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import {
   PepperRing,
   UsageRecorder,
   createLocalCacheBus,
+  createLogFollowingBus,
   createKeyFormat,
   defaultLimits,
   prefixedIds,
@@ -49,12 +50,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   let log: ((err: unknown, msg: string) => void) | null = null;
   const report = (msg: string) => (err: unknown) => log?.(err, msg);
   let bus: CacheBus;
+  let messages: CacheBus;
   let limiterClient: Redis | null = null;
-  if (options.bus) bus = options.bus;
-  else if (config.redisUrl) {
+  if (config.redisUrl) {
     const redisBus = createRedisCacheBus({ url: config.redisUrl, prefix: config.redisPrefix, onError: report('redis invalidation bus') });
     await redisBus.ready();
-    bus = redisBus;
+    messages = redisBus;
     limiterClient = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     limiterClient.on('error', report('redis rate limiter'));
     const client = limiterClient;
@@ -65,7 +66,16 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         resolve();
       });
     });
-  } else bus = createLocalCacheBus();
+  } else messages = createLocalCacheBus();
+  if (options.bus) {
+    await messages.close();
+    bus = options.bus;
+  } else {
+    // Correctness comes from the store's invalidation log; Redis (when set) only makes it faster.
+    const followed = createLogFollowingBus(store, messages, { onError: report('invalidation log') });
+    await followed.start();
+    bus = followed;
+  }
   const deps: CoreDeps = {
     store,
     bus,

@@ -18,6 +18,8 @@ export interface Connection {
   readonly sqlite?: SqliteDatabase.Database;
   /** PostgreSQL: the schema the connection works in, when one was given. */
   readonly schema?: string;
+  /** PostgreSQL: the URL, for connections outside the pool (the LISTEN connection). */
+  readonly url?: string;
 }
 
 export interface ConnectOptions {
@@ -100,7 +102,7 @@ function connectPostgres(url: string, options: ConnectOptions): Connection {
   // uncaught exception). The query in flight rejects on its own and answers 503.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return { db: kysely(new PostgresDialect({ pool })), dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}) };
+  return { db: kysely(new PostgresDialect({ pool })), dialect: 'postgres', url, ...(options.schema ? { schema: options.schema } : {}) };
 }
 
 function kysely(dialect: KyselyDialect): Kysely<Database> {

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { connect, type ConnectOptions, type Connection } from './connect.js';
 import { migrateConnection } from './migrate-to-latest.js';
 import { repositories } from './repositories/repositories.js';
+import { watchChanges } from './watch-changes.js';
 
 export interface OpenStoreOptions extends ConnectOptions {
   /** Apply pending migrations before returning (what `serve` does). Off by default. */
@@ -57,6 +58,9 @@ export function storeOver(connection: Connection): KyselyStore {
     },
     async ping() {
       await sql`select 1`.execute(db);
+    },
+    watchChanges(onWake) {
+      return watchChanges(connection, onWake);
     },
     close() {
       closing ??= db.destroy();

@@ -176,6 +176,12 @@ export interface RevokedTokensTable {
   expires_at: number;
 }
 
+export interface InvalidationsTable {
+  seq: Generated<number>;
+  at: number;
+  event: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -192,4 +198,5 @@ export interface Database {
   usage: UsageTable;
   meta: MetaTable;
   revoked_tokens: RevokedTokensTable;
+  invalidations: InvalidationsTable;
 }

@@ -68,6 +68,7 @@ export async function createRoleBinding(
       targetId: created.id,
       details: { userId: created.userId, role: created.role, scopeType: created.scopeType, scopeId: created.scopeId },
     });
+    await tx.invalidations.append({ type: 'member', orgId: actor.orgId, userId: created.userId }, now);
     return created;
   });
   await deps.bus.publish({ type: 'member', orgId: actor.orgId, userId: binding.userId });
@@ -80,12 +81,14 @@ export async function deleteRoleBinding(deps: BindingDeps, actor: Actor, binding
     const existing = await tx.bindings.findById(actor.orgId, bindingId);
     if (!existing) throw notFound.roleBinding();
     await tx.bindings.delete(actor.orgId, bindingId);
-    await recordAudit(tx, deps.ids, actor, deps.clock.now(), {
+    const now = deps.clock.now();
+    await recordAudit(tx, deps.ids, actor, now, {
       action: 'role_binding.deleted',
       targetType: 'role_binding',
       targetId: bindingId,
       details: { userId: existing.userId, role: existing.role, scopeType: existing.scopeType, scopeId: existing.scopeId },
     });
+    await tx.invalidations.append({ type: 'member', orgId: actor.orgId, userId: existing.userId }, now);
     return existing;
   });
   await deps.bus.publish({ type: 'member', orgId: actor.orgId, userId: binding.userId });

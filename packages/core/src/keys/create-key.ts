@@ -155,6 +155,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
       targetId: key.id,
       details: { name: key.name, keyType, preview: key.preview, ownerUserId, permissionMode: mode },
     });
+    await tx.invalidations.append({ type: 'key', orgId: key.orgId, keyId: key.id }, now);
     return { token, key };
   });
   // A verifier may hold a negative cache entry for this id; drop it before answering.

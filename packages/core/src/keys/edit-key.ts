@@ -108,6 +108,7 @@ export async function editKey(
       targetId: keyId,
       details: { name: patch.name ?? key.name, preview: key.preview, changed },
     });
+    await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
     const updated = { ...key, ...patch } as ApiKeyRecord;
     return { key: updated, warnings };
   });

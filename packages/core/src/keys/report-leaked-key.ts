@@ -33,6 +33,7 @@ export async function reportLeakedKey(
         revoked: true,
       },
     });
+    await tx.invalidations.append({ type: 'key', orgId: key.orgId, keyId: key.id }, now);
     return true;
   });
   if (!revoked) return 'already_revoked';

@@ -25,6 +25,7 @@ export async function revokeKey(deps: RevokeKeyDeps, actor: Actor, keyId: KeyId,
       targetId: keyId,
       details: { name: key.name, preview: key.preview, reason },
     });
+    await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
   });
   await deps.bus.publish({ type: 'key', orgId, keyId });
 }

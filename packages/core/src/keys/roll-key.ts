@@ -59,6 +59,7 @@ export async function rollKey(
       preview,
       updatedAt: now,
     };
+    await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
     return { token: generated.token, key: updated };
   });
   await deps.bus.publish({ type: 'key', orgId, keyId });

@@ -50,6 +50,7 @@ export async function acceptInvitation(
       targetId: existing.id,
       details: { invitationId: invitation.id, role: membership.role },
     });
+    await tx.invalidations.append({ type: 'member', orgId: invitation.orgId, userId: existing.id }, now);
     return { ...existing, ...(input.name ? { name: input.name } : {}) };
   });
   await deps.bus.publish({ type: 'member', orgId: invitation.orgId, userId: user.id });

@@ -1,10 +1,10 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { Actor } from '../auth/actor.js';
-import { assertCanManageOrganization } from '../auth/policy.js';
+import { assertCanManageOrganization, assertMayGrantRole } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { DomainError, FieldError, forbidden, notFound } from '../errors.js';
-import { randomBase62, type UserId } from '../ids.js';
-import type { OrgRole } from '../permissions/roles.js';
+import { randomBase62, type KeyId, type UserId } from '../ids.js';
+import { bindingRoleForOrgRole, type OrgRole } from '../permissions/roles.js';
 import type { Page, PageRequest, Repositories } from '../ports.js';
 import { normalizeEmail } from '../users/password.js';
 import type { User } from '../users/user.js';
@@ -46,6 +46,7 @@ export async function inviteMember(
   if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) throw new FieldError('email', 'This is not an email address.');
   const token = `${INVITATION_TOKEN_PREFIX}${randomBase62(43)}`;
   return deps.store.transaction(async (tx) => {
+    await assertMayGrantRole(tx, deps.catalogue, actor, { role: bindingRoleForOrgRole(input.role), scopeType: 'ORGANIZATION', scopeId: actor.orgId });
     const now = deps.clock.now();
     let user: User | null = await tx.users.findByEmail(email);
     if (user && (await tx.members.find(actor.orgId, user.id))) {
@@ -116,6 +117,7 @@ export async function changeMemberRole(deps: MemberDeps, actor: Actor, userId: U
       throw forbidden('Only an owner may make someone an owner.');
     }
     if (current.role !== role) await assertKeepsAnOwner(tx, actor, userId, current.role);
+    await assertMayGrantRole(tx, deps.catalogue, actor, { role: bindingRoleForOrgRole(role), scopeType: 'ORGANIZATION', scopeId: actor.orgId });
     const now = deps.clock.now();
     await tx.members.update(actor.orgId, userId, { role });
     await recordAudit(tx, deps.ids, actor, now, {
@@ -124,6 +126,7 @@ export async function changeMemberRole(deps: MemberDeps, actor: Actor, userId: U
       targetId: userId,
       details: { from: current.role, to: role },
     });
+    await tx.invalidations.append({ type: 'member', orgId: actor.orgId, userId }, now);
     return (await tx.members.findView(actor.orgId, userId))!;
   });
   await deps.bus.publish({ type: 'member', orgId: actor.orgId, userId });
@@ -152,6 +155,8 @@ export async function removeMember(deps: MemberDeps, actor: Actor, userId: UserI
       targetId: userId,
       details: { role: current.role, disabledKeyIds: disabled },
     });
+    await tx.invalidations.append({ type: 'member', orgId: actor.orgId, userId }, now);
+    for (const keyId of disabled) await tx.invalidations.append({ type: 'key', orgId: actor.orgId, keyId: keyId as KeyId }, now);
     return disabled;
   });
   await deps.bus.publish({ type: 'member', orgId: actor.orgId, userId });

@@ -40,6 +40,7 @@ export async function bootstrapInTransaction(
     targetId: orgId,
     details: { algorithm: org.signingAlgorithm, signingKeyIds: [current.id, next.id] },
   });
+  await tx.invalidations.append({ type: 'org', orgId }, now);
   return { bootstrappedAt: now, created: true };
 }
 

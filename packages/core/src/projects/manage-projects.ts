@@ -68,6 +68,7 @@ export async function updateProject(
     await tx.projects.update(actor.orgId, projectId, patch);
     const action = patch.archivedAt !== undefined ? (patch.archivedAt ? 'project.archived' : 'project.restored') : 'project.updated';
     await recordAudit(tx, deps.ids, actor, now, { action, targetType: 'project', targetId: projectId, details: { ...patch } });
+    await tx.invalidations.append({ type: 'org', orgId: actor.orgId }, now);
     return { ...project, ...patch };
   });
   await deps.bus.publish({ type: 'org', orgId: actor.orgId });

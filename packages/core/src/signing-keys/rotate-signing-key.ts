@@ -83,6 +83,7 @@ export async function rotateSigningKey(
         algorithm: created.algorithm,
       },
     });
+    await tx.invalidations.append({ type: 'org', orgId }, now);
     return (await tx.signingKeys.listForOrg(orgId)).map((k) => signingKeyViewAt(k, now, locked.accessTokenTtlSeconds));
   });
   await deps.bus.publish({ type: 'org', orgId });

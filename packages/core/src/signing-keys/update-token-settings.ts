@@ -63,6 +63,7 @@ export async function updateTokenSettings(
         ...(replaced ? { replacedNextSigningKey: replaced, published: replacement!.id } : {}),
       },
     });
+    await tx.invalidations.append({ type: 'org', orgId: org.id }, now);
     return (await tx.orgs.findById(org.id))!;
   });
   await deps.bus.publish({ type: 'org', orgId: actor.orgId });

@@ -31,6 +31,7 @@ export async function revokeAccessToken(
       targetId: claims.jti,
       details: { keyId: claims.client_id, expiresAt: new Date(claims.exp * 1000).toISOString() },
     });
+    await tx.invalidations.append({ type: 'key', orgId: claims.org_id, keyId: claims.client_id }, now);
   });
   await deps.bus.publish({ type: 'key', orgId: claims.org_id, keyId: claims.client_id });
   // The deny list only needs entries until their tokens expire; trimming here keeps it small.

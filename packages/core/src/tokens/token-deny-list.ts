@@ -16,7 +16,7 @@ export class TokenDenyList {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly deps: { store: Pick<Store, 'revokedTokens'>; bus: CacheBus },
+    private readonly deps: { store: Pick<Store, 'revokedTokens' | 'transaction'>; bus: CacheBus },
     options: { maxEntries: number; maxAgeMs: number } = { maxEntries: 100_000, maxAgeMs: 0 },
   ) {
     this.cache = new LRUCache({
@@ -52,7 +52,11 @@ export class TokenDenyList {
 
   /** Records a revocation in the store (kept until the token would have expired) and tells every cache. */
   async revoke(entry: { jti: string; orgId: OrgId; keyId: KeyId; expiresAt: Date }): Promise<void> {
-    await this.deps.store.revokedTokens.insert(entry);
+    const event = { type: 'key', orgId: entry.orgId, keyId: entry.keyId } as const;
+    await this.deps.store.transaction(async (tx) => {
+      await tx.revokedTokens.insert(entry);
+      await tx.invalidations.append(event, new Date());
+    });
     await this.deps.bus.publish({ type: 'key', orgId: entry.orgId, keyId: entry.keyId });
   }
 

@@ -1,5 +1,6 @@
 import type { Store } from '@keyward/core';
 import { auditStoreContract } from './audit-store.contract.js';
+import { invalidationStoreContract } from './invalidation-store.contract.js';
 import { keyStoreContract } from './key-store.contract.js';
 import { memberStoreContract } from './member-store.contract.js';
 import { metaStoreContract } from './meta-store.contract.js';
@@ -22,5 +23,6 @@ export function runAllStoreContracts(open: () => Promise<Store>): void {
   usageStoreContract(open);
   signingKeyStoreContract(open);
   metaStoreContract(open);
+  invalidationStoreContract(open);
   transactionContract(open);
 }

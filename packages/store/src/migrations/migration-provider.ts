@@ -4,6 +4,7 @@ import { initialMigration } from './0001-initial.js';
 import { accessPathsMigration } from './0002-access-paths.js';
 import { invitationAttemptsMigration } from './0003-invitation-attempts.js';
 import { auditOrderMigration } from './0004-audit-order.js';
+import { invalidationLogMigration } from './0005-invalidation-log.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -16,6 +17,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_access_paths': accessPathsMigration,
     '0003_invitation_attempts': invitationAttemptsMigration,
     '0004_audit_order': auditOrderMigration,
+    '0005_invalidation_log': invalidationLogMigration(dialect),
   };
 }
 

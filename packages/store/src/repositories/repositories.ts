@@ -2,6 +2,7 @@ import type { Repositories } from '@keyward/core';
 import type { Dialect } from '../connect.js';
 import { auditRepository } from './audit-repository.js';
 import type { Db } from './db.js';
+import { invalidationRepository } from './invalidation-repository.js';
 import { invitationRepository } from './invitation-repository.js';
 import { keyRepository } from './key-repository.js';
 import { memberRepository } from './member-repository.js';
@@ -36,5 +37,6 @@ export function repositories(db: Db, dialect: Dialect): Repositories {
     usage: usageRepository(ctx),
     meta: metaRepository(ctx),
     revokedTokens: revokedTokenRepository(ctx),
+    invalidations: invalidationRepository(ctx),
   };
 }
