@@ -364,6 +364,10 @@ for (const dialect of await dialects()) {
       expect((await json(`/api/projects/${project.body.project.id}`)).project.name).toBe(name);
       const search = await json(`/api/api-keys?q=${encodeURIComponent('名前 😀')}`);
       expect(search.data.map((k: { id: string }) => k.id)).toEqual([created.body.apiKey.id]);
+      // Surrounding whitespace of a name, a pasted line break included, is trimmed before the check.
+      const team = await call(server, 'POST', '/api/teams', { token: owner(), body: { name: '  Ops\r\n' } });
+      expect(team.status, team.text).toBe(201);
+      expect(team.body.team.name).toBe('Ops');
     });
 
     it('treats odd X-Organization-Id and X-Project-Id headers as ids that match nothing, never a 5xx', async () => {

@@ -61,7 +61,7 @@ export const keyWarning = z
   .meta({ id: 'KeyWarning' });
 export type KeyWarning = z.infer<typeof keyWarning>;
 
-const name = safeText().trim().min(1).max(100);
+const name = safeText({ trim: true }).min(1).max(100);
 const description = safeText({ multiline: true }).max(1000).nullable().describe('Tab and line breaks allowed');
 
 export const createApiKeyBody = z.strictObject({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { instant, orgId, orgRole, permission, safeText, userId } from './common.js';
 
 export const loginBody = z.strictObject({
-  email: safeText().trim().min(3).max(254),
+  email: safeText({ trim: true }).min(3).max(254),
   password: safeText().min(1).max(256),
 });
 export type LoginBody = z.infer<typeof loginBody>;
@@ -35,10 +35,10 @@ export type WhoamiResponse = z.infer<typeof whoamiResponse>;
 
 export const setupBody = z.strictObject({
   token: safeText().min(1).max(200),
-  organizationName: safeText().trim().min(1).max(100),
-  email: safeText().trim().min(3).max(254),
+  organizationName: safeText({ trim: true }).min(1).max(100),
+  email: safeText({ trim: true }).min(3).max(254),
   password: safeText().min(1).max(256),
-  name: safeText().trim().max(100).optional(),
+  name: safeText({ trim: true }).max(100).optional(),
 });
 export type SetupBody = z.infer<typeof setupBody>;
 

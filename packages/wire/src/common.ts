@@ -31,15 +31,18 @@ export function isSafeText(text: string, options: { multiline?: boolean } = {}):
  * The building block of every text field of a request: a string without NUL, other control
  * characters or unpaired surrogates (`multiline` lets tab, line feed and carriage return through).
  * Bad text is 422 `validation_failed` with a reason naming the field, the same on every database.
+ * `trim` strips surrounding whitespace first, so a pasted name's trailing line break is dropped, not
+ * refused (one inside it still is).
  *
  * @example
- * const createTeamBody = z.strictObject({ name: safeText().trim().min(1).max(100) });
+ * const createTeamBody = z.strictObject({ name: safeText({ trim: true }).min(1).max(100) });
  * const note = safeText({ multiline: true }).max(1000);
  */
-export function safeText(options: { multiline?: boolean } = {}) {
+export function safeText(options: { multiline?: boolean; trim?: boolean } = {}) {
+  const text = options.trim ? z.string().trim() : z.string();
   return options.multiline
-    ? z.string().regex(multiLineTextPattern, 'must not contain control characters other than tab and line breaks, nor unpaired surrogates')
-    : z.string().regex(singleLineTextPattern, 'must not contain control characters, line breaks or unpaired surrogates');
+    ? text.regex(multiLineTextPattern, 'must not contain control characters other than tab and line breaks, nor unpaired surrogates')
+    : text.regex(singleLineTextPattern, 'must not contain control characters, line breaks or unpaired surrogates');
 }
 
 /** An RFC 3339 instant in UTC, as every time in the API is written. */

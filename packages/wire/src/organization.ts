@@ -14,9 +14,9 @@ export const memberList = page(member);
 export const memberResponse = z.object({ member });
 
 export const inviteMemberBody = z.strictObject({
-  email: safeText().trim().min(3).max(254),
+  email: safeText({ trim: true }).min(3).max(254),
   role: orgRole,
-  name: safeText().trim().max(100).optional(),
+  name: safeText({ trim: true }).max(100).optional(),
 });
 export type InviteMemberBody = z.infer<typeof inviteMemberBody>;
 export const inviteMemberResponse = z.object({
@@ -31,7 +31,7 @@ export const userIdParams = z.object({ userId: safeText().max(80) });
 export const acceptInvitationBody = z.strictObject({
   token: safeText().min(1).max(200),
   password: safeText().min(1).max(256),
-  name: safeText().trim().max(100).optional(),
+  name: safeText({ trim: true }).max(100).optional(),
 });
 export const acceptInvitationResponse = z.object({
   user: z.object({ id: userId, email: z.string() }),
@@ -42,7 +42,7 @@ export const team = z.object({ id: teamId, name: z.string(), createdAt: instant 
 export type Team = z.infer<typeof team>;
 export const teamList = page(team);
 export const teamResponse = z.object({ team });
-export const createTeamBody = z.strictObject({ name: safeText().trim().min(1).max(100) });
+export const createTeamBody = z.strictObject({ name: safeText({ trim: true }).min(1).max(100) });
 export const updateTeamBody = createTeamBody;
 
 export const project = z.object({
@@ -55,9 +55,9 @@ export const project = z.object({
 export type Project = z.infer<typeof project>;
 export const projectList = page(project);
 export const projectResponse = z.object({ project });
-export const createProjectBody = z.strictObject({ name: safeText().trim().min(1).max(100), teamId: teamId.nullable().optional() });
+export const createProjectBody = z.strictObject({ name: safeText({ trim: true }).min(1).max(100), teamId: teamId.nullable().optional() });
 export const updateProjectBody = z.strictObject({
-  name: safeText().trim().min(1).max(100).optional(),
+  name: safeText({ trim: true }).min(1).max(100).optional(),
   teamId: teamId.nullable().optional(),
   archived: z.boolean().optional().describe('true archives the project, false restores it'),
 });
