@@ -55,6 +55,17 @@ async function holdWriteLockInOtherProcess(file: string, holdMs: number): Promis
   return { released: Promise.race([releasedPromise, exited]) };
 }
 
+/**
+ * The contract's bound, checked so that a shared, loaded machine cannot fail it by scheduling noise
+ * alone: 95% of the calls under 50 ms and none near the hold. A stall on the lock (the bug) lasts the
+ * whole hold, so it fails both; a GC pause or a busy neighbour process delays a call or two.
+ */
+function expectUsualSpeed(times: readonly number[]): void {
+  const sorted = [...times].sort((a, b) => a - b);
+  expect(sorted[Math.floor(sorted.length * 0.95)]).toBeLessThan(50);
+  expect(sorted[sorted.length - 1]).toBeLessThan(1000);
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
@@ -77,7 +88,10 @@ async function fixture(server: Pick<TestServer, 'url' | 'composed'>) {
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 
-/** Calls the catalogue and verification, one after the other, until `until` settles; each answer's time. */
+/**
+ * Calls the catalogue and verification every 40 ms until `until` settles, as clients arriving over
+ * the hold would (not in a tight loop that competes with the server for the CPU); each answer's time.
+ */
 async function readWhile(until: Promise<unknown>, { catalogue, verify }: Fixture): Promise<number[]> {
   let done = false;
   void until.finally(() => (done = true)).catch(() => {});
@@ -88,6 +102,7 @@ async function readWhile(until: Promise<unknown>, { catalogue, verify }: Fixture
     const verified = await timed(verify);
     expect(verified.value.body.code).toBe('VALID');
     times.push(read.ms, verified.ms);
+    await new Promise((resolve) => setTimeout(resolve, 40));
   }
   return times;
 }
@@ -110,9 +125,9 @@ describe('a SQLite write lock held by another process', () => {
       expect(created.status, created.text).toBe(201);
       expect(await writeAnsweredAt).toBeGreaterThanOrEqual(releasedAt);
       expect(releasedAt - lockedAt).toBeGreaterThan(2500);
-      // Sequential calls over the whole 3 s hold: each one under 50 ms.
-      expect(times.length).toBeGreaterThan(50);
-      expect(Math.max(...times)).toBeLessThan(50);
+      // Calls over the whole 3 s hold (a blocked event loop would answer a handful), at their usual speed.
+      expect(times.length).toBeGreaterThan(80);
+      expectUsualSpeed(times);
       expect(await store.meta.get('held-by')).toBe('child');
     } finally {
       await server.close();
@@ -150,7 +165,8 @@ describe('a SQLite write lock held by another process', () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(ms).toBeGreaterThanOrEqual(950);
       expect(ms).toBeLessThan(2500);
-      expect(Math.max(...times)).toBeLessThan(50);
+      expect(times.length).toBeGreaterThan(20);
+      expectUsualSpeed(times);
 
       await lock.released;
       const after = await call(server, 'GET', '/api/api-keys?status=all', { token: setup.org.owner.session });

@@ -60,16 +60,19 @@ export function connect(url: string, options: ConnectOptions = {}): Connection {
 function connectSqlite(path: string, options: ConnectOptions): Connection {
   const file = path === ':memory:' || path === '' ? ':memory:' : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  // No busy wait in SQLite itself: the driver is synchronous, so SQLite's wait for a lock another
-  // process holds would stall the whole event loop. The store waits instead, on timers, up to
-  // `lockWaitMs` (R48, R50); see `SqliteImmediateDialect`.
-  const sqlite = new SqliteDatabase(file, { timeout: 0 });
-  sqlite.pragma('busy_timeout = 0');
+  // Opening may wait for another process (switching a new file to WAL takes an exclusive lock); nothing
+  // is served yet, so waiting here stalls nobody.
+  const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+  const sqlite = new SqliteDatabase(file, { timeout: lockWaitMs });
   sqlite.pragma('journal_mode = WAL');
   // FULL: a commit survives power loss, not only a process crash (R48). NORMAL is not offered.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  const dialect = new SqliteImmediateDialect(sqlite, { lockWaitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS });
+  // From here on, no busy wait in SQLite itself: the driver is synchronous, so SQLite's wait for a lock
+  // another process holds would stall the whole event loop. The store waits instead, on timers, up to
+  // `lockWaitMs` (R48, R50); see `SqliteImmediateDialect`.
+  sqlite.pragma('busy_timeout = 0');
+  const dialect = new SqliteImmediateDialect(sqlite, { lockWaitMs });
   return { db: kysely(dialect), dialect: 'sqlite', sqlite };
 }
 

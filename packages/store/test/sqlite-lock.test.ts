@@ -70,10 +70,12 @@ describe('SQLite write lock held elsewhere', () => {
       const single = store.meta.set('single-statement', 'written');
       const pending = [settled(inTransaction), settled(single)];
 
-      expect(await longestStallMs(300)).toBeLessThan(50);
+      // SQLite's own busy wait stalled the loop for the whole hold (seconds); the bound leaves room for
+      // a loaded machine's scheduling noise, not for a wait on the lock.
+      expect(await longestStallMs(300)).toBeLessThan(200);
       const readStarted = performance.now();
       expect((await store.orgs.findById(org.id))?.id).toBe(org.id);
-      expect(performance.now() - readStarted).toBeLessThan(50);
+      expect(performance.now() - readStarted).toBeLessThan(200);
       expect(pending.map((p) => p.done)).toEqual([false, false]);
 
       lock.release();
