@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, type OrgId } from '@keyward/core';
 import { call, createOrg, startServer, type ApiAnswer, type OrgFixture, type Person, type TestServer } from '../support/server.js';
@@ -85,6 +86,19 @@ function withField(body: Json, path: string, value: unknown): Json {
     }
   }
   return copy;
+}
+
+/** Writes `request` on a raw socket (fetch refuses to send a control character in a header) and reads the status and body. */
+function rawExchange(url: string, request: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString('utf8')));
+    const done = () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1]), body: data.slice(data.indexOf('\r\n\r\n') + 4) });
+    socket.on('close', done);
+    socket.on('error', reject);
+  });
 }
 
 function expectRefused(answer: ApiAnswer, field: string, context: string): void {
@@ -368,6 +382,19 @@ for (const dialect of await dialects()) {
       const team = await call(server, 'POST', '/api/teams', { token: owner(), body: { name: '  Ops\r\n' } });
       expect(team.status, team.text).toBe(201);
       expect(team.body.team.name).toBe('Ops');
+    });
+
+    it('answers a header holding NUL or another control character with 400 invalid_request in the documented shape', async () => {
+      for (const [path, header] of [
+        ['/api/auth/whoami', `authorization: Bearer ${org.adminKey.slice(0, 10)}\u0000${org.adminKey.slice(11)}`],
+        ['/api/auth/whoami', `x-organization-id: ${org.orgId}\u0000`],
+        ['/api/api-keys', `x-project-id: ${projectId}\u0007`],
+        ['/api/keys/verify', `authorization: Bearer ${verifier}\u007f`],
+      ] as const) {
+        const answer = await rawExchange(server.url, `GET ${path} HTTP/1.1\r\nhost: keyward.test\r\n${header}\r\nconnection: close\r\n\r\n`);
+        expect(answer.status, JSON.stringify(header)).toBe(400);
+        expect(JSON.parse(answer.body), JSON.stringify(header)).toMatchObject({ error: 'invalid_request', message: expect.any(String) });
+      }
     });
 
     it('treats odd X-Organization-Id and X-Project-Id headers as ids that match nothing, never a 5xx', async () => {

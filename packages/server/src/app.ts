@@ -7,6 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import { randomBase62 } from '@keyward/core';
 import Fastify, { type FastifyBaseLogger, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { clientErrorHandler } from './http/client-error.js';
 import { ApiError } from './http/api-error.js';
 import { authenticator } from './http/authenticate.js';
 import { errorHandler } from './http/error-handler.js';
@@ -65,6 +66,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   logger = app.log;
   app.setValidatorCompiler(validatorCompiler);
