@@ -29,10 +29,10 @@ for (const dialect of await dialects()) {
       const entries: Entry[] = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < 500; pages++) {
-        const path = `/api/audit-log?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const res = await call(server, 'GET', path, { token: org.owner.session });
+        const path: string = `/api/audit-log?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const res = await call<{ data: Entry[]; nextCursor: string | null }>(server, 'GET', path, { token: org.owner.session });
         expect(res.status, res.text).toBe(200);
-        entries.push(...(res.body.data as Entry[]));
+        entries.push(...res.body.data);
         cursor = res.body.nextCursor;
         if (cursor === null) return entries;
       }
