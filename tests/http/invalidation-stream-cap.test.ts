@@ -1,4 +1,4 @@
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, type OrgId } from '@keyward/core';
 import { loadConfig } from '@keyward/server';
@@ -14,8 +14,7 @@ interface OpenedStream {
 /** Opens `GET /api/keys/invalidations` and resolves on the answer's head; a 200 stream stays open until closed. */
 function openStream(url: string, token: string): Promise<OpenedStream> {
   return new Promise((resolve, reject) => {
-    let req: ClientRequest | undefined = undefined;
-    req = httpRequest(`${url}/api/keys/invalidations`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const req = httpRequest(`${url}/api/keys/invalidations`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -23,7 +22,7 @@ function openStream(url: string, token: string): Promise<OpenedStream> {
         res.on('end', () => done(text));
         res.on('close', () => done(text));
       });
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, close: () => req!.destroy() });
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, close: () => req.destroy() });
     });
     req.on('error', reject);
     req.end();
