@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, type OrgId } from '@keyward/core';
 import { loadConfig } from '@keyward/server';
+import { dialects } from '../support/dialects.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 interface OpenedStream {
@@ -92,28 +93,35 @@ describe('a cap on open invalidation streams per verifier credential (issue 10)'
     const again = await openStream(server.url, token);
     expect(again.status).toBe(429);
   });
+});
 
-  it('frees the slots of clients that hang up, however early', async () => {
-    const token = await verifier();
-    // Forty clients that hang up at once, some before the answer arrives, some right after it.
-    await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        new Promise<void>((resolve) => {
+for (const dialect of await dialects()) {
+  describe(`invalidation stream slots of clients that hang up, on ${dialect}`, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startServer({ dialect, env: { KEYWARD_LOG_LEVEL: 'silent', KEYWARD_MAX_STREAMS_PER_VERIFIER: '1' } });
+    });
+    afterAll(async () => server?.close());
+
+    it('frees the slot of a client gone at any moment, even while its credential was being looked up', async () => {
+      // A fresh credential is read from the database (a round trip on PostgreSQL): a client that hangs
+      // up meanwhile is gone before its stream opens, and must not keep the only slot.
+      for (let i = 0; i < 30; i++) {
+        const token = (await createVerifier(server.composed.services.deps, { name: `hangup-${i}`, orgId: null })).token;
+        await new Promise<void>((resolve) => {
           const req = httpRequest(`${server.url}/api/keys/invalidations`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
             res.resume();
             req.destroy();
-            resolve();
           });
           req.on('error', () => resolve());
           req.on('close', () => resolve());
           req.end();
-          if (i % 2 === 0) setTimeout(() => req.destroy(), i % 8);
-        }),
-      ),
-    );
-    const streams: OpenedStream[] = [];
-    for (let i = 0; i < 16; i++) streams.push(await openOnceFree(server.url, token));
-    opened.push(...streams);
-    expect((await openStream(server.url, token)).status).toBe(429);
+          setTimeout(() => req.destroy(), i % 5);
+        });
+        const stream = await openOnceFree(server.url, token);
+        expect(stream.status, `client ${i}`).toBe(200);
+        stream.close();
+      }
+    });
   });
-});
+}
