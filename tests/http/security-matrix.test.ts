@@ -119,12 +119,18 @@ const rows: Row[] = [
   // Members
   { route: 'GET /api/members', expected: management({ managers: 200, member: 200, otherOrg: 200 }) },
   { route: 'GET /api/members/:userId', ids: (f) => ({ userId: f.ids.member }), expected: management({ managers: 200, member: 200, otherOrg: 404 }) },
+  // A role, like a binding, follows the granting rule: MEMBER and VIEWER carry reads a manage-only caller lacks.
   {
     route: 'POST /api/members',
     body: () => ({ email: `matrix-${suffix()}@example.test`, role: 'MEMBER' }),
-    expected: management({ managers: 201, member: 403, otherOrg: 201 }),
+    expected: management({ managers: 201, manageOnly: '403 insufficient_permissions', member: 403, otherOrg: 201 }),
   },
-  { route: 'PATCH /api/members/:userId', ids: freshInvitee, body: () => ({ role: 'VIEWER' }), expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
+  {
+    route: 'PATCH /api/members/:userId',
+    ids: freshInvitee,
+    body: () => ({ role: 'VIEWER' }),
+    expected: management({ managers: 200, manageOnly: '403 insufficient_permissions', member: 403, otherOrg: 404 }),
+  },
   { route: 'DELETE /api/members/:userId', ids: freshInvitee, expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
 
   // Teams
