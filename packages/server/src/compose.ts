@@ -7,6 +7,7 @@ import {
   createLogFollowingBus,
   createKeyFormat,
   defaultLimits,
+  type LogFollowingBus,
   prefixedIds,
   storeVerdictSource,
   systemClock,
@@ -25,6 +26,7 @@ import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
 import { buildApp, type BuildAppOptions } from './app.js';
 import type { Config } from './config.js';
 import type { App } from './http/typed.js';
+import { ServerMetrics } from './metrics.js';
 import { CLIENT_FAILURES_PER_MINUTE, createOAuthComponents } from './oauth/components.js';
 import type { Services } from './services.js';
 
@@ -110,12 +112,19 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         })
       : null;
   const oauth = createOAuthComponents({ deps, config, verifier, verdictCache, clientFailures });
-  const services: Services = { deps, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth };
+  const metrics = new ServerMetrics(
+    { verdictCache, follower: (bus as Partial<LogFollowingBus>).follower ?? null },
+    { processDefaults: config.metricsToken !== null },
+  );
+  const redisClient = limiterClient;
+  const pingRedis = redisClient ? () => redisClient.ping().then(() => undefined) : null;
+  const operations = { metrics, pingRedis, draining: false };
+  const services: Services = { deps, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
 
   const timer = setInterval(() => {
-    usage.flush().catch((err: unknown) => app.log.error({ err }, 'usage flush failed; counts kept for the next flush'));
+    metrics.timeUsageFlush(() => usage.flush()).catch((err: unknown) => app.log.error({ err }, 'usage flush failed; counts kept for the next flush'));
   }, config.usageFlushIntervalMs);
   timer.unref();
 
@@ -128,7 +137,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       closed = true;
       clearInterval(timer);
       await app.close();
-      await usage.flush({ final: true }).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
+      await metrics.timeUsageFlush(() => usage.flush({ final: true })).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       verdictCache.close();
       oauth.close();
       if (!options.bus) await bus.close();

@@ -38,6 +38,8 @@ export interface Config {
   readonly verifierCacheEntries: number;
   /** Open invalidation streams one verifier credential may hold on this instance; the next is 429. */
   readonly maxStreamsPerVerifier: number;
+  /** The Bearer token `GET /metrics` requires; null turns the endpoint off (404). */
+  readonly metricsToken: string | null;
   /** Where the built console is, if it is served. */
   readonly consoleDir: string | null;
   readonly secureCookies: boolean;
@@ -150,9 +152,17 @@ export function loadConfig(env: Env = process.env): Config {
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
     verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),
     maxStreamsPerVerifier: intSetting(env, 'KEYWARD_MAX_STREAMS_PER_VERIFIER', 16, 1, 100_000),
+    metricsToken: metricsTokenSetting(env.KEYWARD_METRICS_TOKEN),
     consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),
     secureCookies: publicUrl.startsWith('https://'),
   };
+}
+
+/** A guessable token would publish the metrics: at least 16 characters, printable, no spaces. */
+function metricsTokenSetting(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new ConfigError('KEYWARD_METRICS_TOKEN must be 16 to 256 printable characters without spaces');
+  return raw;
 }
 
 function defaultConsoleDir(): string {

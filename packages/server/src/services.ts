@@ -2,6 +2,7 @@ import type { CachedVerdictSource, CoreDeps, KeyVerifier, RateLimiter, UsageReco
 import type { CreationQuota } from './adapters/creation-quota.js';
 import type { Config } from './config.js';
 import type { OAuthComponents } from './oauth/components.js';
+import type { Operations } from './operations.js';
 
 /** What the HTTP app is built from: core's deps and the long-lived components compose.ts made. */
 export interface Services {
@@ -16,4 +17,6 @@ export interface Services {
   readonly config: Config;
   /** Signing keys, access tokens and the OAuth endpoints' limiter (oauth/components.ts). */
   readonly oauth: OAuthComponents;
+  /** Readiness, metrics and the drain state (operations.ts). */
+  readonly operations: Operations;
 }

@@ -116,21 +116,25 @@ export class CachedVerdictSource implements VerdictSource {
     );
   }
 
-  /** Synchronous lookups for the hot path: undefined when not cached. */
+  /** Synchronous lookups for the hot path: undefined when not cached (a hit is counted; a miss is counted by the load that follows). */
   peekKeyByLookupId(lookupId: string): ApiKeyRecord | null | undefined {
     if (this.bus.healthy === false) return undefined;
     const entry = this.cache.get(`k:${lookupId}`);
+    if (entry) this.hits++;
     return entry ? (entry.value as ApiKeyRecord | null) : undefined;
   }
 
   peekOwner(orgId: OrgId, userId: UserId): OwnerState | undefined {
     if (this.bus.healthy === false) return undefined;
-    return this.cache.get(`o:${orgId}:${userId}`)?.value as OwnerState | undefined;
+    const entry = this.cache.get(`o:${orgId}:${userId}`);
+    if (entry) this.hits++;
+    return entry?.value as OwnerState | undefined;
   }
 
   peekProject(orgId: OrgId, projectId: ProjectId): Project | null | undefined {
     if (this.bus.healthy === false) return undefined;
     const entry = this.cache.get(`p:${orgId}:${projectId}`);
+    if (entry) this.hits++;
     return entry ? (entry.value as Project | null) : undefined;
   }
 

@@ -58,6 +58,7 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
     } catch (err) {
       const { status, body, headers } = toErrorAnswer(err);
       if (status >= 500) options.log().error({ err, reqId: requestId }, 'verification failed');
+      options.services.operations.metrics.countVerifyError(status);
       const payload = JSON.stringify({ ...body, requestId });
       if (!res.headersSent) res.writeHead(status, { ...baseHeaders, ...headers, 'x-request-id': requestId, 'content-length': Buffer.byteLength(payload) });
       res.end(payload);

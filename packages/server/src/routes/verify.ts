@@ -13,6 +13,7 @@ export type VerifyBody = wire.VerifyKeyBody;
  * the verdict for a validated body, counted in the key's usage.
  */
 export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<wire.VerifyKeyResponse> {
+  const startedAt = performance.now();
   const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
   // An access token is checked as a token (any audience: the operator's servers are its resource servers), then as its key.
   let verdict: KeyVerdict;
@@ -25,6 +26,7 @@ export async function verdictFor(services: Services, verifier: VerifierActor, bo
     verdict = await services.verifier.verify({ token: body.key, ...request });
   }
   if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
+  services.operations.metrics.countVerification(verdict.code, startedAt);
   return verdictAnswer(verdict, tokenExpiresAt);
 }
 
