@@ -63,6 +63,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     genReqId: nextRequestId,
     requestIdHeader: false,
     connectionTimeout: 60_000,
+    // A draining instance answers what reaches it normally (operator/drain.ts), not with 503.
+    return503OnClosing: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },

@@ -1,21 +1,32 @@
 import { issueSetupToken } from '@keyward/core';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
+import { defaultDrainTimings, drainable } from './drain.js';
+
+/** The stop after a signal must be over by then (CONTRACT.md: exit 0 within 10 s). */
+const EXIT_DEADLINE_MS = 9500;
 
 /**
  * Starts the server: migrations, then listen, then (when no organization exists yet) a one-time setup
- * link on standard output. SIGTERM and SIGINT stop accepting requests, flush usage and close the
- * store, so nothing acknowledged is lost.
+ * link on standard output. SIGTERM and SIGINT drain it (operator/drain.ts): `/readyz` answers 503,
+ * no new connections, what is in flight is answered, usage is flushed and the store closed, so
+ * nothing acknowledged is lost; then the process exits 0.
  */
 export async function serve(config: Config): Promise<void> {
   const composed = await compose(config);
   const { app, services } = composed;
+  const instance = drainable(composed);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'shutting down');
-    composed.close().then(
+    app.log.info({ signal }, 'draining, then shutting down');
+    setTimeout(() => {
+      app.log.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, EXIT_DEADLINE_MS).unref();
+    // Ctrl-C at a terminal has no balancer to wait for.
+    instance.drain(signal === 'SIGINT' ? { ...defaultDrainTimings, idleGraceMs: 0 } : defaultDrainTimings).then(
       () => process.exit(0),
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed');
