@@ -51,7 +51,9 @@ describe('GET /api/keys/invalidations', () => {
     expect(raw.status).toBe(200);
     expect(raw.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(raw.headers['cache-control']).toBe('no-store');
-    expect(raw.text).toMatch(/^retry: 1000\nevent: ready\ndata: \{"heartbeatMs":5000\}\n\n/);
+    expect(raw.text).toMatch(/^retry: 1000\nevent: ready\ndata: \{"heartbeatMs":200,"freshness":true,"lagMs":\d+\}\n\n/);
+    // Every 200 ms, the server vouches for its freshness with its own invalidation lag.
+    expect(raw.text).toMatch(/\nevent: fresh\ndata: \{"lagMs":\d+\}\n\n/);
   });
 
   it("sends an organization-scoped verifier only its organization's events, and a deployment verifier every one", async () => {
@@ -122,6 +124,24 @@ describe('GET /api/keys/invalidations', () => {
       proxy.stallStreams();
       await until(() => !stream.connected, 2_000);
       expect(errors).toContain('the invalidation stream went silent');
+    } finally {
+      stream.close();
+      await proxy.close();
+    }
+  });
+
+  it('stops vouching for a cache within a second of the last fresh event, even while the connection stays open', async () => {
+    const proxy = await startStreamProxy(server.url);
+    const stream = openInvalidationStream({ url: proxy.url, verifierToken: orgVerifier, onEvent: () => {}, heartbeatTimeoutMs: 30_000 });
+    try {
+      expect(await stream.waitUntilConnected()).toBe(true);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(stream.trusted).toBe(true); // fresh events keep coming
+      proxy.stallStreams();
+      const stalledAt = performance.now();
+      await until(() => !stream.trusted, 2_000);
+      expect(performance.now() - stalledAt).toBeLessThan(1_000);
+      expect(stream.connected).toBe(true);
     } finally {
       stream.close();
       await proxy.close();

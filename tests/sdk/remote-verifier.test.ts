@@ -129,6 +129,27 @@ describe('the remote verifier', () => {
     }
   });
 
+  it('honours a revocation within a second when the stream silently stalls (no more fresh events)', async () => {
+    const proxy = await startStreamProxy(server.url);
+    try {
+      const key = await org.createKey(org.owner);
+      const verifier = open({ url: proxy.url });
+      expect(await verifier.ready()).toBe(true);
+      expect((await verifier.verify({ key: key.token })).valid).toBe(true);
+      expect((await verifier.verify({ key: key.token })).valid).toBe(true);
+      expect(verifier.stats().requests).toBe(1);
+      proxy.stallStreams();
+      // The stream now carries nothing, not even the revocation's event.
+      await revoke(server, org, key.apiKey.id);
+      const revokedAt = performance.now();
+      let code = 'VALID';
+      while (code === 'VALID' && performance.now() - revokedAt < 1_000) code = (await verifier.verify({ key: key.token })).code;
+      expect(code).toBe('REVOKED');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('with fallbackTtlMs, trusts a verdict that long while the stream is down, and no longer', async () => {
     const proxy = await startStreamProxy(server.url);
     try {

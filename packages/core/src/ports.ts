@@ -255,6 +255,8 @@ export interface InvalidationEntry {
   readonly seq: number;
   readonly event: Invalidation;
   readonly at: Date;
+  /** The store (process) that wrote it: its own changes already reached its caches. */
+  readonly origin: string;
 }
 
 /**
@@ -264,6 +266,8 @@ export interface InvalidationEntry {
  * commit out of `seq` order, so a reader tolerates gaps that fill in later (`InvalidationFollower`).
  */
 export interface InvalidationLog {
+  /** This store's writer id, stamped on what it appends (each open store has its own). */
+  readonly origin: string;
   /** Appends an entry (and, on PostgreSQL, wakes listening instances once the transaction commits). */
   append(event: Invalidation, at: Date): Promise<void>;
   /** Entries with `seq` above `after`, oldest first, at most `limit`. */

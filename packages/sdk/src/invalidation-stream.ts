@@ -23,12 +23,23 @@ export interface InvalidationStreamOptions {
   readonly heartbeatTimeoutMs?: number | undefined;
   /** The longest wait between reconnection attempts (default 10 s). */
   readonly maxReconnectDelayMs?: number | undefined;
+  /**
+   * The longest time a cache may go without news it can rely on (default 900 ms): a server that
+   * sends `fresh` events (each with its own invalidation lag) is trusted only until this long after
+   * the news it last vouched for, so a stalled stream or a stale server stops the trust within a second.
+   */
+  readonly maxStalenessMs?: number | undefined;
 }
 
 /** A followed invalidation stream; see `openInvalidationStream`. */
 export interface InvalidationStream {
   /** Whether the stream is open now (events are being received). */
   readonly connected: boolean;
+  /**
+   * Whether a cache fed by this stream may be trusted now: open, and (with a server that vouches for
+   * its freshness) news no older than `maxStalenessMs`.
+   */
+  readonly trusted: boolean;
   /** Resolves `true` once the stream is open, or `false` after `timeoutMs` (default 5 s). */
   waitUntilConnected(timeoutMs?: number): Promise<boolean>;
   /** Closes the stream for good. */
@@ -72,6 +83,18 @@ export function openInvalidationStream(options: InvalidationStreamOptions): Inva
   const transport = target.protocol === 'https:' ? https : http;
   const maxDelayMs = options.maxReconnectDelayMs ?? 10_000;
   let heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 15_000;
+  const maxStalenessMs = options.maxStalenessMs ?? 900;
+  /** Whether the server vouches for its freshness, and until when this client may rely on it. */
+  let vouched = false;
+  let freshUntil = 0;
+  const noteFreshness = (data: string) => {
+    try {
+      const lag = (JSON.parse(data) as { lagMs?: unknown }).lagMs;
+      freshUntil = Date.now() + maxStalenessMs - (typeof lag === 'number' && lag > 0 ? lag : 0);
+    } catch {
+      freshUntil = 0;
+    }
+  };
   let retryMs = 1_000;
   let failures = 0;
   let connected = false;
@@ -141,13 +164,20 @@ export function openInvalidationStream(options: InvalidationStreamOptions): Inva
           if (done) return;
           if (event.event === 'ready') {
             try {
-              const ready = JSON.parse(event.data) as { heartbeatMs?: unknown };
+              const ready = JSON.parse(event.data) as { heartbeatMs?: unknown; freshness?: unknown };
               if (options.heartbeatTimeoutMs === undefined && typeof ready.heartbeatMs === 'number') heartbeatTimeoutMs = ready.heartbeatMs * 3;
+              vouched = ready.freshness === true;
             } catch {
               // an older server: keep the default timeout
+              vouched = false;
             }
+            if (vouched) noteFreshness(event.data);
             failures = 0;
             setConnected(true);
+            return;
+          }
+          if (event.event === 'fresh') {
+            noteFreshness(event.data);
             return;
           }
           if (event.event !== 'invalidation') return;
@@ -181,6 +211,9 @@ export function openInvalidationStream(options: InvalidationStreamOptions): Inva
   return {
     get connected() {
       return connected;
+    },
+    get trusted() {
+      return connected && (!vouched || Date.now() < freshUntil);
     },
     waitUntilConnected(timeoutMs = 5_000) {
       if (connected) return Promise.resolve(true);

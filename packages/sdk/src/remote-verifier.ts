@@ -22,8 +22,8 @@ export interface RemoteVerifierCacheOptions {
   /** How long a `NOT_FOUND` is remembered (default 5 s, at most `ttlMs`). */
   readonly negativeTtlMs?: number | undefined;
   /**
-   * How long a verdict is trusted while the stream is down (default 0: every verification asks the
-   * server, so a revocation is still honoured at once). A short value such as 1000 keeps latency
+   * How long a verdict is trusted while the stream is down or stale (default 0: every verification
+   * asks the server, so a revocation is still honoured within a second). A short value such as 1000 keeps latency
    * low through a stream outage, at the price of honouring a revocation up to that late.
    */
   readonly fallbackTtlMs?: number | undefined;
@@ -77,7 +77,10 @@ const looksLikeJwt = (key: string) => key.startsWith('eyJ') && key.split('.').le
  * (never the plaintext key) and follows the server's invalidation stream: every revoke, edit, roll,
  * role change or member removal drops the verdicts it touched before the changing request answers.
  * While the stream is down the cache is not trusted (see `fallbackTtlMs`), and on every
- * reconnection it starts empty, since events sent in between are lost.
+ * reconnection it starts empty, since events sent in between are lost. Nor is it trusted once the
+ * stream has gone 900 ms without news the server vouches for (its `fresh` events carry its own
+ * invalidation lag): a stalled connection, a hung proxy or a server that cannot read its database
+ * stops the trust within a second, whatever is lost, and verifications then ask the server.
  *
  * Before answering from the cache, a verification yields once to the event loop (`setImmediate`),
  * so an invalidation already in the stream's socket buffer is applied first: on one host, once a
@@ -176,7 +179,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
 
   function expiryOf(request: VerifyRequest, verdict: Verdict, nowMs: number): number | null {
     if (verdict.code === 'RATE_LIMITED') return null;
-    const trusted = stream?.connected ? ttlMs : fallbackTtlMs;
+    const trusted = stream?.trusted ? ttlMs : fallbackTtlMs;
     if (trusted <= 0) return null;
     let until = nowMs + (verdict.code === 'NOT_FOUND' ? Math.min(negativeTtlMs, trusted) : trusted);
     if (verdict.valid && verdict.expiresAt) until = Math.min(until, Date.parse(verdict.expiresAt));
@@ -194,7 +197,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
   return {
     async verify(request) {
       if (!cache) return ask(request);
-      const cacheTrusted = stream?.connected ? ttlMs > 0 : fallbackTtlMs > 0;
+      const cacheTrusted = stream?.trusted ? ttlMs > 0 : fallbackTtlMs > 0;
       if (!cacheTrusted) return ask(request);
       // Apply any invalidation already received before trusting the cache.
       if (stream) await nextTurn();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Store } from '@keyward/core';
 import { sql } from 'kysely';
 import { connect, type ConnectOptions, type Connection } from './connect.js';
@@ -42,9 +43,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 /** The store over an open connection. `close()` closes the connection. */
 export function storeOver(connection: Connection): KyselyStore {
   const { db, dialect } = connection;
+  // Stamped on this store's invalidation-log entries, so its own reader skips what it already knows.
+  const origin = randomBytes(8).toString('hex');
   let closing: Promise<void> | null = null;
   return {
-    ...repositories(db, dialect),
+    ...repositories(db, dialect, origin),
     dialect,
     connection,
     /**
@@ -54,7 +57,7 @@ export function storeOver(connection: Connection): KyselyStore {
      * connection and never returns; on PostgreSQL it runs outside the transaction.
      */
     transaction(fn) {
-      return db.transaction().execute((trx) => fn(repositories(trx, dialect)));
+      return db.transaction().execute((trx) => fn(repositories(trx, dialect, origin)));
     },
     async ping() {
       await sql`select 1`.execute(db);

@@ -180,6 +180,7 @@ export interface InvalidationsTable {
   seq: Generated<number>;
   at: number;
   event: string;
+  origin: string;
 }
 
 export interface Database {

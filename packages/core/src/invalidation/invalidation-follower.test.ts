@@ -46,7 +46,7 @@ function fakeLog() {
     reads: 0,
     /** Takes the next sequence number now, as an insert does; the entry is visible only after `commit`. */
     reserve(event: Invalidation) {
-      const entry = { seq: ++seq, event, at: new Date(0) };
+      const entry: InvalidationEntry = { seq: ++seq, event, at: new Date(0), origin: 'another' };
       return { commit: () => committed.push(entry), entry };
     },
     append(event: Invalidation) {
@@ -157,6 +157,20 @@ describe('InvalidationFollower', () => {
     expect(seen).toEqual([key(1)]);
     follower.close();
     expect(follower.healthy).toBe(false);
+  });
+
+  it("skips its own store's entries (already published to its caches), and hands out the others'", async () => {
+    const log = { ...fakeLog(), origin: 'me' };
+    const seen: Invalidation[] = [];
+    const follower = new InvalidationFollower(log, (e) => seen.push(e), { timers: manualTimers() });
+    await follower.start();
+    const mine = log.reserve(key(1));
+    (mine.entry as { origin: string }).origin = 'me';
+    mine.commit();
+    log.append(key(2));
+    await follower.read();
+    expect(seen).toEqual([key(2)]);
+    follower.close();
   });
 
   it('reads in batches until the log is drained', async () => {

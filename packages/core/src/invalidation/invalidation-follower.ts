@@ -72,7 +72,7 @@ export class InvalidationFollower {
   received = 0;
 
   constructor(
-    private readonly log: Pick<InvalidationLog, 'after' | 'latestSeq'>,
+    private readonly log: Pick<InvalidationLog, 'after' | 'latestSeq'> & { readonly origin?: string },
     private readonly emit: (event: Invalidation) => void,
     options: InvalidationFollowerOptions = {},
   ) {
@@ -164,6 +164,9 @@ export class InvalidationFollower {
           if (entry.seq <= this.floor || this.seen.has(entry.seq)) continue;
           this.seen.add(entry.seq);
           this.holes.delete(entry.seq);
+          // This store's own changes were published to its caches when they were made: only the
+          // other writers' are news (and re-emitting ours would drop freshly cached entries again).
+          if (entry.origin !== undefined && entry.origin === this.log.origin) continue;
           this.received++;
           this.emit(entry.event);
         }

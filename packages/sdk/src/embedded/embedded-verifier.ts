@@ -6,6 +6,7 @@ import {
   UsageRecorder,
   createKeyFormat,
   createLocalCacheBus,
+  createLogFollowingBus,
   defaultCatalogue,
   parseCatalogue,
   parsePepperSetting,
@@ -38,7 +39,9 @@ export interface EmbeddedVerifierOptions {
   readonly organizationId?: string | undefined;
   /**
    * Keyward's invalidation stream, with a verifier credential: revocations and edits made through
-   * Keyward reach this process's cache at once. Without it, cached entries live `cache.maxAgeMs`.
+   * Keyward reach this process's cache a few milliseconds sooner. Without it the cache still follows
+   * Keyward's invalidation log in the database (woken by LISTEN/NOTIFY or SQLite's `data_version`,
+   * and read at least every 200 ms), so a change reaches it within a second either way.
    */
   readonly invalidations?: { readonly url: string; readonly verifierToken: string } | undefined;
   readonly cache?:
@@ -46,8 +49,9 @@ export interface EmbeddedVerifierOptions {
         /** Keys, owners and projects held at most (default 100,000). */
         readonly maxEntries?: number | undefined;
         /**
-         * How long an entry is trusted (default 1 s without `invalidations`; 60 s with them, a bound on
-         * a lost event). 0 turns the cache off: every verification reads the database.
+         * An upper bound on how long an entry is trusted (default 60 s); freshness comes from the
+         * invalidation log, this only bounds the unexpected. 0 turns the cache off: every verification
+         * reads the database.
          */
         readonly maxAgeMs?: number | undefined;
       }
@@ -70,18 +74,15 @@ export interface EmbeddedVerifier extends Verifier {
   close(): Promise<void>;
 }
 
-/** A cache bus fed by the invalidation stream: unhealthy (caches read through) while it is down. */
-function streamBus(): CacheBus & { emit(event: Invalidation): void; setHealthy(value: boolean): void } {
-  const local = createLocalCacheBus();
-  let healthy = false;
+/** The cache's bus: the invalidation log's, trusted only while caching is on and the log is being read. */
+function cacheBus(followed: CacheBus, caching: boolean): CacheBus {
   return {
-    ...local,
     get healthy() {
-      return healthy;
+      return caching && followed.healthy !== false;
     },
-    setHealthy(value) {
-      healthy = value;
-    },
+    publish: (event) => followed.publish(event),
+    subscribe: (listener) => followed.subscribe(listener),
+    close: () => followed.close(),
   };
 }
 
@@ -92,11 +93,14 @@ function streamBus(): CacheBus & { emit(event: Invalidation): void; setHealthy(v
  * over a bounded in-memory cache, with no network hop. For operators who run Keyward next to their
  * API and can give it the database URL and the pepper.
  *
- * Freshness is the trade-off. With `invalidations`, the cache follows Keyward's invalidation stream
- * (revocations reach it before the revoking request answers, as for the remote verifier) and, while
- * the stream is down, reads every verification through the database. Without it, a cached key is
- * trusted for `cache.maxAgeMs` (1 s by default): a revocation takes up to that long to be honoured
- * here. Access tokens (JWTs) are not verified here: use `createAccessTokenVerifier`.
+ * Freshness: the cache follows Keyward's invalidation log in the same database (every revoke, edit,
+ * roll, role change and member removal is written there in the change's own transaction), woken at
+ * once by LISTEN/NOTIFY (PostgreSQL) or `PRAGMA data_version` (SQLite) and read at least every 200 ms.
+ * The cache is trusted only while a read of the log succeeded within the last 900 ms, so a change is
+ * honoured here within a second whatever is lost; while the database cannot be read, verification
+ * fails (`unavailable`) rather than trusting the cache. With `invalidations`, Keyward's stream brings
+ * the news a little sooner still. Access tokens (JWTs) are not verified here: use
+ * `createAccessTokenVerifier`.
  *
  * @example
  * import { createEmbeddedVerifier } from '@keyward/sdk/embedded';
@@ -110,14 +114,22 @@ function streamBus(): CacheBus & { emit(event: Invalidation): void; setHealthy(v
  */
 export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): Promise<EmbeddedVerifier> {
   const store = await openStore(options.databaseUrl);
-  const bus = streamBus();
+  const report = (err: unknown) => options.onError?.(err instanceof Error ? err : new Error(String(err)));
+  // Stream events (when configured) arrive on `messages`; the log's reader brings everything else.
+  const messages = createLocalCacheBus();
+  const followed = createLogFollowingBus(store, messages, { onError: report });
+  try {
+    await followed.start();
+  } catch (err) {
+    await followed.close();
+    await store.close();
+    throw err;
+  }
   const clock = systemClock;
-  const withStream = options.invalidations !== undefined;
-  const maxAgeMs = options.cache?.maxAgeMs ?? (withStream ? 60_000 : 1_000);
-  // An unhealthy bus makes the cache read through: with no age bound and no stream, a cached key
-  // would otherwise be trusted until evicted, revoked or not.
+  const maxAgeMs = options.cache?.maxAgeMs ?? 60_000;
+  // An unhealthy bus makes the cache read through: 0 turns caching off.
   const caching = maxAgeMs > 0;
-  bus.setHealthy(caching && !withStream);
+  const bus = cacheBus(followed, caching);
   const cache = new CachedVerdictSource(storeVerdictSource(store), bus, {
     maxEntries: options.cache?.maxEntries ?? 100_000,
     negativeTtlMs: Math.min(5_000, maxAgeMs > 0 ? maxAgeMs : 5_000),
@@ -133,7 +145,6 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
   });
   const orgId = (options.organizationId ?? null) as OrgId | null;
   const usage = options.usage === false ? null : new UsageRecorder(store, { maxBufferedEntries: 100_000 });
-  const report = (err: unknown) => options.onError?.(err instanceof Error ? err : new Error(String(err)));
   const flushTimer = usage ? setInterval(() => usage.flush().catch(report), (options.usage || undefined)?.flushIntervalMs ?? 5_000) : null;
   flushTimer?.unref();
 
@@ -142,12 +153,8 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
     stream = openInvalidationStream({
       url: options.invalidations.url,
       verifierToken: options.invalidations.verifierToken,
-      onEvent: (event) => bus.emit(event as Invalidation),
-      onStateChange(connected) {
-        // Events sent while the stream was down are lost: drop everything, and read through while down.
-        bus.setHealthy(caching && connected);
-        bus.emit({ type: 'all' });
-      },
+      // The log carries every change anyway: the stream only brings it sooner.
+      onEvent: (event) => messages.emit(event as Invalidation),
       onError: report,
     });
   }
@@ -187,6 +194,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       if (flushTimer) clearInterval(flushTimer);
       await usage?.flush({ final: true }).catch(report);
       cache.close();
+      await followed.close();
       await store.close();
     },
   };

@@ -136,7 +136,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
   });
 
   app.get('/api/api-keys/:id/usage', {
-    config: { auth: 'any' },
+    config,
     schema: {
       tags,
       summary: 'Valid and rejected verifications of one key over time',

@@ -1,12 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import type { Invalidation, VerifierActor } from '@keyward/core';
+import type { Invalidation, LogFollowingBus, VerifierActor } from '@keyward/core';
 import { z } from 'zod';
 import { ApiError } from '../http/api-error.js';
 import { errors, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 
-/** How often an idle stream carries a comment, so clients and proxies can tell it is alive. */
-export const INVALIDATION_HEARTBEAT_MS = 5_000;
+/**
+ * How often a stream carries a `fresh` event: proof of life, and the server's invalidation lag, so
+ * that a client stops trusting its cache within a second of the last news it could rely on.
+ */
+export const INVALIDATION_HEARTBEAT_MS = 200;
 /** What clients wait before reconnecting (the SSE `retry:` field). */
 const RETRY_MS = 1_000;
 /** A subscriber this far behind is cut off: it reconnects and starts from an empty cache. */
@@ -48,6 +51,10 @@ function eventData(event: Invalidation): string {
  */
 export function registerInvalidationRoutes(app: App, services: Services): void {
   const { bus } = services.deps;
+  // How stale this instance's own view may be: the time since its last complete read of the store's
+  // invalidation log (0 for a bus that is not the log's, such as a test's in-process bus).
+  const follower = (bus as Partial<LogFollowingBus>).follower;
+  const lagMs = () => (follower ? Math.max(0, Math.round(follower.lagMs)) : 0);
   const open = new Set<ServerResponse>();
   // Open streams per verifier credential on this instance: one leaked or looping verifier credential
   // must not hold every socket and bus subscription of the server (KEYWARD_MAX_STREAMS_PER_VERIFIER).
@@ -64,10 +71,12 @@ export function registerInvalidationRoutes(app: App, services: Services): void {
       tags: ['Verification'],
       summary: 'Subscribe to cache invalidations (server-sent events) for the SDK verifiers',
       description:
-        'A text/event-stream: `retry: 1000`, an `event: ready`, then `event: invalidation` with `data` ' +
-        '`{"type":"key","orgId","keyId"}`, `{"type":"member","orgId","userId"}`, `{"type":"org","orgId"}` or ' +
-        '`{"type":"all"}`, and a comment line every 5 seconds. A verifier scoped to an organization sees ' +
-        "only that organization's events. Events are not replayed: after any disconnection, drop every cached verdict.",
+        'A text/event-stream: `retry: 1000`, an `event: ready` (`{"heartbeatMs","freshness":true,"lagMs"}`), then ' +
+        '`event: invalidation` with `data` `{"type":"key","orgId","keyId"}`, `{"type":"member","orgId","userId"}`, ' +
+        '`{"type":"org","orgId"}` or `{"type":"all"}`, and every 200 ms an `event: fresh` with `{"lagMs"}`: every change ' +
+        'committed more than `lagMs` before it was sent has already been sent. A client trusts its cache only until ' +
+        '900 ms minus `lagMs` after the last `fresh` event. A verifier scoped to an organization sees only that ' +
+        "organization's events. Events are not replayed: after any disconnection, drop every cached verdict.",
       response: {
         200: z.string().describe('text/event-stream'),
         ...errors(400, 401, 429, 503),
@@ -119,7 +128,7 @@ export function registerInvalidationRoutes(app: App, services: Services): void {
       });
       const heartbeat = setInterval(() => {
         if (bus.healthy === false) res.end();
-        else send(': heartbeat\n\n');
+        else send(`event: fresh\ndata: {"lagMs":${lagMs()}}\n\n`);
       }, INVALIDATION_HEARTBEAT_MS);
       heartbeat.unref();
       open.add(res);
@@ -131,7 +140,7 @@ export function registerInvalidationRoutes(app: App, services: Services): void {
         if (left > 0) streamsByVerifier.set(verifier.verifierId, left);
         else streamsByVerifier.delete(verifier.verifierId);
       });
-      send(`retry: ${RETRY_MS}\nevent: ready\ndata: ${JSON.stringify({ heartbeatMs: INVALIDATION_HEARTBEAT_MS })}\n\n`);
+      send(`retry: ${RETRY_MS}\nevent: ready\ndata: ${JSON.stringify({ heartbeatMs: INVALIDATION_HEARTBEAT_MS, freshness: true, lagMs: lagMs() })}\n\n`);
     },
   });
 }

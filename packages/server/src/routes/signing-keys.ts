@@ -41,7 +41,7 @@ export function registerSigningKeyRoutes(app: App, services: Services): void {
     schema: {
       tags,
       summary: 'Rotate: the next key signs from now on (planned, once published ten minutes; or emergency, at once)',
-      body: wire.rotateSigningKeysBody.optional(),
+      body: wire.rotateSigningKeysBody.nullish(),
       response: { 200: wire.signingKeyList, ...errors(401, 403, 409, 422) },
     },
     handler: async (request) => {

@@ -16,6 +16,7 @@ export function invalidationLogMigration(dialect: Dialect): Migration {
         )
         .addColumn('at', 'bigint', (col) => col.notNull())
         .addColumn('event', 'text', (col) => col.notNull())
+        .addColumn('origin', 'text', (col) => col.notNull())
         .execute();
       await db.schema.createIndex('invalidations_at').on('invalidations').column('at').execute();
     },

@@ -10,15 +10,16 @@ export const INVALIDATION_CHANNEL = 'keyward_invalidations';
  * (and only if) the transaction commits: one notification per change, never per verification (a
  * transaction with NOTIFY takes a global lock at commit).
  */
-export function invalidationRepository({ db, dialect }: RepositoryContext): InvalidationLog {
+export function invalidationRepository({ db, dialect }: RepositoryContext, origin: string): InvalidationLog {
   return {
+    origin,
     async append(event, at) {
-      await db.insertInto('invalidations').values({ at: toMs(at), event: json(event) }).execute();
+      await db.insertInto('invalidations').values({ at: toMs(at), event: json(event), origin }).execute();
       if (dialect === 'postgres') await sql`select pg_notify(${INVALIDATION_CHANNEL}, '')`.execute(db);
     },
     async after(seq, limit) {
-      const rows = await db.selectFrom('invalidations').select(['seq', 'at', 'event']).where('seq', '>', seq).orderBy('seq').limit(limit).execute();
-      return rows.map((row) => ({ seq: Number(row.seq), at: toDate(row.at), event: JSON.parse(row.event) as Invalidation }));
+      const rows = await db.selectFrom('invalidations').select(['seq', 'at', 'event', 'origin']).where('seq', '>', seq).orderBy('seq').limit(limit).execute();
+      return rows.map((row) => ({ seq: Number(row.seq), at: toDate(row.at), event: JSON.parse(row.event) as Invalidation, origin: row.origin }));
     },
     async latestSeq() {
       const row = await db.selectFrom('invalidations').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();

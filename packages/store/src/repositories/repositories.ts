@@ -19,7 +19,7 @@ import { userRepository } from './user-repository.js';
 import { verifierRepository } from './verifier-repository.js';
 
 /** Every repository over one Kysely handle: the database, or one transaction on it. */
-export function repositories(db: Db, dialect: Dialect): Repositories {
+export function repositories(db: Db, dialect: Dialect, origin: string): Repositories {
   const ctx = { db, dialect };
   return {
     orgs: orgRepository(ctx),
@@ -37,6 +37,6 @@ export function repositories(db: Db, dialect: Dialect): Repositories {
     usage: usageRepository(ctx),
     meta: metaRepository(ctx),
     revokedTokens: revokedTokenRepository(ctx),
-    invalidations: invalidationRepository(ctx),
+    invalidations: invalidationRepository(ctx, origin),
   };
 }
