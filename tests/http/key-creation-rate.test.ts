@@ -5,6 +5,7 @@ import { openStore } from '@keyward/store';
 import { openTestStore, postgresAvailable } from '@keyward/store/testing';
 import { call, createOrg, startServer, type OrgFixture, type TestServer } from '../support/server.js';
 import { dialects } from '../support/dialects.js';
+import { redisAvailable, sharedRedisUrl } from '../support/redis-server.js';
 
 /**
  * SECURITY.md R46, "key-creation rate per user": a person may create at most
@@ -106,20 +107,7 @@ describe('KEYWARD_KEY_CREATIONS_PER_MINUTE', () => {
   });
 });
 
-const redisUrl = process.env.KEYWARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAvailable(): Promise<boolean> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 });
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const redisUrl = sharedRedisUrl;
 
 const twoInstances = process.env.CI === 'true' || ((await postgresAvailable()) && (await redisAvailable()));
 if (!twoInstances) console.warn('SKIPPED: the two-instance key-creation test needs PostgreSQL and Redis on 127.0.0.1 (under CI=true it runs and fails instead).');

@@ -4,21 +4,9 @@ import { openStore } from '@keyward/store';
 import { openTestStore, postgresAvailable, type TestStore } from '@keyward/store/testing';
 import type { Store } from '@keyward/core';
 import { call, createOrg, startServer, type TestServer } from '../support/server.js';
+import { redisAvailable, sharedRedisUrl } from '../support/redis-server.js';
 
-const redisUrl = process.env.KEYWARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAvailable(): Promise<boolean> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 });
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const redisUrl = sharedRedisUrl;
 
 const ready = process.env.CI === 'true' || ((await postgresAvailable()) && (await redisAvailable()));
 if (!ready) console.warn('SKIPPED: two-instance tests need PostgreSQL and Redis on 127.0.0.1 (under CI=true they run and fail instead).');

@@ -5,21 +5,9 @@ import { openTestStore, postgresAvailable, type TestStore } from '@keyward/store
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../support/server.js';
 import { basic, call, clientIdOf, createOrg, postForm, tokenFor, type TestServer } from './support.js';
+import { redisAvailable, sharedRedisUrl } from '../support/redis-server.js';
 
-const redisUrl = process.env.KEYWARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAvailable(): Promise<boolean> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 });
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const redisUrl = sharedRedisUrl;
 
 const ready = process.env.CI === 'true' || ((await postgresAvailable()) && (await redisAvailable()));
 if (!ready) console.warn('SKIPPED: two-instance OAuth tests need PostgreSQL and Redis on 127.0.0.1 (under CI=true they run and fail instead).');

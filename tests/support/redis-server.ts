@@ -30,6 +30,14 @@ export function redisServerAvailable(): Promise<boolean> {
   });
 }
 
+/** The Redis the machine runs (CI starts it), shared by the multi-instance suites. */
+export const sharedRedisUrl = process.env.KEYWARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Whether a Redis answers at `url` (by default the shared one). */
+export function redisAvailable(url = sharedRedisUrl): Promise<boolean> {
+  return answersPing(url);
+}
+
 async function answersPing(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => {});
