@@ -223,7 +223,8 @@ describe('graceful drain on SIGTERM', () => {
     expect((await idle.response()).status).toBe(200);
     const signalledAt = performance.now();
     expect(await server.stop('SIGINT')).toBe(0);
-    expect(performance.now() - signalledAt).toBeLessThan(1500);
+    // Under the 2 s idle grace that SIGTERM waits.
+    expect(performance.now() - signalledAt).toBeLessThan(2000);
     expect(idle.isClosed).toBe(true);
   }, 30_000);
 });
