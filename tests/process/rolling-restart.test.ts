@@ -26,7 +26,7 @@ const INSTANCES = 3;
 const LOAD_LOOPS = 4;
 
 /** The HAProxy configuration of docs/deployment.md ("Several instances"), on loopback ports. */
-export function haproxyConfig(frontendPort: number, instancePorts: number[]): string {
+function haproxyConfig(frontendPort: number, instancePorts: number[]): string {
   return `global
     maxconn 2000
 
@@ -41,6 +41,7 @@ defaults
 
 frontend keyward
     bind 127.0.0.1:${frontendPort}
+    option forwardfor
     default_backend keyward
 
 backend keyward
