@@ -70,12 +70,23 @@ for (const dialect of await dialects()) {
       expect((await verify({ key: disabled.token })).body).toMatchObject({ valid: false, code: 'DISABLED' });
     });
 
-    it('answers PROJECT_REQUIRED for a permission without a project on a key that reaches several', async () => {
+    it('checks a permission without a project at organization scope, in the one project of a single-project key, and asks a key reaching only some projects to name one', async () => {
+      // Organization-wide rights answer at organization scope (issue 12, docs/decisions/0003-organization-level-checks.md).
       const { token } = await org.createKey(org.owner);
-      const res = await verify({ key: token, permission: 'traces:read' });
-      expect(res.body).toMatchObject({ valid: false, code: 'PROJECT_REQUIRED' });
+      const orgWide = await verify({ key: token, permission: 'traces:write' });
+      expect(orgWide.body).toMatchObject({ valid: true, code: 'VALID', projectId: null, explanation: expect.stringMatching(/^at organization scope/) });
+      // A single-project key keeps meaning its project.
       const single = await org.createKey(org.owner, { keyType: 'service', projectIds: [projectId] });
       expect((await verify({ key: single.token, permission: 'traces:read' })).body).toMatchObject({ valid: true, projectId });
+      // A key whose rights reach only some projects must name one.
+      const second = (await call(server, 'POST', '/api/projects', { token: org.owner.session, body: { name: `second-${Date.now()}` } })).body.project.id;
+      const several = await org.createKey(org.owner, { keyType: 'service', projectIds: [projectId, second] });
+      expect((await verify({ key: several.token, permission: 'traces:read' })).body).toMatchObject({ valid: false, code: 'PROJECT_REQUIRED' });
+      expect((await verify({ key: several.token, permission: 'traces:read', projectId: second })).body).toMatchObject({ valid: true, projectId: second });
+      // An organization-wide key that lacks the permission everywhere is refused outright.
+      const reader = await org.createKey(org.owner, { keyType: 'service', permissionMode: 'restricted', permissions: ['traces:read'] });
+      expect((await verify({ key: reader.token, permission: 'traces:write' })).body).toMatchObject({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
+      expect((await verify({ key: reader.token, permission: 'traces:read' })).body).toMatchObject({ valid: true, code: 'VALID' });
     });
 
     it('answers INSUFFICIENT_PERMISSIONS for a project outside the key, and explains the owner cap', async () => {

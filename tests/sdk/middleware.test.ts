@@ -97,7 +97,12 @@ describe.each(frameworks)('the SDK middleware in %s, against a running Keyward',
     expect(denied.headers.get('www-authenticate')).toBe('Bearer realm="test-api", error="insufficient_scope"');
     expect(denied.text).not.toContain(memberKeyId);
 
-    const noProject = await send('/v1/traces', { 'x-api-key': memberKey }, 'POST');
+    // Without a project header an organization-wide key is checked at organization scope (issue 12)...
+    expect((await send('/v1/traces', { 'x-api-key': memberKey }, 'POST')).status).toBe(200);
+    // ...and a key whose rights reach only some projects is asked to name one.
+    const other = await createProject(server, org);
+    const twoProjects = await org.createKey(org.owner, { keyType: 'service', projectIds: [projectId, other] });
+    const noProject = await send('/v1/traces', { 'x-api-key': twoProjects.token }, 'POST');
     expect(noProject.status).toBe(403);
     expect(noProject.body.error).toBe('insufficient_permissions');
     expect(noProject.body.message).toContain('X-Project-Id');

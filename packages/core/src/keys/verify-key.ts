@@ -78,6 +78,11 @@ function askName(ask: Ask | null): string {
 }
 const NO_OWNER: Grant[] = [];
 
+/** Whether a key's grants, or its owner's, reach a team or a project (rather than only the organization). */
+function reachesSomeProjects(grants: readonly Grant[], ownerGrants: readonly Grant[] | null): boolean {
+  return grants.some((g) => g.scopeType !== 'ORGANIZATION') || (ownerGrants ?? []).some((g) => g.scopeType !== 'ORGANIZATION');
+}
+
 /** Thrown for an ask that is malformed (not a verdict): an unknown permission, a bad resource path. */
 export class InvalidAskError extends Error {
   constructor(
@@ -225,9 +230,19 @@ export class KeyVerifier {
     if (!ask) verdict = { valid: true, code: 'VALID', explanation: 'valid key; no permission asked', ...verified };
     else {
       const decision = decide(this.deps.catalogue, subject, ask, ctx);
-      verdict = decision.allowed
-        ? { valid: true, code: 'VALID', explanation: decision.explanation, ...verified }
-        : { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
+      if (decision.allowed) {
+        const explanation = resolved.orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation;
+        verdict = { valid: true, code: 'VALID', explanation, ...verified };
+      } else if (resolved.orgLevel && reachesSomeProjects(grants, ownerGrants)) {
+        verdict = {
+          valid: false,
+          code: 'PROJECT_REQUIRED',
+          explanation: `not granted at organization scope (${decision.explanation}); the key's rights reach some projects or teams: name one (projectId / X-Project-Id)`,
+          key,
+        };
+      } else {
+        verdict = { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
+      }
     }
     memo?.set(memoName, verdict);
     return verdict;
@@ -304,7 +319,7 @@ export class KeyVerifier {
     key: ApiKeyRecord,
     request: Omit<VerifyRequest, 'token'>,
     ask: Ask | null,
-  ): Promise<{ ctx: ScopeContext } | { valid: false; code: 'PROJECT_REQUIRED' | 'INSUFFICIENT_PERMISSIONS'; explanation: string }> {
+  ): Promise<{ ctx: ScopeContext; orgLevel?: true } | { valid: false; code: 'INSUFFICIENT_PERMISSIONS'; explanation: string }> {
     let projectId: string | null = request.projectId ?? null;
     if (ask?.kind === 'resource') {
       const segments = ask.resource.split('/');
@@ -320,12 +335,11 @@ export class KeyVerifier {
       return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `this project key is bound to project ${key.projectId}` };
     }
     projectId ??= sole;
-    const needsProject = ask?.kind === 'permission' && ask.permission !== ORGANIZATION_MANAGE;
     if (!projectId) {
-      if (needsProject) {
-        return { valid: false, code: 'PROJECT_REQUIRED', explanation: 'the key reaches several projects; name one (projectId / X-Project-Id)' };
-      }
-      return { ctx: {} };
+      // A category permission without a project is asked of the whole organization (issue 12): a
+      // key whose rights reach only some projects or teams is then told to name one.
+      const orgLevel = ask?.kind === 'permission' && ask.permission !== ORGANIZATION_MANAGE;
+      return orgLevel ? { ctx: {}, orgLevel } : { ctx: {} };
     }
     if (!/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
       return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
