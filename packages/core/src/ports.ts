@@ -123,10 +123,25 @@ export interface RoleBindingRepository {
   deleteForUser(orgId: OrgId, userId: UserId): Promise<void>;
 }
 
+/** The fields the key list sorts by; each list is also ordered by id, in the same direction. */
+export type KeyListSortField = 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'name';
+
+export interface KeyListSort {
+  readonly field: KeyListSortField;
+  /** Keys never used (`lastUsedAt`) and keys without expiry (`expiresAt`) come last in both directions. */
+  readonly direction: 'asc' | 'desc';
+}
+
 export interface KeyListFilter {
   readonly status: KeyStatus | 'all';
-  /** Name contains, case-insensitive. */
+  /** The name contains it (case-insensitive), or it is the key's id, or the last four characters of its token. */
   readonly q?: string | undefined;
+  /** A pasted token: only the key whose current or previous secret has one of these digests (one per pepper version). */
+  readonly secretDigests?: readonly string[] | undefined;
+  /** Only the keys this user owns. */
+  readonly ownerUserId?: UserId | undefined;
+  /** Default: newest first (`createdAt`, descending). */
+  readonly sort?: KeyListSort | undefined;
   readonly keyType?: KeyType | undefined;
   /** Only the project keys of this project. */
   readonly projectId?: ProjectId | undefined;
@@ -150,7 +165,7 @@ export interface KeyRepository {
   findForVerificationByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;
   /** Establishes the tenant: finds a presented project key by its secret's digest, current or previous. */
   findForVerificationByDigest(digest: string): Promise<ApiKeyRecord | null>;
-  /** Newest first (createdAt, then id). */
+  /** In `filter.sort` order (default newest first), then by id; cursors belong to one order. */
   list(orgId: OrgId, filter: KeyListFilter, page: PageRequest): Promise<Page<ApiKeyRecord>>;
   update(orgId: OrgId, keyId: KeyId, patch: KeyPatch): Promise<void>;
   setSecret(

@@ -1,8 +1,9 @@
 import type { FastifyServerOptions } from 'fastify';
 
-const credentialParams = /([?&](?:token|api_key|access_token|client_secret|key)(?:\[[^\]]*\])?=)[^&]*/gi;
+// `q` too: the key list takes a whole pasted token as a search term (issue 12).
+const credentialParams = /([?&](?:token|api_key|access_token|client_secret|key|q)(?:\[[^\]]*\])?=)[^&]*/gi;
 
-/** A URL with credential-bearing query parameters blanked, for logs (R10). */
+/** A URL with credential-bearing query parameters (and the key list's search term) blanked, for logs (R10). */
 export function redactUrl(url: string): string {
   return url.replace(credentialParams, '$1[REDACTED]');
 }

@@ -46,7 +46,10 @@ export const apiKey = z
     createdAt: instant,
     updatedAt: instant,
     revokedAt: instant.nullable(),
-    revokedReason: z.string().nullable().describe('"revoked", or "leaked" when revoked through a leak report'),
+    revokedReason: z
+      .string()
+      .nullable()
+      .describe('Null unless revoked: the reason given when revoking, else "revoked"; "leaked" when revoked through a leak report'),
     rollOverlapEndsAt: instant.nullable().describe('After a roll, when the previous secret stops working'),
   })
   .describe('An API key. Never contains the secret or any hash of it.')
@@ -109,14 +112,55 @@ export const rollApiKeyBody = z
   .nullish();
 export type RollApiKeyBody = z.input<typeof rollApiKeyBody>;
 
-export const rollApiKeyResponse = z.object({ token: z.string(), apiKey });
+export const rollWarning = z
+  .object({
+    code: z.enum(['previous_overlap_ended']),
+    message: z.string(),
+    previousSecretExpiresAt: instant.optional().describe('previous_overlap_ended: when the secret this roll ended would have stopped working'),
+  })
+  .meta({ id: 'RollWarning' });
+export type RollWarning = z.infer<typeof rollWarning>;
+
+export const rollApiKeyResponse = z.object({
+  token: z.string(),
+  apiKey,
+  warnings: z.array(rollWarning).describe('previous_overlap_ended when an earlier roll\'s overlap was still running: its secret stopped at once'),
+});
 export type RollApiKeyResponse = z.infer<typeof rollApiKeyResponse>;
 
-export const listApiKeysQuery = pageQuery.extend({
+/** Why a key was revoked: free text, one line, kept with the key and in its audit entry. */
+export const revokeApiKeyBody = z
+  .strictObject({
+    reason: safeText({ trim: true })
+      .max(200)
+      .nullable()
+      .optional()
+      .describe('Why, at most 200 characters, one line; absent, null or empty: the reason is "revoked"'),
+  })
+  .nullish();
+export type RevokeApiKeyBody = z.input<typeof revokeApiKeyBody>;
+
+/** The orders of the key list: a field, ascending, or descending with a leading `-`. */
+export const apiKeySort = z.enum(['createdAt', '-createdAt', 'lastUsedAt', '-lastUsedAt', 'expiresAt', '-expiresAt', 'name', '-name']);
+export type ApiKeySort = z.infer<typeof apiKeySort>;
+
+// A strict object: a misspelt or unsupported parameter (`ownerId=`) is 422 naming it, never ignored
+// (ignoring it would answer every key, the opposite of what was asked).
+export const listApiKeysQuery = z.strictObject({
+  ...pageQuery.shape,
+  // Longer than other lists' cursors: a cursor of the name order carries a name.
+  cursor: safeText().max(1024).optional().describe('The nextCursor of the previous page (of the same sort)'),
   status: z.enum(['active', 'expired', 'revoked', 'disabled', 'all']).default('active'),
-  q: safeText().max(100).optional().describe('Name contains, case-insensitive'),
+  q: safeText()
+    .max(100)
+    .optional()
+    .describe('A name (contains, case-insensitive), an exact key id, the last four characters of the token, or a whole pasted token (matched by its hash)'),
   keyType: keyType.optional(),
   projectId: safeText().max(80).optional().describe('Only the project keys of this project'),
+  ownerUserId: userId.optional().describe('Only the personal keys of this member'),
+  sort: apiKeySort
+    .default('-createdAt')
+    .describe('createdAt, lastUsedAt, expiresAt or name; a leading "-" for descending. Keys never used, and keys without expiry, sort last either way'),
 });
 export type ListApiKeysQuery = z.input<typeof listApiKeysQuery>;
 

@@ -8,7 +8,9 @@ import {
   rollKey,
   type Actor,
   type KeyId,
+  type KeyListSort,
   type ProjectId,
+  type UserId,
 } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { ApiError } from '../http/api-error.js';
@@ -28,6 +30,11 @@ function creatorOf(actor: Actor): string {
   return actor.key.ownerUserId ? `user:${actor.key.ownerUserId}` : `key:${actor.keyId}`;
 }
 
+/** `name` is ascending, `-name` descending. */
+function sortOf(sort: wire.ApiKeySort): KeyListSort {
+  return sort.startsWith('-') ? { field: sort.slice(1) as KeyListSort['field'], direction: 'desc' } : { field: sort as KeyListSort['field'], direction: 'asc' };
+}
+
 const date = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
 
 export function registerApiKeyRoutes(app: App, services: Services): void {
@@ -39,13 +46,14 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     config,
     schema: {
       tags,
-      summary: 'List the API keys the caller may see, newest first',
+      summary: 'List the API keys the caller may see, newest first unless sorted; search by name, id, last four or a pasted token',
       querystring: wire.listApiKeysQuery,
       response: { 200: wire.page(wire.apiKey), ...errors(401, 403, 422) },
     },
     handler: async (request) => {
-      const { status, q, keyType, projectId, ...page } = request.query;
-      const result = await listKeys(deps, requireActor(request), { status, q, keyType, projectId: projectId as ProjectId | undefined }, pageOf(page));
+      const { status, q, keyType, projectId, ownerUserId, sort, ...page } = request.query;
+      const query = { status, q, keyType, projectId: projectId as ProjectId | undefined, ownerUserId: ownerUserId as UserId | undefined, sort: sortOf(sort) };
+      const result = await listKeys(deps, requireActor(request), query, pageOf(page));
       const at = now();
       return { data: result.items.map((k) => apiKeyView(k, at)), nextCursor: result.nextCursor };
     },
@@ -106,7 +114,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     config,
     schema: {
       tags,
-      summary: 'Give the key a new secret; the old one works until oldKeyExpiresAt (default now)',
+      summary: "Give the key a new secret; the old one works until oldKeyExpiresAt (default now); an earlier roll's overlap ends (warnings)",
       params: wire.apiKeyIdParams,
       body: wire.rollApiKeyBody,
       response: { 201: wire.rollApiKeyResponse, ...errors(400, 401, 403, 404, 409, 422) },
@@ -117,7 +125,8 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
         oldKeyExpiresAt: oldKeyExpiresAt ? new Date(oldKeyExpiresAt) : undefined,
       });
       reply.code(201).header('cache-control', 'no-store');
-      return { token: rolled.token, apiKey: apiKeyView(rolled.key, now()) };
+      const warnings = rolled.warnings.map((warning) => ({ ...warning, previousSecretExpiresAt: warning.previousSecretExpiresAt.toISOString() }));
+      return { token: rolled.token, apiKey: apiKeyView(rolled.key, now()), warnings };
     },
   });
 
@@ -125,12 +134,13 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     config,
     schema: {
       tags,
-      summary: 'Revoke a key: permanent and immediate',
+      summary: 'Revoke a key: permanent and immediate; an optional reason is kept with it',
       params: wire.apiKeyIdParams,
-      response: { 200: wire.successBody, ...errors(401, 403, 404, 409) },
+      body: wire.revokeApiKeyBody,
+      response: { 200: wire.successBody, ...errors(400, 401, 403, 404, 409, 422) },
     },
     handler: async (request) => {
-      await revokeKey(deps, requireActor(request), request.params.id as KeyId);
+      await revokeKey(deps, requireActor(request), request.params.id as KeyId, request.body?.reason || undefined);
       return { success: true as const };
     },
   });

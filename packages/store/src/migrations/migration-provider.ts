@@ -5,6 +5,7 @@ import { accessPathsMigration } from './0002-access-paths.js';
 import { invitationAttemptsMigration } from './0003-invitation-attempts.js';
 import { auditOrderMigration } from './0004-audit-order.js';
 import { invalidationLogMigration } from './0005-invalidation-log.js';
+import { keyListOrdersMigration } from './0006-key-list-orders.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -18,6 +19,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_invitation_attempts': invitationAttemptsMigration,
     '0004_audit_order': auditOrderMigration,
     '0005_invalidation_log': invalidationLogMigration(dialect),
+    '0006_key_list_orders': keyListOrdersMigration(dialect),
   };
 }
 

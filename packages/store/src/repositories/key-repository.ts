@@ -1,8 +1,9 @@
 import type { ApiKeyRecord, Binding, KeyId, KeyRepository, KeyType, OrgId, Permission, PermissionMode, ProjectId, Scope, UserId } from '@keyward/core';
-import { sql, type Selectable } from 'kysely';
-import { pageFrom } from '../cursor.js';
-import type { ApiKeysTable } from '../schema.js';
-import { afterPosition, json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import type { Page, PageRequest } from '@keyward/core';
+import { sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
+import type { ApiKeysTable, Database } from '../schema.js';
+import { json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
 
 /** Keys per `touchLastUsed` statement: 2 parameters each. */
 const TOUCH_CHUNK = 500;
@@ -38,11 +39,46 @@ function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   };
 }
 
+type KeyQuery = SelectQueryBuilder<Database, 'api_keys', Selectable<ApiKeysTable>>;
+
+/**
+ * One page of `query` in `order`, after the cursor's position. A nullable column is read as two runs:
+ * the rows with a value, in order, then (once those are exhausted) the rows without one, by id; a
+ * page may span both. Each run is one range read, so neither needs a sort of the whole list.
+ */
+async function listInOrder(query: KeyQuery, order: KeyOrder, page: PageRequest): Promise<Page<ApiKeyRecord>> {
+  const position = page.cursor ? decodeKeyCursor(page.cursor, order) : null;
+  const wanted = page.limit + 1;
+  let rows: Selectable<ApiKeysTable>[] = [];
+  if (!position || position.value !== null) {
+    let valued = order.nullable ? query.where(order.column, 'is not', null) : query;
+    if (position) valued = valued.where(afterValue(order, position));
+    rows = await valued.orderBy(order.sortExpression, order.direction).orderBy('id', order.direction).limit(wanted).execute();
+  }
+  if (order.nullable && rows.length < wanted) {
+    let empty = query.where(order.column, 'is', null);
+    if (position?.value === null) empty = empty.where(afterId(order, position));
+    rows = rows.concat(await empty.orderBy('id', order.direction).limit(wanted - rows.length).execute());
+  }
+  const pageRows = rows.slice(0, page.limit);
+  const last = pageRows[pageRows.length - 1];
+  return {
+    items: pageRows.map(apiKey),
+    nextCursor: rows.length > page.limit && last ? encodeKeyCursor(order, positionOf(order, last)) : null,
+  };
+}
+
+function positionOf(order: KeyOrder, row: Selectable<ApiKeysTable>): KeyPosition {
+  const value = row[order.column];
+  if (value === null) return { value: null, id: row.id };
+  return { value: order.kind === 'number' ? Number(value) : String(value), id: row.id };
+}
+
 /**
  * API keys. Methods that take an `orgId` filter by it in the statement itself; the `findForVerification…`
  * lookups establish the tenant from a presented key and are the only ones that do not.
  */
-export function keyRepository({ db }: RepositoryContext): KeyRepository {
+export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository {
   return {
     async insert(key) {
       await db
@@ -118,16 +154,31 @@ export function keyRepository({ db }: RepositoryContext): KeyRepository {
         case 'all':
           break;
       }
-      if (filter.q) query = query.where(nameContains('name_lower', filter.q));
+      const q = filter.q;
+      if (q) {
+        query = query.where((eb) =>
+          eb.or([
+            nameContains('name_lower', q),
+            eb('id', '=', q),
+            // The preview ends with the token's last four characters, whatever the prefix was.
+            ...(q.length === 4 ? [sql<SqlBool>`substr(${sql.ref('preview')}, length(${sql.ref('preview')}) - 3) = ${q}`] : []),
+          ]),
+        );
+      }
+      const digests = filter.secretDigests;
+      if (digests) {
+        query = digests.length
+          ? query.where((eb) => eb.or([eb('secret_digest', 'in', digests), eb('previous_secret_digest', 'in', digests)]))
+          : query.where(sql<SqlBool>`1 = 0`);
+      }
       if (filter.keyType) query = query.where('key_type', '=', filter.keyType);
       if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+      if (filter.ownerUserId) query = query.where('owner_user_id', '=', filter.ownerUserId);
       const visibleTo = filter.visibleToUserId;
       if (visibleTo) {
         query = query.where((eb) => eb.or([eb('owner_user_id', '=', visibleTo), eb('key_type', '=', 'service')]));
       }
-      if (page.cursor) query = query.where(afterPosition(page.cursor, 'created_at', 'id', 'desc'));
-      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
-      return pageFrom(rows, page.limit, apiKey, (row) => [Number(row.created_at), row.id]);
+      return listInOrder(query, keyOrder(dialect, filter.sort), page);
     },
     async update(orgId, keyId, patch) {
       const values: Partial<ApiKeysTable> = { updated_at: toMs(patch.updatedAt) };
