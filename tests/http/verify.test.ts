@@ -130,6 +130,19 @@ for (const dialect of await dialects()) {
       expect((await verify({ key: v6.token, ip: '2001:db8::1' })).body.valid).toBe(true);
     });
 
+    it('answers 422 unknown_permission, naming it and the nearest one, for a permission outside the catalogue', async () => {
+      const { token } = await org.createKey(org.owner);
+      const typo = await verify({ key: token, permission: 'trace:write' });
+      expect(typo.status).toBe(422);
+      expect(typo.body).toMatchObject({ error: 'unknown_permission', permission: 'trace:write', didYouMean: 'traces:write' });
+      expect(typo.body.message).toContain('did you mean "traces:write"');
+      const unrelated = await verify({ key: token, permission: 'widgets:read' });
+      expect(unrelated.status).toBe(422);
+      expect(unrelated.body).toMatchObject({ error: 'unknown_permission', permission: 'widgets:read' });
+      // Whatever the key: the ask is wrong before any key is looked at.
+      expect((await verify({ key: 'kw_nothing', permission: 'widgets:read' })).body.error).toBe('unknown_permission');
+    });
+
     it('accepts only verifier credentials: an API key or nothing is 401; no key is 422', async () => {
       const { token } = await org.createKey(org.owner);
       expect((await verify({ key: token }, org.adminKey)).status).toBe(401);

@@ -65,6 +65,8 @@ export interface RemoteVerifier extends Verifier {
   stats(): RemoteVerifierStats;
   /** Drops every cached verdict. */
   clear(): void;
+  /** The deployment's permissions, from `GET /api/catalogue` (fetched once; retried after a failure). */
+  permissions(): Promise<readonly string[]>;
   /** Closes the stream and the connections. */
   close(): Promise<void>;
 }
@@ -132,6 +134,31 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
   }
 
   const nextTurn = sharedEventLoopTurn();
+  let catalogue: Promise<readonly string[]> | null = null;
+
+  function fetchPermissions(): Promise<readonly string[]> {
+    return new Promise((resolve, reject) => {
+      const request = transport.request(new URL('api/catalogue', base), { method: 'GET', agent, headers: { accept: 'application/json' } });
+      request.setTimeout(timeoutMs, () => request.destroy(new VerificationError('unavailable', `Keyward did not answer within ${timeoutMs} ms.`)));
+      request.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          try {
+            const permissions = (JSON.parse(text) as { permissions?: unknown }).permissions;
+            if (response.statusCode === 200 && Array.isArray(permissions) && permissions.every((p) => typeof p === 'string')) resolve(permissions);
+            else reject(new VerificationError('unavailable', `Keyward's catalogue answered ${response.statusCode ?? 0}.`, response.statusCode ?? null));
+          } catch (err) {
+            reject(new VerificationError('unavailable', "Keyward's catalogue is not JSON.", response.statusCode ?? null, { cause: err }));
+          }
+        });
+        response.on('error', reject);
+      });
+      request.on('error', (err) => reject(err instanceof VerificationError ? err : new VerificationError('unavailable', 'Keyward could not be reached.', null, { cause: err })));
+      request.end();
+    });
+  }
 
   function post(body: string, retry: boolean): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
@@ -241,6 +268,13 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
     clear() {
       cache?.clear();
       inflight.clear();
+    },
+    permissions() {
+      catalogue ??= fetchPermissions().catch((err: unknown) => {
+        catalogue = null;
+        throw err;
+      });
+      return catalogue;
     },
     async close() {
       stream?.close();

@@ -38,6 +38,12 @@ export type VerdictCode = WireVerdictCode;
  */
 export interface Verifier {
   verify(request: VerifyRequest): Promise<Verdict>;
+  /**
+   * The permissions of the deployment's catalogue (`GET /api/catalogue`), when the verifier can tell:
+   * the middleware checks each route's permission against them, so a typo is reported at start
+   * rather than answered 500 to every caller.
+   */
+  permissions?(): Promise<readonly string[]>;
 }
 
 /**

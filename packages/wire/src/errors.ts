@@ -9,6 +9,7 @@ export const apiErrorCodes = [
   'invalid_request',
   'unauthorized',
   'validation_failed',
+  'unknown_permission',
   'rate_limited',
   'ip_not_allowed',
   'not_found',

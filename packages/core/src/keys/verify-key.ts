@@ -78,6 +78,36 @@ function askName(ask: Ask | null): string {
 }
 const NO_OWNER: Grant[] = [];
 
+/** Levenshtein distance, for suggestions only (short strings). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The catalogue permission nearest to an unknown one: a close spelling, else the same category's action. */
+export function closestPermission(known: readonly string[], asked: string): string | null {
+  const lowered = asked.toLowerCase();
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const permission of known) {
+    const distance = editDistance(lowered, permission.toLowerCase());
+    if (distance < bestDistance) {
+      best = permission;
+      bestDistance = distance;
+    }
+  }
+  if (best && bestDistance <= Math.max(2, Math.floor(asked.length / 4))) return best;
+  const category = lowered.split(':')[0];
+  return known.find((p) => p.startsWith(`${category}:`)) ?? null;
+}
+
 /** Whether a key's grants, or its owner's, reach a team or a project (rather than only the organization). */
 function reachesSomeProjects(grants: readonly Grant[], ownerGrants: readonly Grant[] | null): boolean {
   return grants.some((g) => g.scopeType !== 'ORGANIZATION') || (ownerGrants ?? []).some((g) => g.scopeType !== 'ORGANIZATION');
@@ -90,6 +120,16 @@ export class InvalidAskError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** A permission that is not in the deployment's catalogue (422 `unknown_permission`), with the nearest one. */
+export class UnknownPermissionError extends InvalidAskError {
+  constructor(
+    readonly permission: string,
+    readonly didYouMean: string | null,
+  ) {
+    super('permission', `"${permission}" is not a permission of this deployment's catalogue${didYouMean ? `; did you mean "${didYouMean}"?` : '.'}`);
   }
 }
 
@@ -124,7 +164,7 @@ export class KeyVerifier {
         throw new InvalidAskError('permission', 'Ask for a permission, or for an action on a resource, not both.');
       }
       if (!isKnownPermission(this.deps.catalogue, request.permission)) {
-        throw new InvalidAskError('permission', `"${request.permission}" is not a permission of the catalogue.`);
+        throw new UnknownPermissionError(request.permission, closestPermission(this.order, request.permission));
       }
       return { kind: 'permission', permission: request.permission };
     }

@@ -2,6 +2,7 @@ import {
   CachedVerdictSource,
   InvalidAskError,
   KeyVerifier,
+  allPermissions,
   PepperRing,
   UsageRecorder,
   createKeyFormat,
@@ -64,6 +65,8 @@ export interface EmbeddedVerifierOptions {
 
 /** An in-process verifier; see `createEmbeddedVerifier`. */
 export interface EmbeddedVerifier extends Verifier {
+  /** The permissions of the catalogue this verifier was given (the default one unless `catalogue`). */
+  permissions(): Promise<readonly string[]>;
   /** Whether the invalidation stream is up (false without one). */
   readonly streamConnected: boolean;
   /** Resolves `true` once the invalidation stream is up; `false` after `timeoutMs` (default 5 s) or without one. */
@@ -182,6 +185,9 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
     },
     get streamConnected() {
       return stream?.connected ?? false;
+    },
+    async permissions() {
+      return allPermissions(catalogue);
     },
     ready(timeoutMs) {
       return stream ? stream.waitUntilConnected(timeoutMs) : Promise.resolve(false);

@@ -54,8 +54,19 @@ export interface KeywardMiddlewareOptions<Req> {
   readonly clientIp?: ((req: Req) => string | undefined) | undefined;
   /** Every refused or valid verdict, for your logs and audit (the caller only sees the uniform answer). */
   readonly onVerdict?: ((verdict: Verdict, req: Req) => void) | undefined;
-  /** Verifications that could not be made (answered 503), for your logs. */
+  /**
+   * Verifications that could not be made (answered 503 or 500), for your logs. Without it, errors
+   * answered 500 (a route's permission missing from the catalogue, a request Keyward refuses) go to
+   * `logger.error`: never a silent 500.
+   */
   readonly onError?: ((err: unknown, req: Req) => void) | undefined;
+  /** Where errors go without `onError` (default `console`). */
+  readonly logger?: { error(message: string, err?: unknown): void } | undefined;
+  /**
+   * The deployment's permissions, to check each route's `permission` against. Default: asked of the
+   * verifier once (`verifier.permissions()`, which the remote verifier reads from `GET /api/catalogue`).
+   */
+  readonly permissions?: readonly string[] | undefined;
 }
 
 /** The answer the middleware gives instead of calling the route. */
@@ -101,12 +112,61 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
     refusal: { status, body, headers: { 'cache-control': 'no-store', ...headers } },
   });
   const clientIp = options.clientIp ?? ((req: Req) => adapter.clientIp(req));
+  const logger = options.logger ?? console;
+  /** Errors answered 500: to `onError`, else to the logger. */
+  const reportFailure = (err: unknown, req: Req | null, what: string) => {
+    if (options.onError && req !== null) options.onError(err, req);
+    else logger.error(`keyward: ${what}`, err);
+  };
+  let known: Promise<readonly string[]> | null = null;
+  /** The deployment's permissions, asked once (again after a failure); null when nobody can tell. */
+  const knownPermissions = (): Promise<readonly string[] | null> => {
+    if (options.permissions) return Promise.resolve(options.permissions);
+    if (!options.verifier.permissions) return Promise.resolve(null);
+    known ??= options.verifier.permissions().catch((err: unknown) => {
+      known = null;
+      throw err;
+    });
+    return known;
+  };
+  /** Why a permission cannot be asked of this deployment; null when it can; undefined while nobody can tell. */
+  const permissionProblem = async (permission: string): Promise<Error | null | undefined> => {
+    let permissions: readonly string[] | null;
+    try {
+      permissions = await knownPermissions();
+    } catch {
+      return undefined; // Keyward unreachable for now: asked again on the next request.
+    }
+    if (!permissions || permissions.includes(permission)) return null;
+    const category = permission.split(':')[0];
+    const near = permissions.filter((p) => p.startsWith(`${category}:`) || p.split(':')[1] === permission.split(':')[1]).slice(0, 3);
+    return new Error(
+      `The route asks for "${permission}", which is not a permission of this deployment's catalogue${near.length ? ` (did you mean ${near.map((p) => `"${p}"`).join(' or ')}?)` : ''}. ` +
+        'Fix the route, or add it to the catalogue (KEYWARD_PERMISSION_CATALOGUE).',
+    );
+  };
 
   return function forRequirement(requirement: KeyRequirement<Req> = {}) {
     if (requirement.permission !== undefined && (requirement.action !== undefined || requirement.resource !== undefined)) {
       throw new TypeError('Ask for a permission, or for an action on a resource, not both.');
     }
+    // Checked when the route is registered (a problem is reported at once), and on each request
+    // until the catalogue could be read.
+    const permission = requirement.permission;
+    let problem: Error | null | undefined = permission === undefined ? null : undefined;
+    let pending = permission === undefined ? null : permissionProblem(permission);
+    void pending?.then((found) => {
+      if (found) reportFailure(found, null, found.message);
+    });
     return async function guard(req: Req): Promise<GuardOutcome> {
+      if (problem === undefined && permission !== undefined) {
+        problem = await (pending ??= permissionProblem(permission));
+        pending = null;
+      }
+      if (problem) {
+        reportFailure(problem, req, problem.message);
+        return refuse(500, { error: 'internal_error', message: 'The request could not be authorized.' });
+      }
       const presented = adapter.presentedKey(req);
       if (presented.kind === 'none') return refuse(401, UNAUTHORIZED_BODY, { 'www-authenticate': challenge() });
       if (presented.kind === 'several') {
@@ -138,10 +198,11 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
       try {
         verdict = await options.verifier.verify(request);
       } catch (err) {
-        options.onError?.(err, req);
         if (err instanceof VerificationError && err.code === 'invalid_request') {
+          reportFailure(err, req, `Keyward refused the verification request: ${err.message}`);
           return refuse(500, { error: 'internal_error', message: 'The request could not be authorized.' });
         }
+        options.onError?.(err, req);
         return refuse(503, { error: 'service_unavailable', message: 'Authorization is temporarily unavailable; try again shortly.' }, { 'retry-after': '1' });
       }
       options.onVerdict?.(verdict, req);

@@ -1,4 +1,4 @@
-import { DomainError, InvalidAskError, StoreBusy, StoreUnavailable, recordAudit, type Actor } from '@keyward/core';
+import { DomainError, InvalidAskError, StoreBusy, StoreUnavailable, UnknownPermissionError, recordAudit, type Actor } from '@keyward/core';
 import type { Services } from '../services.js';
 import type { ApiErrorCode, ErrorBody } from '@keyward/wire';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -47,6 +47,9 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
       return answer(422, 'validation_failed', 'The request body is not valid.', { reasons: [{ path, message: err.message }] });
     }
     return answer(statusByCode[err.code], err.code as ApiErrorCode, err.message, err.details);
+  }
+  if (err instanceof UnknownPermissionError) {
+    return answer(422, 'unknown_permission', err.message, { permission: err.permission, didYouMean: err.didYouMean });
   }
   if (err instanceof InvalidAskError) {
     return answer(422, 'validation_failed', 'The request body is not valid.', { reasons: [{ path: err.path, message: err.message }] });
