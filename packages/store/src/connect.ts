@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, type Dialect as KyselyDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Dialect as KyselyDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { SqliteImmediateDialect } from './sqlite-immediate-dialect.js';
@@ -105,7 +105,51 @@ function connectPostgres(url: string, options: ConnectOptions): Connection {
   // uncaught exception). The query in flight rejects on its own and answers 503.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return { db: kysely(new PostgresDialect({ pool })), dialect: 'postgres', url, ...(options.schema ? { schema: options.schema } : {}) };
+  return { db: kysely(new PostgresDialect({ pool: abandoningTimedOutClients(pool) })), dialect: 'postgres', url, ...(options.schema ? { schema: options.schema } : {}) };
+}
+
+/** pg's error when `query_timeout` passes with no answer from the server. */
+const CLIENT_TIMEOUT = 'Query read timeout';
+
+/**
+ * The pool as Kysely sees it, but a client whose statement timed out on the client side (the server
+ * stopped answering: `query_timeout`) is abandoned. pg keeps such a client usable, its statement still
+ * pending on a server that may never answer, so the next statement on it (first of all the ROLLBACK of
+ * its transaction) would wait behind it for one more full timeout: a write in flight when the
+ * database hung answered after 22 s instead of 11 (R50). Its later statements fail at once, and on
+ * release it is destroyed rather than returned to the pool; the server rolls back its transaction
+ * when the connection closes.
+ */
+function abandoningTimedOutClients(pool: pg.Pool): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let abandoned = false;
+    const query = (sql: string, parameters: readonly unknown[]) => {
+      if (abandoned) return Promise.reject(new Error(`${CLIENT_TIMEOUT} earlier on this connection; it is abandoned`));
+      return client.query(sql, parameters as unknown[]).catch((err: unknown) => {
+        if (err instanceof Error && err.message === CLIENT_TIMEOUT) abandoned = true;
+        throw err;
+      });
+    };
+    return {
+      // Kysely passes a cursor only when its `cursor` option is set; it is not.
+      query: query as unknown as PostgresPoolClient['query'],
+      // pg-pool destroys a client released with an error; `release` is set anew at each checkout.
+      release: () => (abandoned ? client.release(true) : client.release()),
+    };
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = wrap(client);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
 }
 
 function kysely(dialect: KyselyDialect): Kysely<Database> {
