@@ -5,8 +5,11 @@
 //   npm run bench                          full run (8 to 10 minutes), writes docs/benchmarks.md
 //   node bench/run.js --quick              short runs, one round; writes bench/results/latest.md
 //   node bench/run.js --only verify,sdk    some sections (ceiling is added for the ratios)
+//   node bench/run.js --only fanout        the fan-out rows alone (3 instances on PostgreSQL, bench/fanout.js);
+//                                          they replace section (h) of docs/benchmarks.md in place
 //   options: --duration <s> --rounds <n> --keys <n> (default 1000000) --write (docs even when partial)
 //            --note "<text>" (a line about the conditions, printed with the machine's description)
+//            --revokes <n> (fan-out: revokes per mode, default 1000)
 //
 // Method (shared/BENCHMARKING.md): every server is its own process pinned to core 0, the load
 // generator (autocannon, this process) runs on core 1; HTTP cases are interleaved round by round
@@ -19,13 +22,14 @@ import { join } from 'node:path';
 import { checksumOf, DEFAULT_KEY_PREFIX } from '@keyward/core';
 import Database from 'better-sqlite3';
 import { runConsoleLoadBench } from './console-load.js';
+import { renderFanout, runFanoutBench, spliceFanout } from './fanout.js';
 import { runOAuthIssuanceBench } from './oauth-issuance.js';
 import { betterAuthDatabase } from './lib/better-auth.js';
 import { BENCH_PERMISSION, keywardDatabase } from './lib/keyward-db.js';
 import { measure, nextIndex } from './lib/load.js';
 import { canPin, freePort, median, pinSelf, root, runNode, serverMain, startNode, stopChild, waitForHttp } from './lib/processes.js';
 
-const SECTIONS = ['ceiling', 'verify', 'sdk', 'inprocess', 'betterauth', 'oauth', 'console'];
+const SECTIONS = ['ceiling', 'verify', 'sdk', 'inprocess', 'betterauth', 'oauth', 'console', 'fanout'];
 const BETTER_AUTH_KEYS = 1000;
 const SMALL_KEYS = 10_000;
 
@@ -48,6 +52,7 @@ function parseArgs(argv) {
     warmupSeconds: quick ? 1 : 1,
     inProcessSeconds: quick ? 1 : 4,
     keys: Number(value('keys') ?? 1_000_000),
+    revokes: Number(value('revokes') ?? (quick ? 100 : 1000)),
     write: argv.includes('--write') || (!quick && !only),
     note: value('note') ?? null,
   };
@@ -239,7 +244,7 @@ async function main() {
   const large = needLarge ? await keywardDatabase(settings.keys, { revokedCount: 0, log }) : null;
   const betterAuth = sections.has('betterauth') ? await betterAuthDatabase(BETTER_AUTH_KEYS, { log }) : null;
 
-  const results = { http: null, usage: null, inProcess: {}, betterAuthInProcess: null, oauth: null, console: null };
+  const results = { http: null, usage: null, inProcess: {}, betterAuthInProcess: null, oauth: null, console: null, fanout: null };
   const servers = [];
   const stopAll = async () => {
     for (const server of servers.splice(0)) {
@@ -418,6 +423,10 @@ async function main() {
       log('the console in Chromium: the login page and Settings → API Keys, cold and warm');
       results.console = await runConsoleLoadBench({ rounds: settings.quick ? 3 : 15 });
     }
+    if (sections.has('fanout')) {
+      log(`fan-out: 3 instances on PostgreSQL, ${settings.revokes.toLocaleString('en-US')} revokes per mode, without Redis, with Redis, and with the notifications cut`);
+      results.fanout = await runFanoutBench({ revokes: settings.revokes, log: (line) => log(`  ${line}`) });
+    }
   } finally {
     await stopAll();
   }
@@ -429,6 +438,7 @@ async function main() {
     settings,
     machine,
     command,
+    fanoutSection: results.fanout ? renderFanout(results.fanout, { command, machine }) : null,
     startedAt,
     finishedAt,
     load,
@@ -440,6 +450,12 @@ async function main() {
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, report);
   log(`written to ${file.slice(root.length + 1)}`);
+  if (results.fanout && !settings.write && !settings.quick) {
+    // A run that measured fan-out without writing the whole report replaces only its own section.
+    const docs = join(root, 'docs/benchmarks.md');
+    writeFileSync(docs, spliceFanout(readFileSync(docs, 'utf8'), renderFanout(results.fanout, { command, machine })));
+    log('fan-out section (h) replaced in docs/benchmarks.md; the other sections are left as they were');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,7 +472,7 @@ function table(headers, rows) {
   return [line(headers), line(headers.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
-function render({ settings, machine, command, startedAt, finishedAt, load, steal, results }) {
+function render({ settings, machine, command, fanoutSection, startedAt, finishedAt, load, steal, results }) {
   const http = results.http ?? new Map();
   const get = (id) => http.get(id) ?? null;
   const hello = get('hello-fastify');
@@ -678,6 +694,11 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
     target('over HTTP @50 vs Better Auth (synchronous NORMAL)', '≥ 20×', `${fixed(r, 0)}×${baHttp.full ? ` (${fixed(ratio(v50.requestsPerSecond, baHttp.full.requestsPerSecond), 0)}× against FULL)` : ''}`, r >= 20);
   }
 
+  if (fanoutSection) {
+    out.push(fanoutSection);
+    out.push('');
+  }
+
   const loaderBound = [...http.values()].filter((row) => row.loaderCpu >= 90);
   if (loaderBound.length) {
     out.push(`In these rows the load generator (autocannon, one process) used 90% of its core or more, so it was as much the limit as the server: ${loaderBound.map((r) => `${r.label} @${r.connections}`).join('; ')}. Their requests per second are lower bounds of what the server can do; their server CPU per request is not affected.`);
@@ -701,7 +722,8 @@ function render({ settings, machine, command, startedAt, finishedAt, load, steal
   out.push('```sh');
   out.push('npm run bench                                # build, then the full run (writes this file)');
   out.push('node bench/run.js --quick                     # 2-second runs, one round (writes bench/results/latest.md)');
-  out.push('node bench/run.js --only verify,betterauth    # some sections: ceiling, verify, sdk, inprocess, betterauth, oauth, console');
+  out.push('node bench/run.js --only verify,betterauth    # some sections: ceiling, verify, sdk, inprocess, betterauth, oauth, console, fanout');
+  out.push('node bench/run.js --only fanout               # section (h) alone (--revokes <n> per mode), replaced in place in this file');
   out.push('node bench/run.js --duration 10 --rounds 5    # longer runs; --keys <n> changes the large key set; --write writes this file anyway');
   out.push('node bench/run.js --note "quiet machine"      # a line about the conditions, printed under the machine');
   out.push('```');
