@@ -32,6 +32,8 @@ export interface Config {
   readonly trustedProxies: string[];
   readonly keyPrefix: string;
   readonly catalogue: PermissionCatalogue;
+  /** Where the catalogue came from: the file's absolute path, or `default`. */
+  readonly catalogueSource: string;
   readonly logLevel: string;
   readonly usageFlushIntervalMs: number;
   /** Entries of the verifier's cache (keys, owners, projects). */
@@ -90,10 +92,13 @@ function loadOrCreateSecrets(databaseUrl: string): SecretsFile | null {
   return secrets;
 }
 
+/** Where `npm start` keeps its data without `KEYWARD_DATABASE_URL`: relative to the folder it runs in. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./.keyward/keyward.db';
+
 export function loadConfig(env: Env = process.env): Config {
   const port = intSetting(env, 'KEYWARD_PORT', 4000, 0, 65535);
   const host = env.KEYWARD_HOST || '127.0.0.1';
-  const databaseUrl = env.KEYWARD_DATABASE_URL || 'sqlite:./.keyward/keyward.db';
+  const databaseUrl = env.KEYWARD_DATABASE_URL || DEFAULT_DATABASE_URL;
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('KEYWARD_DATABASE_URL must be sqlite:<path> or a postgres:// URL');
   }
@@ -119,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`KEYWARD_KEY_PREFIX: ${(err as Error).message}`);
   }
   let catalogue = defaultCatalogue;
+  const catalogueSource = env.KEYWARD_PERMISSION_CATALOGUE ? resolve(env.KEYWARD_PERMISSION_CATALOGUE) : 'default';
   if (env.KEYWARD_PERMISSION_CATALOGUE) {
     try {
       catalogue = parseCatalogue(JSON.parse(readFileSync(resolve(env.KEYWARD_PERMISSION_CATALOGUE), 'utf8')));
@@ -148,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     keyPrefix,
     catalogue,
+    catalogueSource,
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
     verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),

@@ -3,3 +3,4 @@ export { migrateToLatest, migrateConnection } from './migrate-to-latest.js';
 export { connect, isPostgresUrl, type Connection, type ConnectOptions, type Dialect } from './connect.js';
 export { translateDriverError } from './translate-driver-error.js';
 export type { Database } from './schema.js';
+export { describeDatabase, storeProblem } from './store-check.js';

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createOrganization, createVerifier, PepperRing, createKeyFormat, prefixedIds, systemClock, type OrgId } from '@keyward/core';
-import { migrateToLatest, openStore } from '@keyward/store';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { migrateToLatest, openStore, storeProblem } from '@keyward/store';
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from '../config.js';
 import { serve } from './serve.js';
 import { runRotateSigningKey } from '../oauth/rotate-signing-key-command.js';
 
@@ -36,7 +36,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nExample:\n  $ echo "$PASSWORD" | keyward admin create-org --name Acme --owner-email ada@acme.test --owner-password-stdin --json\n')
     .action(async (options: { name: string; ownerEmail: string; ownerPasswordStdin?: boolean; bootstrap: boolean; json?: boolean }) => {
-      const cfg = config();
+      const cfg = await existingStoreConfig();
       const password = options.ownerPasswordStdin ? await readFirstLine() : undefined;
       await withStore(cfg, async (store) => {
         const created = await createOrganization(
@@ -78,7 +78,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nExample:\n  $ keyward admin create-verifier --name gateway --json\n')
     .action(async (options: { name: string; organization?: string; json?: boolean }) => {
-      const cfg = config();
+      const cfg = await existingStoreConfig();
       await withStore(cfg, async (store) => {
         const orgId = (options.organization ?? null) as OrgId | null;
         if (orgId && !(await store.orgs.findById(orgId))) {
@@ -103,8 +103,23 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'print one JSON document: {"data":[signing keys]}')
     .addHelpText('after', '\nExample:\n  $ keyward admin rotate-signing-key --organization org_123 --json\n')
     .action(async (options: { organization: string; emergency?: boolean; json?: boolean }) => {
-      await runRotateSigningKey(config(), options);
+      await runRotateSigningKey(await existingStoreConfig(), options);
     });
+}
+
+/**
+ * The configuration for a command that acts on an existing store: refuses (exit 2) a database that
+ * does not exist or holds no Keyward store, before anything (such as SQLite's generated secrets file)
+ * is written beside it. Only `serve` and `migrate` create a store.
+ */
+async function existingStoreConfig(): Promise<Config> {
+  const url = process.env.KEYWARD_DATABASE_URL || DEFAULT_DATABASE_URL;
+  const problem = await storeProblem(url);
+  if (problem) {
+    process.stderr.write(`keyward: ${problem}\n`);
+    process.exit(2);
+  }
+  return config();
 }
 
 function config(): Config {

@@ -1,4 +1,5 @@
 import { issueSetupToken } from '@keyward/core';
+import { describeDatabase } from '@keyward/store';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
 import { defaultDrainTimings, drainable } from './drain.js';
@@ -42,7 +43,10 @@ export async function serve(config: Config): Promise<void> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = config.publicUrlConfigured ? config.publicUrl : `http://${host}:${port}`;
   const setupToken = await issueSetupToken(services.deps);
-  process.stdout.write(`\nKeyward is running at ${base}\n`);
+  const database = describeDatabase(config.databaseUrl);
+  const catalogue = `${config.catalogueSource === 'default' ? 'the default catalogue' : config.catalogueSource}, ${config.catalogue.categories.length} categories`;
+  app.log.info({ database, catalogue: config.catalogueSource, categories: config.catalogue.categories.length }, 'store and permission catalogue');
+  process.stdout.write(`\nKeyward is running at ${base}\n  database: ${database}\n  permissions: ${catalogue}\n`);
   if (setupToken) {
     process.stdout.write(`\nFirst run: open this one-time setup link to create your organization:\n  ${base}/setup#token=${setupToken}\n\n`);
     process.stdout.write(`Or with curl:\n  curl -X POST ${base}/api/setup -H 'content-type: application/json' \\\n    -d '{"token":"${setupToken}","organizationName":"Acme","email":"you@example.com","password":"choose-a-password"}'\n\n`);
