@@ -102,6 +102,26 @@ function stealSnapshot() {
   }
 }
 
+/**
+ * One instance, on a free port. Ready when it prints the line `serve` prints once listening (not when
+ * the port answers: on a shared machine another process may take a port between its probe and the
+ * bind, and would answer instead); a start that fails is retried on another port.
+ */
+async function startInstance(base, extraEnv, label) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { ...base, KEYWARD_PORT: String(port), KEYWARD_HOST: '127.0.0.1', KEYWARD_PUBLIC_URL: url, KEYWARD_LOG_LEVEL: 'warn', KEYWARD_CONSOLE_DIR: '', ...extraEnv };
+    try {
+      const { child, output } = await startNode([serverMain, 'serve'], { env, core: 0, label, ready: (out) => out.includes(`running at ${url}`) });
+      await waitForHttp(`${url}/healthz`);
+      return { child, output, url };
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 async function runMode(mode, { revokes, parallel, loadLoops, log }) {
   const db = await freshDatabase();
   const redis = mode.redis ? await startRedis() : null;
@@ -113,33 +133,22 @@ async function runMode(mode, { revokes, parallel, loadLoops, log }) {
       KEYWARD_PEPPER: randomBytes(32).toString('hex'),
       KEYWARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     };
+    // Operator commands refuse a store that was never migrated: migrate first, as an operator would.
+    execFileSync(process.execPath, [serverMain, 'migrate'], { cwd: root, env: { ...process.env, ...base }, stdio: 'ignore' });
     const org = cli(['admin', 'create-org', '--name', 'Fanout', '--owner-email', 'fanout@example.test'], base);
     const verifier = cli(['admin', 'create-verifier', '--name', 'gateway'], base);
+    const extraEnv = { KEYWARD_KEY_CREATIONS_PER_MINUTE: '0', KEYWARD_AUTH_FAILURES_PER_MINUTE: '0', ...(redis ? { KEYWARD_REDIS_URL: redis.url } : {}) };
     for (let i = 0; i < INSTANCES; i++) {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      const env = {
-        ...base,
-        KEYWARD_PORT: String(port),
-        KEYWARD_HOST: '127.0.0.1',
-        KEYWARD_PUBLIC_URL: url,
-        KEYWARD_LOG_LEVEL: 'warn',
-        KEYWARD_CONSOLE_DIR: '',
-        KEYWARD_KEY_CREATIONS_PER_MINUTE: '0',
-        KEYWARD_AUTH_FAILURES_PER_MINUTE: '0',
-        ...(redis ? { KEYWARD_REDIS_URL: redis.url } : {}),
-      };
-      const { child } = await startNode([serverMain, 'serve'], { env, core: 0, label: `keyward instance ${i + 1} (${mode.id})` });
-      servers.push(child);
-      await waitForHttp(`${url}/healthz`);
-      clients.push(instanceClient(url));
+      const instance = await startInstance(base, extraEnv, `keyward instance ${i + 1} (${mode.id})`);
+      servers.push(instance);
+      clients.push(instanceClient(instance.url));
     }
     log(`${mode.id}: creating ${revokes} keys and warming the ${INSTANCES} instances' caches`);
     const keys = await createKeys(clients[0], org.adminKey.token, revokes);
     await warmCaches(clients, verifier.token, keys);
     log(`${mode.id}: ${revokes} revokes, ${parallel} at a time, ${loadLoops} load loop(s) per instance`);
     const cutter = mode.cut ? await cutNotifications({ databaseUrl: db.url, redisUrl: redis?.url ?? null, everyMs: 100 }) : null;
-    const cpu = cpuSample(servers.map((child) => child.pid));
+    const cpu = cpuSample(servers.map(({ child }) => child.pid));
     let result;
     let faults = null;
     try {
@@ -154,9 +163,12 @@ async function runMode(mode, { revokes, parallel, loadLoops, log }) {
         (faults ? `; ${faults.listenTerminated} LISTEN connections terminated, ${faults.redisKilled} Redis clients killed` : ''),
     );
     return { ...mode, result, faults, cpu: usage };
+  } catch (err) {
+    const states = servers.map(({ child, url, output }, i) => `instance ${i + 1} at ${url}: ${child.exitCode === null && child.signalCode === null ? 'running' : `exited (${child.exitCode ?? child.signalCode})`}\n${output().slice(-2000)}`);
+    throw new Error(`fan-out ${mode.id}: ${err.stack ?? err}\n${states.join('\n')}`);
   } finally {
     for (const client of clients) client.close();
-    for (const child of servers) await stopChild(child, 5000);
+    for (const { child } of servers) await stopChild(child, 5000);
     await redis?.stop();
     await db.drop();
   }

@@ -67,6 +67,9 @@ for (const mode of modes) {
     beforeAll(async () => {
       db = await databaseForProcess('postgres');
       redis = mode.redis ? await startOwnRedis() : null;
+      // Operator commands refuse a store that was never migrated: migrate first, as an operator would.
+      const migrated = await runCli(['migrate'], db.env);
+      if (migrated.code !== 0) throw new Error(`migrate: ${migrated.stderr}`);
       const org = await runCli(['admin', 'create-org', '--name', 'Fanout', '--owner-email', 'fanout@example.test', '--json'], db.env);
       if (org.code !== 0) throw new Error(`create-org: ${org.stderr}`);
       adminToken = JSON.parse(org.stdout).adminKey.token;
