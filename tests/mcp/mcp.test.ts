@@ -53,7 +53,7 @@ describe('keyward mcp, driven over stdio by the SDK client', () => {
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(byName.get('revoke_api_key')?.annotations?.destructiveHint).toBe(true);
     expect(byName.get('list_api_keys')?.annotations?.readOnlyHint).toBe(true);
-    expect(Object.keys(byName.get('list_api_keys')?.inputSchema.properties ?? {}).sort()).toEqual(['cursor', 'keyType', 'limit', 'q', 'status']);
+    expect(Object.keys(byName.get('list_api_keys')?.inputSchema.properties ?? {}).sort()).toEqual(['cursor', 'keyType', 'limit', 'ownerUserId', 'q', 'sort', 'status']);
     expect(byName.get('get_api_key')?.inputSchema.required).toEqual(['id']);
     expect(byName.get('create_api_key')?.description).toMatch(/never shown again/);
   });
@@ -96,6 +96,10 @@ describe('keyward mcp, driven over stdio by the SDK client', () => {
     expect(firstPage.nextCursor).toEqual(expect.any(String));
     const secondPage = structured(await owner.call('list_api_keys', { limit: 1, cursor: firstPage.nextCursor }));
     expect(secondPage.data[0].id).not.toBe(firstPage.data[0].id);
+    // Issue 12: the list's owner filter and sort, as the API answers them.
+    const ofMember = structured(await owner.call('list_api_keys', { ownerUserId: member.userId, sort: 'name' }));
+    expect(ofMember.data.map((k: any) => k.id)).toEqual((await api('GET', `/api/api-keys?ownerUserId=${member.userId}&sort=name`)).body.data.map((k: any) => k.id));
+    expect(ofMember.data.map((k: any) => k.id)).toContain(memberKey.apiKey.id);
     const got = structured(await owner.call('get_api_key', { id: created.apiKey.id }));
     const gotFromApi = (await api('GET', `/api/api-keys/${created.apiKey.id}`)).body;
     expect({ ...got, lastUsedAt: null }).toEqual({ ...gotFromApi, lastUsedAt: null });
@@ -149,8 +153,8 @@ describe('keyward mcp, driven over stdio by the SDK client', () => {
   });
 
   it('revokes a key at once, and surfaces a second revocation as a 409', async () => {
-    const revoked = structured(await owner.call('revoke_api_key', { id: created.apiKey.id }));
-    expect(revoked).toMatchObject({ success: true, apiKey: { id: created.apiKey.id, status: 'revoked' } });
+    const revoked = structured(await owner.call('revoke_api_key', { id: created.apiKey.id, reason: 'rotated out by the assistant' }));
+    expect(revoked).toMatchObject({ success: true, apiKey: { id: created.apiKey.id, status: 'revoked', revokedReason: 'rotated out by the assistant' } });
     expect((await call(server, 'GET', '/api/auth/whoami', { token: created.token })).status).toBe(401);
     const again = refusal(await owner.call('revoke_api_key', { id: created.apiKey.id }));
     expect(again).toMatchObject({ status: 409, error: 'api_key_already_revoked' });

@@ -37,8 +37,9 @@ export class ApiClient {
     return this.request<T>('PATCH', path, { body });
   }
 
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path, {});
+  /** A DELETE, with a JSON body only when one is given (a revoke's reason). */
+  delete<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('DELETE', path, { body });
   }
 
   /** Every item of a paged list, following nextCursor. */
@@ -116,5 +117,7 @@ function unreachable(baseUrl: string, err: unknown): CliError {
     `Could not reach Keyward at ${baseUrl} (${reason}).`,
     1,
     'Check that the server is running and that the URL is right (keyward auth login --url URL, or KEYWARD_URL).',
+    [],
+    'server_unreachable',
   );
 }

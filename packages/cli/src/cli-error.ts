@@ -11,6 +11,8 @@ export class CliError extends Error {
     readonly exitCode: ExitCode = exitCodes.error,
     readonly hint?: string,
     readonly details: readonly string[] = [],
+    /** The code a --json failure shows; by default one named after the exit code (`not_authenticated`, ...). */
+    readonly code?: string,
   ) {
     super(message);
   }

@@ -45,9 +45,10 @@ export function printKey(output: Output, key: ApiKey, creator: CreatorNames): vo
     ['Name', style.bold(key.name)],
     ['ID', key.id],
     ['Type', key.keyType],
-    ['Status', statusText(key.status, style) + (key.revokedAt ? ` (${key.revokedReason ?? 'revoked'} ${minute(key.revokedAt)})` : '')],
+    ['Status', statusText(key.status, style) + (key.revokedAt ? ` ${minute(key.revokedAt)}` : '')],
     ['Preview', key.preview],
   ];
+  if (key.revokedAt) rows.push(['Reason', key.revokedReason ?? 'revoked']);
   if (key.description) rows.push(['Description', key.description]);
   if (key.ownerUserId) rows.push(['Owner', key.ownerUserId]);
   rows.push(['Created by', creator(key)]);

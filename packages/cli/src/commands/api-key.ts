@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { ApiKey, CreateApiKeyResponse, KeyUsageResponse, KeyWarning, Member, RollApiKeyResponse, UpdateApiKeyResponse, WhoamiResponse } from '@keyward/wire';
+import type { ApiKey, CreateApiKeyResponse, KeyUsageResponse, KeyWarning, Member, RollApiKeyResponse, RollWarning, UpdateApiKeyResponse, WhoamiResponse } from '@keyward/wire';
 import type { ApiClient } from '../api-client.js';
 import { ApiFailure } from '../api-failure.js';
 import { CliError, usageError } from '../cli-error.js';
@@ -44,11 +44,23 @@ export function registerApiKeyCommands(program: Command): void {
         .alias('ls')
         .description('list the keys you may see, newest first, as a table that fits the terminal')
         .addOption(new Option('--status <status>', 'which keys').choices(['active', 'expired', 'revoked', 'disabled', 'all']).default('active'))
-        .option('--search <text>', 'names containing the text (case-insensitive)')
-        .addOption(new Option('--type <type>', 'one type of key').choices(['personal', 'service', 'project'])),
+        .option('--search <text>', 'a name (contains, case-insensitive), a key id, the last four characters of a token, or a whole pasted token')
+        .addOption(new Option('--type <type>', 'one type of key').choices(['personal', 'service', 'project']))
+        .option('--owner <userId>', 'only the personal keys of this member (usr_...)')
+        .addOption(
+          new Option('--sort <order>', 'createdAt, lastUsedAt, expiresAt or name; a leading "-" for descending (never used, never expiring: last)')
+            .choices(['createdAt', '-createdAt', 'lastUsedAt', '-lastUsedAt', 'expiresAt', '-expiresAt', 'name', '-name'])
+            .default('-createdAt'),
+        ),
     ),
-    ['keyward api-key list', 'keyward api-key list --status all --search deploy', 'keyward api-key list --json | jq -r ".[].id"'],
-  ).action((options: CommonOptions & { status: string; search?: string; type?: string }) => list(options));
+    [
+      'keyward api-key list',
+      'keyward api-key list --status all --search deploy',
+      'keyward api-key list --status all --search "$LEAKED_TOKEN"',
+      'keyward api-key list --sort=-lastUsedAt',
+      'keyward api-key list --json | jq -r ".[].id"',
+    ],
+  ).action((options: ListOptions) => list(options));
 
   withExamples(withCommon(keys.command('get').description('show one key').argument('<id>', 'the key id (key_...)')), ['keyward api-key get key_2kP9xQ']).action(
     async (id: string, options: CommonOptions) => {
@@ -87,10 +99,11 @@ export function registerApiKeyCommands(program: Command): void {
         .command('revoke')
         .description('revoke a key: permanent and immediate. Asks first; without a terminal, needs --yes')
         .argument('<id>', 'the key id')
+        .option('--reason <text>', 'why, kept with the key and in the audit log (at most 200 characters; default "revoked")')
         .option('-y, --yes', 'revoke without asking'),
     ),
-    ['keyward api-key revoke key_2kP9xQ', 'keyward api-key revoke key_2kP9xQ --yes'],
-  ).action((id: string, options: CommonOptions & { yes?: boolean }) => revoke(id, options));
+    ['keyward api-key revoke key_2kP9xQ', 'keyward api-key revoke key_2kP9xQ --reason "laptop stolen" --yes'],
+  ).action((id: string, options: CommonOptions & { yes?: boolean; reason?: string }) => revoke(id, options));
 
   withExamples(
     withCommon(
@@ -105,7 +118,15 @@ export function registerApiKeyCommands(program: Command): void {
   ).action((id: string, options: CommonOptions & { since: string; interval?: string }) => usage(id, options));
 }
 
-function printWarnings(output: Output, warnings: readonly KeyWarning[]): void {
+interface ListOptions extends CommonOptions {
+  status: string;
+  search?: string;
+  type?: string;
+  owner?: string;
+  sort: string;
+}
+
+function printWarnings(output: Output, warnings: readonly (KeyWarning | RollWarning)[]): void {
   for (const warning of warnings) output.warn(`${warning.message} (${warning.code})`);
 }
 
@@ -133,9 +154,10 @@ async function create(options: AccessOptions & CommonOptions & { type?: string; 
   }
 }
 
-async function list(options: CommonOptions & { status: string; search?: string; type?: string }): Promise<void> {
+async function list(options: ListOptions): Promise<void> {
   const context = await connect(options);
-  const keys = await context.client.all<ApiKey>('/api/api-keys', { status: options.status, q: options.search, keyType: options.type });
+  const query = { status: options.status, q: options.search, keyType: options.type, ownerUserId: options.owner, sort: options.sort === '-createdAt' ? undefined : options.sort };
+  const keys = await context.client.all<ApiKey>('/api/api-keys', query);
   const { output } = context;
   if (output.json) return output.document(keys);
   if (keys.length === 0) {
@@ -195,6 +217,7 @@ async function roll(id: string, options: CommonOptions & { overlap?: string }): 
   const overlapMs = options.overlap ? parseDuration(options.overlap, '--overlap') : 0;
   const body = overlapMs ? { oldKeyExpiresAt: new Date(Date.now() + overlapMs).toISOString() } : {};
   const rolled = await client.post<RollApiKeyResponse>(`/api/api-keys/${encodeURIComponent(id)}/roll`, body);
+  printWarnings(output, rolled.warnings);
   if (output.json) return output.document(rolled);
   if (output.quiet) return output.bare(rolled.token);
   const key = rolled.apiKey;
@@ -204,7 +227,7 @@ async function roll(id: string, options: CommonOptions & { overlap?: string }): 
   output.line(until ? `  The previous secret keeps working until ${minute(until)}.` : '  The previous secret has stopped working.');
 }
 
-async function revoke(id: string, options: CommonOptions & { yes?: boolean }): Promise<void> {
+async function revoke(id: string, options: CommonOptions & { yes?: boolean; reason?: string }): Promise<void> {
   const { client, output } = await connect(options);
   const path = `/api/api-keys/${encodeURIComponent(id)}`;
   const key = await client.get<ApiKey>(path);
@@ -217,9 +240,10 @@ async function revoke(id: string, options: CommonOptions & { yes?: boolean }): P
     process.stderr.write('Revoking is permanent and immediate: every request with this key will be refused.\n');
     if (!(await confirm(`Revoke "${key.name}"?`))) throw new CliError('Not revoked.', 1);
   }
-  const answer = await client.delete<{ success: true }>(path);
+  const answer = await client.delete<{ success: true }>(path, options.reason === undefined ? undefined : { reason: options.reason });
   if (output.json) return output.document(answer);
-  output.line(`${output.style.green('✓')} Revoked "${key.name}" (${key.id}). Requests with it are refused from now on.`);
+  const why = options.reason?.trim() ? ` Reason: ${options.reason.trim()}.` : '';
+  output.line(`${output.style.green('✓')} Revoked "${key.name}" (${key.id}). Requests with it are refused from now on.${why}`);
 }
 
 function intervalFor(sinceMs: number): 'minute' | 'hour' | 'day' {

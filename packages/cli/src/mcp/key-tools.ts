@@ -75,11 +75,19 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
     {
       title: 'List API keys',
       description:
-        'Lists the API keys this API key may see, newest first, one page at a time (pass nextCursor back as cursor for the next page). Secrets are never included: only a preview.' + managementNote,
+        'Lists the API keys this API key may see, newest first unless sorted, one page at a time (pass nextCursor back as cursor for the next page, with the same sort). Secrets are never included: only a preview.' + managementNote,
       inputSchema: {
         status: z.enum(['active', 'expired', 'revoked', 'disabled', 'all']).optional().describe('Which keys: "active" (the default), "expired", "revoked", "disabled" or "all"'),
-        q: z.string().max(100).optional().describe('Only keys whose name contains this text (case-insensitive)'),
+        q: z
+          .string()
+          .max(100)
+          .optional()
+          .describe('A search: part of a name (case-insensitive), an exact key id, the last four characters of a token, or a whole token (to find which key a leaked token is)'),
         keyType: wire.keyType.optional().describe('Only keys of this type'),
+        ownerUserId: wire.userId.optional().describe('Only the personal keys of this member ("usr_...")'),
+        sort: wire.apiKeySort
+          .optional()
+          .describe('The order: createdAt, lastUsedAt, expiresAt or name, with a leading "-" for descending (default "-createdAt", newest first); keys never used or never expiring come last'),
         limit: z.number().int().min(1).max(100).optional().describe('Page size, 1 to 100 (default 50)'),
         cursor: z.string().max(512).optional().describe('The nextCursor of the previous page'),
       },
@@ -174,7 +182,8 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
         const until = overlap ? instantAfter(ctx.now(), overlap, 'overlap') : oldKeyExpiresAt;
         const rolled = await http.post<wire.RollApiKeyResponse>(`/api/api-keys/${segment(id)}/roll`, until ? { oldKeyExpiresAt: until } : {});
         const old = rolled.apiKey.rollOverlapEndsAt ? `The old secret works until ${rolled.apiKey.rollOverlapEndsAt}.` : 'The old secret has stopped working.';
-        return jsonResult(outputs.roll, { ...rolled, notice: secretNotice }, `Rolled ${rolled.apiKey.name} (${rolled.apiKey.id}). ${old} ${secretNotice}`);
+        const ended = rolled.warnings.map((warning) => ` ${warning.message}`).join('');
+        return jsonResult(outputs.roll, { ...rolled, notice: secretNotice }, `Rolled ${rolled.apiKey.name} (${rolled.apiKey.id}). ${old}${ended} ${secretNotice}`);
       }),
   );
 
@@ -185,13 +194,16 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
       description:
         'Revokes a key: permanent and immediate, every request with it fails from now on. Confirm the key (get_api_key: name, last use) with the person first.' +
         managementNote,
-      inputSchema: { id: keyIdInput },
+      inputSchema: {
+        id: keyIdInput,
+        reason: z.string().max(200).optional().describe('Why, in one line (at most 200 characters), kept with the key and in the audit log; default "revoked"'),
+      },
       outputSchema: outputs.revoke,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    ({ id }) =>
+    ({ id, reason }) =>
       guarded(async () => {
-        await http.delete(`/api/api-keys/${segment(id)}`);
+        await http.delete(`/api/api-keys/${segment(id)}`, reason === undefined ? undefined : { reason });
         // The revocation stands even if reading the key back fails; the answer then only lacks its details.
         const apiKey = await http.get<wire.ApiKey>(`/api/api-keys/${segment(id)}`).catch(() => undefined);
         return jsonResult(outputs.revoke, apiKey ? { success: true, apiKey } : { success: true }, `Revoked ${apiKey ? `${apiKey.name} (${id})` : id}.`);
