@@ -241,6 +241,10 @@ for (const dialect of await dialects()) {
       expect(mixed.body).toMatchObject({ error: 'validation_failed', reasons: [{ path: 'cursor' }] });
       const forged = Buffer.from(JSON.stringify(['name', 42, 'key_abc'])).toString('base64url');
       expect((await list(`sort=name&cursor=${forged}`)).status).toBe(422);
+      const withNul = Buffer.from(JSON.stringify(['name', 'a\u0000b', 'key_abc'])).toString('base64url');
+      expect((await list(`sort=name&cursor=${withNul}`)).body).toMatchObject({ error: 'validation_failed', reasons: [{ path: 'cursor' }] });
+      const nullName = Buffer.from(JSON.stringify(['name', null, 'key_abc'])).toString('base64url');
+      expect((await list(`sort=name&cursor=${nullName}`)).status).toBe(422);
     });
 
     it('never writes a pasted token to the logs', () => {

@@ -45,8 +45,9 @@ export function encodeKeyCursor(order: KeyOrder, position: KeyPosition): string 
 }
 
 const invalidCursor = (message = 'The cursor is not valid.') => new DomainError('invalid_field', message, { path: 'cursor' });
-/* eslint-disable-next-line no-control-regex -- a name in a cursor is checked like the text it came from */
-const cursorText = /^[^\u0000-\u001F\u007F-\u009F\u2028\u2029]{0,400}$/u;
+// A name as stored (one written before text was checked at the boundary may hold any character),
+// but never NUL, which a PostgreSQL text parameter cannot carry.
+const cursorText = /^[^\0]{0,400}$/u;
 
 /**
  * Reads a cursor of `order`. Anything else (not base64url JSON, the wrong shape, a cursor of another
