@@ -129,7 +129,8 @@ describe('keyward api-key, the built CLI against a started server', () => {
     const created = await org.createKey(org.owner, { name: 'to roll' });
     const rolled = await owner.json(['api-key', 'roll', created.apiKey.id, '--overlap', '24h']);
     secrets.push({ token: rolled.token, args: ['api-key', 'roll', '--json'] });
-    expect(Object.keys(rolled).sort()).toEqual(['apiKey', 'token']);
+    expect(Object.keys(rolled).sort()).toEqual(['apiKey', 'token', 'warnings']);
+    expect(rolled.warnings).toEqual([]);
     expect(rolled.token).not.toBe(created.token);
     const overlapMs = new Date(rolled.apiKey.rollOverlapEndsAt).getTime() - Date.now();
     expect(overlapMs).toBeGreaterThan(23.9 * 3_600_000);
