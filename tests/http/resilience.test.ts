@@ -205,6 +205,51 @@ describe.runIf(withPostgres && withRedis)('R49: when Redis dies, the database st
   }, 60_000);
 });
 
+describe.runIf(withPostgres && withRedis)('R49: when Redis comes back after a restart', () => {
+  let shared: TestStore;
+  let second: Store;
+  let redis: OwnRedis;
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    shared = await openTestStore('postgres');
+    second = await openStore(shared.url, { schema: shared.schema });
+    redis = await startOwnRedis();
+    const env = { KEYWARD_REDIS_URL: redis.url, KEYWARD_AUTH_FAILURES_PER_MINUTE: '5' };
+    a = await startServer({ store: shared, env });
+    b = await instanceBeside(a, second, env);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await second?.close();
+    await shared?.close();
+    await redis?.stop();
+  });
+
+  it('counts failed authentication across instances again: 3 failures on A and 2 on B limit both (each alone is under the limit of 5)', async () => {
+    const org = await createOrg(a);
+    const { token } = await org.createKey(org.owner);
+    await redis.kill();
+    await redis.restart();
+    // Both instances' Redis clients are back: the rate limiter's (its ping) and the invalidation subscriber.
+    const limiterAnswers = (server: TestServer) => server.composed.services.operations.pingRedis!().then(() => true, () => false);
+    await until(async () => (await limiterAnswers(a)) && (await limiterAnswers(b)), 15_000, 'both rate limiters reach Redis again');
+    await until(async () => (await redis.subscribers(invalidationChannel)) === 2, 15_000, 'both instances subscribe again');
+
+    const failures = [];
+    for (const server of [a, a, a, b, b]) failures.push((await call(server, 'GET', '/api/auth/whoami', { token: 'kw_not_a_key' })).status);
+    expect(failures).toEqual([401, 401, 401, 401, 401]);
+    // Counted per instance (the fallback while Redis is away) neither A (3) nor B (2) would refuse.
+    for (const server of [a, b]) {
+      const limited = await call(server, 'GET', '/api/auth/whoami', { token });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
+
 /** A server over PostgreSQL reached through a proxy the test can cut or hang. */
 function behindProxy() {
   const state: { direct?: TestStore; proxied?: Store; server?: TestServer; proxy?: TcpProxy } = {};
