@@ -243,6 +243,7 @@ export function renderFanout(bench, { command, machine }) {
     int(r.overBound),
     int(r.validAfterBound),
     `${int(r.firstProbeRevoked)} of ${int(r.pairs)}`,
+    `${ms(r.stillValidP50Ms)} / ${ms(r.stillValidP99Ms)} / ${ms(r.stillValidMaxMs)}`,
     `${ms(r.verifyP50Ms)} / ${ms(r.verifyP99Ms)}`,
     `${ms(r.revokeP50Ms)} / ${ms(r.revokeP99Ms)}`,
     int(r.loadPerSecond),
@@ -250,7 +251,7 @@ export function renderFanout(bench, { command, machine }) {
   ]);
   out.push(
     table(
-      ['mode', 'revokes', 'pairs (revoke, other instance)', 'delay p50 ms', 'p95 ms', 'p99 ms', 'max ms', `over ${int(FANOUT_BOUND_MS)} ms`, 'VALID after the bound', 'REVOKED at the first probe', 'verification round trip p50 / p99 ms', 'revoke 2xx p50 / p99 ms', 'load verifications/s', 'cores busy 0 / 1'],
+      ['mode', 'revokes', 'pairs (revoke, other instance)', 'delay p50 ms', 'p95 ms', 'p99 ms', 'max ms', `over ${int(FANOUT_BOUND_MS)} ms`, 'VALID after the bound', 'REVOKED at the first probe', 'last VALID probe sent at p50 / p99 / max ms', 'verification round trip p50 / p99 ms', 'revoke 2xx p50 / p99 ms', 'load verifications/s', 'cores busy 0 / 1'],
       rows,
     ),
   );
@@ -260,7 +261,7 @@ export function renderFanout(bench, { command, machine }) {
     out.push(`In the mode with notifications cut, ${int(cut.faults.rounds)} rounds 100 ms apart terminated ${int(cut.faults.listenTerminated)} LISTEN connections (\`pg_terminate_backend\` of application name \`keyward-listen\` on the mode's database) and killed ${int(cut.faults.redisKilled)} Redis clients (\`CLIENT KILL TYPE normal\`: the publishers and the rate limiter's client, not the subscribers).`);
     out.push('');
   }
-  out.push('"REVOKED at the first probe" counts the pairs whose first probe, sent as the revoke\'s 2xx arrived, already answered `REVOKED`: their delay is one verification round trip, whose p50 / p99 during the revokes is in the next column, so a delay can be no shorter than the machine\'s round trip. "cores busy" is how busy each core was during the revokes (from `/proc/stat`, every process of the machine), with the share of one core the three instances used.');
+  out.push('"REVOKED at the first probe" counts the pairs whose first probe, sent as the revoke\'s 2xx arrived, already answered `REVOKED`: their delay is one verification round trip (p50 / p99 during the revokes in its own column), so a delay can be no shorter than the machine\'s round trip. "Last VALID probe sent at" brackets the fan-out itself: per pair, the time from the 2xx to the sending of the last probe still answered `VALID` (0 when none was); the other instance learned of the revoke after that and before the first `REVOKED` arrived. "cores busy" is how busy each core was during the revokes (from `/proc/stat`, every process of the machine), with the share of one core the three instances used.');
   out.push('');
   const targets = [];
   for (const { label, result: r, p99Target } of bench.modes) {

@@ -25,6 +25,13 @@ export interface FanoutResult {
   readonly maxMs: number | null;
   /** Pairs already REVOKED at the first probe, sent as the 2xx arrived: their delay is one round trip. */
   readonly firstProbeRevoked: number;
+  /**
+   * Per pair, the time from the 2xx to the sending of the last probe answered VALID (0 when none was):
+   * the other instance learned of the revoke after that, and before the first REVOKED arrived.
+   */
+  readonly stillValidP50Ms: number | null;
+  readonly stillValidP99Ms: number | null;
+  readonly stillValidMaxMs: number | null;
   /** Pairs whose delay exceeded `boundMs`, misses included. */
   readonly overBound: number;
   readonly missed: { keyId: string; instance: number }[];

@@ -146,8 +146,14 @@ export async function measureFanout({ clients, adminToken, verifierToken, keys, 
   const loadStartedAt = now();
   const load = clients.flatMap((_, instance) => Array.from({ length: loadLoops }, () => loadLoop(instance)));
 
-  /** Probes `instance` for `key` until it answers REVOKED: the delay from the revoke's 2xx, or null past `giveUpMs`. */
+  /**
+   * Probes `instance` for `key` until it answers REVOKED: `{ delay, stillValid }` from the revoke's 2xx
+   * (delay null past `giveUpMs`). The instance learned of the revoke after it answered VALID to the
+   * probe sent `stillValid` ms after the 2xx (0 when no probe was VALID) and before it answered the
+   * first REVOKED, which arrived `delay` ms after the 2xx: the delay less its own round trip.
+   */
   const probe = async (instance, key, revokedAt) => {
+    let stillValid = 0;
     for (let attempt = 0; ; attempt++) {
       const sentAt = now();
       let code = null;
@@ -160,13 +166,15 @@ export async function measureFanout({ clients, adminToken, verifierToken, keys, 
       const at = now();
       if (code === 'REVOKED') {
         if (attempt === 0) firstProbeRevoked++;
-        return at - revokedAt;
+        return { delay: at - revokedAt, stillValid };
       }
-      if (at - revokedAt > giveUpMs) return null;
+      if (code === 'VALID') stillValid = Math.max(0, sentAt - revokedAt);
+      if (at - revokedAt > giveUpMs) return { delay: null, stillValid };
     }
   };
 
   const delays = [];
+  const stillValids = [];
   const revokeMs = [];
   const missed = [];
   const revokeFailures = [];
@@ -185,7 +193,11 @@ export async function measureFanout({ clients, adminToken, verifierToken, keys, 
       revokeMs.push(revokedAt - startedAt);
       const others = clients.map((_, n) => n).filter((n) => n !== origin);
       const results = await Promise.all(others.map((instance) => probe(instance, key, revokedAt)));
-      results.forEach((delay, n) => (delay === null ? missed.push({ keyId: key.id, instance: others[n] }) : delays.push(delay)));
+      results.forEach(({ delay, stillValid }, n) => {
+        stillValids.push(stillValid);
+        if (delay === null) missed.push({ keyId: key.id, instance: others[n] });
+        else delays.push(delay);
+      });
     });
   } finally {
     running = false;
@@ -211,6 +223,7 @@ export async function measureFanout({ clients, adminToken, verifierToken, keys, 
   delays.sort((a, b) => a - b);
   revokeMs.sort((a, b) => a - b);
   roundTrips.sort((a, b) => a - b);
+  stillValids.sort((a, b) => a - b);
   const round = (n) => (n === null ? null : Math.round(n * 10) / 10);
   return {
     revokes: ackAt.size,
@@ -221,6 +234,9 @@ export async function measureFanout({ clients, adminToken, verifierToken, keys, 
     p99Ms: round(percentile(delays, 0.99)),
     maxMs: round(missed.length ? null : (delays.at(-1) ?? null)),
     firstProbeRevoked,
+    stillValidP50Ms: round(percentile(stillValids, 0.5)),
+    stillValidP99Ms: round(percentile(stillValids, 0.99)),
+    stillValidMaxMs: round(stillValids.at(-1) ?? null),
     overBound: delays.filter((d) => d > boundMs).length + missed.length,
     missed,
     validAfterBound: violations.length,

@@ -55,43 +55,63 @@ function describeResult(result: FanoutResult, cutter: NotificationCutter['totals
   return JSON.stringify({ ...rest, cutter });
 }
 
-for (const mode of modes) {
-  describe.runIf(withPostgres && (!mode.redis || withRedis))(`fan-out of a revoke to 3 instances on PostgreSQL ${mode.name}`, () => {
-    let db: DatabaseForProcess;
-    let redis: OwnRedis | null = null;
+/** Starts an instance and waits until it printed its own URL (the port answering could be another process's). */
+async function startInstance(env: Record<string, string>): Promise<ServerProcess> {
+  const server = startServerProcess(env, await freePort());
+  await server.ready();
+  const deadline = Date.now() + 5000;
+  while (!server.output().includes(`running at ${server.url}`)) {
+    if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`instance at ${server.url} did not start: ${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return server;
+}
+
+describe.runIf(withPostgres)('fan-out of a revoke to 3 instances on PostgreSQL', () => {
+  // One database and organization for the three modes (each mode revokes keys of its own), and one
+  // redis-server of the file's own for the modes with Redis: CLIENT KILL must harm no other test.
+  let db: DatabaseForProcess;
+  let redis: OwnRedis | null = null;
+  let adminToken: string;
+  let verifierToken: string;
+
+  beforeAll(async () => {
+    db = await databaseForProcess('postgres');
+    if (withRedis) redis = await startOwnRedis();
+    // Operator commands refuse a store that was never migrated: migrate first, as an operator would.
+    const migrated = await runCli(['migrate'], db.env);
+    if (migrated.code !== 0) throw new Error(`migrate: ${migrated.stderr}`);
+    const org = await runCli(['admin', 'create-org', '--name', 'Fanout', '--owner-email', 'fanout@example.test', '--json'], db.env);
+    if (org.code !== 0) throw new Error(`create-org: ${org.stderr}`);
+    adminToken = JSON.parse(org.stdout).adminKey.token;
+    const verifier = await runCli(['admin', 'create-verifier', '--name', 'gateway', '--json'], db.env);
+    if (verifier.code !== 0) throw new Error(`create-verifier: ${verifier.stderr}`);
+    verifierToken = JSON.parse(verifier.stdout).token;
+  }, 120_000);
+
+  afterAll(async () => {
+    await redis?.stop();
+    await db?.drop();
+  });
+
+  for (const mode of modes) describe.runIf(!mode.redis || withRedis)(mode.name, () => {
     const servers: ServerProcess[] = [];
     let clients: InstanceClient[] = [];
-    let adminToken: string;
-    let verifierToken: string;
 
     beforeAll(async () => {
-      db = await databaseForProcess('postgres');
-      redis = mode.redis ? await startOwnRedis() : null;
-      // Operator commands refuse a store that was never migrated: migrate first, as an operator would.
-      const migrated = await runCli(['migrate'], db.env);
-      if (migrated.code !== 0) throw new Error(`migrate: ${migrated.stderr}`);
-      const org = await runCli(['admin', 'create-org', '--name', 'Fanout', '--owner-email', 'fanout@example.test', '--json'], db.env);
-      if (org.code !== 0) throw new Error(`create-org: ${org.stderr}`);
-      adminToken = JSON.parse(org.stdout).adminKey.token;
-      const verifier = await runCli(['admin', 'create-verifier', '--name', 'gateway', '--json'], db.env);
-      if (verifier.code !== 0) throw new Error(`create-verifier: ${verifier.stderr}`);
-      verifierToken = JSON.parse(verifier.stdout).token;
       const env = {
         ...db.env,
         KEYWARD_KEY_CREATIONS_PER_MINUTE: '0',
         KEYWARD_AUTH_FAILURES_PER_MINUTE: '0',
-        ...(redis ? { KEYWARD_REDIS_URL: redis.url } : {}),
+        ...(mode.redis ? { KEYWARD_REDIS_URL: redis!.url } : {}),
       };
-      for (let i = 0; i < 3; i++) servers.push(startServerProcess(env, await freePort()));
-      await Promise.all(servers.map((server) => server.ready()));
+      servers.push(...(await Promise.all([0, 1, 2].map(() => startInstance(env)))));
       clients = servers.map((server) => instanceClient(server.url));
     }, 120_000);
 
     afterAll(async () => {
       for (const client of clients) client.close();
       for (const server of servers) await server.stop('SIGKILL');
-      await redis?.stop();
-      await db?.drop();
     });
 
     it(`refuses every revoked key on every instance within ${BOUND_MS} ms of the revoke's 2xx${mode.cut ? '' : `, p99 <= ${P99_TARGET_MS} ms`} (${REVOKES} revokes)`, async () => {
@@ -128,11 +148,11 @@ for (const mode of modes) {
       } else if (result.verifyP99Ms! > QUIET_ROUND_TRIP_P99_MS) {
         console.warn(
           `fan-out ${mode.name}: p99 <= ${P99_TARGET_MS} ms NOT JUDGED: the machine is too loaded to measure it: a plain verification's round trip had a p99 of ${result.verifyP99Ms} ms ` +
-            `(judged at ${QUIET_ROUND_TRIP_P99_MS} ms or less). Measured delay p99 ${result.p99Ms} ms, p50 ${result.p50Ms} ms; ${result.firstProbeRevoked} of ${result.pairs} pairs were REVOKED at the first probe (a delay of one round trip).`,
+            `(judged at ${QUIET_ROUND_TRIP_P99_MS} ms or less). Measured delay p99 ${result.p99Ms} ms, p50 ${result.p50Ms} ms; ${result.firstProbeRevoked} of ${result.pairs} pairs were REVOKED at the first probe (a delay of one round trip); the last probe answered VALID was sent ${result.stillValidP99Ms} ms after the 2xx at p99.`,
         );
       } else {
         expect(result.p99Ms, `p99 of the delay from a revoke's 2xx to REVOKED on another instance, target ${P99_TARGET_MS} ms: ${summary}`).toBeLessThanOrEqual(P99_TARGET_MS);
       }
     }, 240_000);
   });
-}
+});
