@@ -204,6 +204,16 @@ export interface VerifierRepository {
   insert(verifier: VerifierRecord): Promise<void>;
   /** Establishes the principal: finds a verifier credential by its id. */
   findForVerification(verifierId: VerifierId): Promise<VerifierRecord | null>;
+  /** Every verifier credential, revoked ones included, oldest first. */
+  list(): Promise<VerifierRecord[]>;
+  /** Marks it revoked; false when it already was (or does not exist). */
+  setRevoked(verifierId: VerifierId, at: Date): Promise<boolean>;
+  /** A new secret; the current one becomes the previous one until `previousExpiresAt` (or at once, when null). */
+  setSecret(
+    verifierId: VerifierId,
+    secret: { digest: string; pepperVersion: number; preview: string; previousDigest: string | null; previousPepperVersion: number | null; previousExpiresAt: Date | null },
+  ): Promise<void>;
+  touchLastUsed(verifierId: VerifierId, at: Date): Promise<void>;
 }
 
 export interface SigningKeyRepository {
@@ -316,7 +326,9 @@ export type Invalidation =
   | { readonly type: 'all' }
   | { readonly type: 'key'; readonly orgId: OrgId; readonly keyId: KeyId }
   | { readonly type: 'member'; readonly orgId: OrgId; readonly userId: UserId }
-  | { readonly type: 'org'; readonly orgId: OrgId };
+  | { readonly type: 'org'; readonly orgId: OrgId }
+  /** A verifier credential was revoked or rolled: servers drop what they cached of it, and its streams. */
+  | { readonly type: 'verifier'; readonly verifierId: VerifierId };
 
 /**
  * Carries invalidations to every cache: in process by default, over Redis pub/sub with several

@@ -139,6 +139,10 @@ export interface VerifiersTable {
   preview: string;
   created_at: number;
   revoked_at: number | null;
+  previous_digest: string | null;
+  previous_pepper_version: number | null;
+  previous_expires_at: number | null;
+  last_used_at: number | null;
 }
 
 export interface SigningKeysTable {

@@ -10,4 +10,10 @@ export interface VerifierRecord {
   readonly preview: string;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
+  /** After a roll: the previous secret's digest, valid until `previousExpiresAt`. */
+  readonly previousDigest: string | null;
+  readonly previousPepperVersion: number | null;
+  readonly previousExpiresAt: Date | null;
+  /** When a server last accepted it (written at most once a minute per instance). */
+  readonly lastUsedAt: Date | null;
 }

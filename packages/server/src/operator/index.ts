@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createOrganization, createVerifier, PepperRing, createKeyFormat, prefixedIds, systemClock, type OrgId } from '@keyward/core';
+import { registerVerifierCommands } from './verifier-commands.js';
 import { migrateToLatest, openStore, storeProblem } from '@keyward/store';
 import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from '../config.js';
 import { serve } from './serve.js';
@@ -91,6 +92,8 @@ export function registerOperatorCommands(program: Command): void {
         else process.stdout.write(`Verifier ${id} (shown once, store it now):\n${token}\n`);
       });
     });
+
+  registerVerifierCommands(admin, { existingStoreConfig, withStore });
 
   admin
     .command('rotate-signing-key')

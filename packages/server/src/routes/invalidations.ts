@@ -19,11 +19,13 @@ const STREAM_CAP_RETRY_AFTER_SECONDS = 5;
 
 /** The invalidations a verifier may see: its organization's (or all, for a deployment-level one). */
 function visibleTo(verifier: VerifierActor, event: Invalidation): boolean {
+  // A verifier credential's own changes are the server's business: its streams end instead.
+  if (event.type === 'verifier') return false;
   return event.type === 'all' || verifier.orgId === null || event.orgId === verifier.orgId;
 }
 
 /** The event's fields, named one by one so nothing else a future event carries is sent by accident. */
-function eventData(event: Invalidation): string {
+function eventData(event: Exclude<Invalidation, { type: 'verifier' }>): string {
   switch (event.type) {
     case 'all':
       return JSON.stringify({ type: 'all' });
@@ -121,6 +123,11 @@ export function registerInvalidationRoutes(app: App, services: Services): void {
         while (socket && socket.writableCorked > 0) socket.uncork();
       };
       const unsubscribe = bus.subscribe((event) => {
+        // A revoked or rolled credential's streams end (its client reconnects, if it still may).
+        if (event.type === 'verifier') {
+          if (event.verifierId === verifier.verifierId) res.end();
+          return;
+        }
         if (!visibleTo(verifier, event)) return;
         send(`event: invalidation\ndata: ${eventData(event)}\n\n`);
         // The bus announces a lost subscription with `all`: this stream can no longer be trusted.

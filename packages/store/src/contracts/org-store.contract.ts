@@ -91,7 +91,18 @@ export function orgStoreContract(open: () => Promise<Store>) {
     it('round-trips deployment-wide and organization-bound verifiers', async () => {
       const store = await open();
       const org = await seedOrg(store);
-      const base = { name: 'edge', digest: randomBytes(32).toString('hex'), pepperVersion: 1, preview: 'kwv_…abcd', createdAt: at(), revokedAt: null };
+      const base = {
+        name: 'edge',
+        digest: randomBytes(32).toString('hex'),
+        pepperVersion: 1,
+        preview: 'kwv_…abcd',
+        createdAt: at(),
+        revokedAt: null,
+        previousDigest: null,
+        previousPepperVersion: null,
+        previousExpiresAt: null,
+        lastUsedAt: null,
+      };
       const global: VerifierRecord = { ...base, id: nextId('ver'), orgId: null };
       const bound: VerifierRecord = { ...base, id: nextId('ver'), orgId: org.id, digest: randomBytes(32).toString('hex'), revokedAt: at(9) };
       await store.verifiers.insert(global);
@@ -99,6 +110,42 @@ export function orgStoreContract(open: () => Promise<Store>) {
       expect(await store.verifiers.findForVerification(global.id)).toEqual(global);
       expect(await store.verifiers.findForVerification(bound.id)).toEqual(bound);
       expect(await store.verifiers.findForVerification(nextId('ver'))).toBeNull();
+    });
+
+    it('lists, revokes once, rolls with a previous secret, and records the last use', async () => {
+      const store = await open();
+      const id = nextId('ver') as VerifierRecord['id'];
+      const record: VerifierRecord = {
+        id,
+        name: 'gateway',
+        orgId: null,
+        digest: 'a'.repeat(64),
+        pepperVersion: 1,
+        preview: 'kwv_…abcd',
+        createdAt: at(),
+        revokedAt: null,
+        previousDigest: null,
+        previousPepperVersion: null,
+        previousExpiresAt: null,
+        lastUsedAt: null,
+      };
+      await store.verifiers.insert(record);
+      expect((await store.verifiers.list()).map((v) => v.id)).toContain(id);
+      await store.verifiers.setSecret(id, { digest: 'b'.repeat(64), pepperVersion: 2, preview: 'kwv_…wxyz', previousDigest: 'a'.repeat(64), previousPepperVersion: 1, previousExpiresAt: at(60) });
+      await store.verifiers.touchLastUsed(id, at(5));
+      expect(await store.verifiers.findForVerification(id)).toEqual({
+        ...record,
+        digest: 'b'.repeat(64),
+        pepperVersion: 2,
+        preview: 'kwv_…wxyz',
+        previousDigest: 'a'.repeat(64),
+        previousPepperVersion: 1,
+        previousExpiresAt: at(60),
+        lastUsedAt: at(5),
+      });
+      expect(await store.verifiers.setRevoked(id, at(9))).toBe(true);
+      expect(await store.verifiers.setRevoked(id, at(10))).toBe(false);
+      expect((await store.verifiers.findForVerification(id))?.revokedAt).toEqual(at(9));
     });
   });
 }

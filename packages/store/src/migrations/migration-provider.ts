@@ -6,6 +6,7 @@ import { invitationAttemptsMigration } from './0003-invitation-attempts.js';
 import { auditOrderMigration } from './0004-audit-order.js';
 import { invalidationLogMigration } from './0005-invalidation-log.js';
 import { keyListOrdersMigration } from './0006-key-list-orders.js';
+import { verifierManagementMigration } from './0007-verifier-management.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -20,6 +21,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0004_audit_order': auditOrderMigration,
     '0005_invalidation_log': invalidationLogMigration(dialect),
     '0006_key_list_orders': keyListOrdersMigration(dialect),
+    '0007_verifier_management': verifierManagementMigration,
   };
 }
 
