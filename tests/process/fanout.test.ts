@@ -33,7 +33,8 @@ const P99_MIN_REVOKES = 200;
  * The delay includes one verification round trip, and on a machine whose other processes take the
  * cores a plain round trip alone can exceed 50 ms. The p99 target is judged when a plain verification's
  * round trip during the run had a p99 at most this (a machine quiet enough to measure 50 ms); else the
- * test says so and why, and only the 1 s bound and the VALID count are asserted.
+ * test says so and why, and asserts the 1 s bound, the VALID count and the propagation's own share of
+ * the delay (the last probe still answered VALID was sent within 50 ms of the 2xx, at p99).
  */
 const QUIET_ROUND_TRIP_P99_MS = 20;
 
@@ -143,16 +144,24 @@ describe.runIf(withPostgres)('fan-out of a revoke to 3 instances on PostgreSQL',
         // The fault really happened during the run.
         expect(cut.listenTerminated, summary).toBeGreaterThan(0);
         expect(cut.redisKilled, summary).toBeGreaterThan(0);
-      } else if (REVOKES < P99_MIN_REVOKES) {
+        return;
+      }
+      if (REVOKES < P99_MIN_REVOKES) {
         console.warn(`fan-out ${mode.name}: p99 <= ${P99_TARGET_MS} ms NOT JUDGED: ${REVOKES} revokes, fewer than ${P99_MIN_REVOKES} (measured p99 ${result.p99Ms} ms).`);
-      } else if (result.verifyP99Ms! > QUIET_ROUND_TRIP_P99_MS) {
+        return;
+      }
+      // Judged however loaded the machine: the propagation's own share of the delay. An instance
+      // still answered VALID to a probe sent this long after the 2xx; with the wake-up working (NOTIFY,
+      // or Redis) that is a few ms, with only the 200 ms poll it is about 200 ms at p99.
+      expect(result.stillValidP99Ms, `p99 of the time from a revoke's 2xx to the last probe still answered VALID, target ${P99_TARGET_MS} ms: ${summary}`).toBeLessThanOrEqual(P99_TARGET_MS);
+      if (result.verifyP99Ms! > QUIET_ROUND_TRIP_P99_MS) {
         console.warn(
           `fan-out ${mode.name}: p99 <= ${P99_TARGET_MS} ms NOT JUDGED: the machine is too loaded to measure it: a plain verification's round trip had a p99 of ${result.verifyP99Ms} ms ` +
             `(judged at ${QUIET_ROUND_TRIP_P99_MS} ms or less). Measured delay p99 ${result.p99Ms} ms, p50 ${result.p50Ms} ms; ${result.firstProbeRevoked} of ${result.pairs} pairs were REVOKED at the first probe (a delay of one round trip); the last probe answered VALID was sent ${result.stillValidP99Ms} ms after the 2xx at p99.`,
         );
-      } else {
-        expect(result.p99Ms, `p99 of the delay from a revoke's 2xx to REVOKED on another instance, target ${P99_TARGET_MS} ms: ${summary}`).toBeLessThanOrEqual(P99_TARGET_MS);
+        return;
       }
+      expect(result.p99Ms, `p99 of the delay from a revoke's 2xx to REVOKED on another instance, target ${P99_TARGET_MS} ms: ${summary}`).toBeLessThanOrEqual(P99_TARGET_MS);
     }, 240_000);
   });
 });
