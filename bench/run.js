@@ -2,7 +2,7 @@
 // one machine, with the ceiling of the HTTP framework and the peers (Better Auth's API-key plugin,
 // oidc-provider), and written to docs/benchmarks.md with the machine's description.
 //
-//   npm run bench                          full run (8 to 10 minutes), writes docs/benchmarks.md
+//   npm run bench                          full run (8 to 10 minutes, and 4 to 8 more for fan-out), writes docs/benchmarks.md
 //   node bench/run.js --quick              short runs, one round; writes bench/results/latest.md
 //   node bench/run.js --only verify,sdk    some sections (ceiling is added for the ratios)
 //   node bench/run.js --only fanout        the fan-out rows alone (3 instances on PostgreSQL, bench/fanout.js);
