@@ -223,6 +223,7 @@ describe.skipIf(!existsSync(main))('keyward admin rotate-signing-key (built serv
       KEYWARD_LOG_LEVEL: 'warn',
     };
     try {
+      expect((await runOperator(['migrate'], env)).code).toBe(0);
       const created = await runOperator(['admin', 'create-org', '--name', 'Rotor', '--owner-email', 'rotor@example.test', '--json'], env);
       const { organizationId } = JSON.parse(created.stdout);
       const planned = await runOperator(['admin', 'rotate-signing-key', '--organization', organizationId, '--json'], env);

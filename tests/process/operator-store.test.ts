@@ -69,7 +69,7 @@ describe('operator commands and the store they act on', () => {
   });
 
   it.runIf(withPostgres)('refuses a PostgreSQL database without a Keyward store, naming it without its password', async () => {
-    const db = await databaseForProcess('postgres');
+    const db = await databaseForProcess('postgres', { migrated: false });
     try {
       const url = new URL(db.env.KEYWARD_DATABASE_URL!);
       url.username ||= 'postgres';

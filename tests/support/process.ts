@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { migrateToLatest } from '@keyward/store';
 import { testPostgresUrl } from '@keyward/store/testing';
 
 export const root = resolve(new URL('../..', import.meta.url).pathname);
@@ -91,8 +92,18 @@ export interface DatabaseForProcess {
   drop(): Promise<void>;
 }
 
-/** A fresh database for server processes: a SQLite file in a temp dir, or a new PostgreSQL database. */
-export async function databaseForProcess(dialect: 'sqlite' | 'postgres'): Promise<DatabaseForProcess> {
+/**
+ * A fresh database for server processes: a SQLite file in a temp dir, or a new PostgreSQL database,
+ * migrated (an empty Keyward store, as `keyward migrate` or a first `serve` leaves it: operator
+ * commands refuse a database without one) unless `migrated: false`.
+ */
+export async function databaseForProcess(dialect: 'sqlite' | 'postgres', options: { migrated?: boolean } = {}): Promise<DatabaseForProcess> {
+  const made = await freshDatabase(dialect);
+  if (options.migrated !== false) await migrateToLatest(made.env.KEYWARD_DATABASE_URL!);
+  return made;
+}
+
+async function freshDatabase(dialect: 'sqlite' | 'postgres'): Promise<DatabaseForProcess> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'keyward-proc-'));
     return { env: { KEYWARD_DATABASE_URL: `sqlite:${join(dir, 'keyward.db')}` }, drop: async () => {} };

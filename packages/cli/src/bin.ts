@@ -8,7 +8,7 @@ import { cliVersion } from './version.js';
  * come from @keyward/server, loaded only when used) and for people (`auth login`, `api-key ...`, pure
  * HTTP clients of the API).
  */
-const operatorCommands = new Set(['serve', 'migrate', 'admin']);
+const operatorCommands = new Set(['serve', 'migrate', 'admin', 'init']);
 
 const helpAfter = `
 Examples:
@@ -23,10 +23,12 @@ XDG_CONFIG_HOME (where the session is kept), NO_COLOR (no colour).
 Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated, 4 not found, 5 forbidden.
 
 Operator commands (run where the server runs, with its environment):
+  init                  write a starter permission catalogue for your API
   serve                 start the server (API and console)
   migrate               apply database migrations
   admin create-org      create an organization, its owner and an admin key
-  admin create-verifier create a credential for POST /api/keys/verify
+  admin verifier        list, create, roll and revoke credentials for POST /api/keys/verify
+  admin catalogue check validate a permission catalogue file
 
 Guide: docs/cli.md
 `;

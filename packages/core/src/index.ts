@@ -71,3 +71,4 @@ export * from './tokens/batch-signer.js';
 export * from './local-cache-bus.js';
 export * from './invalidation/invalidation-follower.js';
 export * from './invalidation/log-following-bus.js';
+export * from './permissions/removed-permissions.js';

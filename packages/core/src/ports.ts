@@ -158,8 +158,21 @@ export type KeyPatch = Partial<
   >
 > & { readonly updatedAt: Date };
 
+/** An active key that names permissions itself (restricted mode, or CUSTOM bindings), in any organization. */
+export interface KeyNamingPermissions {
+  readonly id: KeyId;
+  readonly orgId: OrgId;
+  readonly name: string;
+  readonly permissions: readonly string[];
+}
+
 export interface KeyRepository {
   insert(key: ApiKeyRecord): Promise<void>;
+  /**
+   * Active keys (not revoked, disabled or expired at `now`) that name permissions themselves, in id
+   * order after `afterId`, at most `limit`: what a catalogue change could leave naming the unknown.
+   */
+  scanNamingPermissions(now: Date, afterId: string | null, limit: number): Promise<KeyNamingPermissions[]>;
   findById(orgId: OrgId, keyId: KeyId): Promise<ApiKeyRecord | null>;
   /** Establishes the tenant: finds a presented key by its public lookup id, in any organization. */
   findForVerificationByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;

@@ -34,6 +34,8 @@ export interface Config {
   readonly catalogue: PermissionCatalogue;
   /** Where the catalogue came from: the file's absolute path, or `default`. */
   readonly catalogueSource: string;
+  /** `KEYWARD_CATALOGUE_ALLOW_REMOVED=1`: start even when active keys name permissions the catalogue lacks. */
+  readonly allowRemovedPermissions: boolean;
   readonly logLevel: string;
   readonly usageFlushIntervalMs: number;
   /** Entries of the verifier's cache (keys, owners, projects). */
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyPrefix,
     catalogue,
     catalogueSource,
+    allowRemovedPermissions: env.KEYWARD_CATALOGUE_ALLOW_REMOVED === '1' || env.KEYWARD_CATALOGUE_ALLOW_REMOVED === 'true',
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
     verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),

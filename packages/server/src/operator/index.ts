@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createOrganization, createVerifier, PepperRing, createKeyFormat, prefixedIds, systemClock, type OrgId } from '@keyward/core';
+import { registerCatalogueCommands } from './catalogue-commands.js';
 import { registerVerifierCommands } from './verifier-commands.js';
 import { migrateToLatest, openStore, storeProblem } from '@keyward/store';
 import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from '../config.js';
@@ -94,6 +95,7 @@ export function registerOperatorCommands(program: Command): void {
     });
 
   registerVerifierCommands(admin, { existingStoreConfig, withStore });
+  registerCatalogueCommands(program, admin);
 
   admin
     .command('rotate-signing-key')

@@ -1,4 +1,4 @@
-import { issueSetupToken } from '@keyward/core';
+import { issueSetupToken, keysNamingRemovedPermissions } from '@keyward/core';
 import { describeDatabase } from '@keyward/store';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
@@ -16,6 +16,20 @@ const EXIT_DEADLINE_MS = 9500;
 export async function serve(config: Config): Promise<void> {
   const composed = await compose(config);
   const { app, services } = composed;
+  const removed = await keysNamingRemovedPermissions(services.deps.store, config.catalogue, services.deps.clock.now());
+  if (removed.total > 0) {
+    const lines = removed.keys.map((k) => `  ${k.id} (${k.name}, ${k.orgId}): ${k.missing.join(', ')}`);
+    const more = removed.total > removed.keys.length ? `\n  ... and ${removed.total - removed.keys.length} more` : '';
+    if (!config.allowRemovedPermissions) {
+      process.stderr.write(
+        `keyward: the permission catalogue (${config.catalogueSource}) lacks permissions that ${removed.total} active key(s) name:\n${lines.join('\n')}${more}\n` +
+          'Put them back in the catalogue, edit or revoke those keys, or start with KEYWARD_CATALOGUE_ALLOW_REMOVED=1 (those permissions then grant nothing).\n',
+      );
+      await composed.close();
+      process.exit(2);
+    }
+    app.log.warn({ keys: removed.total, examples: removed.keys }, 'active keys name permissions the catalogue lacks; they grant nothing (KEYWARD_CATALOGUE_ALLOW_REMOVED=1)');
+  }
   const instance = drainable(composed);
   let stopping = false;
   const stop = (signal: string) => {

@@ -80,6 +80,22 @@ function positionOf(order: KeyOrder, row: Selectable<ApiKeysTable>): KeyPosition
  */
 export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository {
   return {
+    async scanNamingPermissions(now, after, limit) {
+      let query = db
+        .selectFrom('api_keys')
+        .select(['id', 'org_id', 'name', 'permission_mode', 'permissions', 'bindings'])
+        .where('revoked_at', 'is', null)
+        .where('disabled_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', toMs(now))]))
+        .where((eb) => eb.or([eb('permission_mode', '=', 'restricted'), eb('bindings', 'like', '%"CUSTOM"%')]));
+      if (after) query = query.where('id', '>', after);
+      const rows = await query.orderBy('id').limit(limit).execute();
+      return rows.map((row) => {
+        const named = new Set<string>(row.permission_mode === 'restricted' ? parseJson<string[]>(row.permissions, []) : []);
+        for (const binding of parseJson<Binding[]>(row.bindings, [])) for (const p of binding.permissions ?? []) named.add(p);
+        return { id: row.id as KeyId, orgId: row.org_id as OrgId, name: row.name, permissions: [...named] };
+      });
+    },
     async insert(key) {
       await db
         .insertInto('api_keys')
