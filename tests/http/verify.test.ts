@@ -146,7 +146,10 @@ for (const dialect of await dialects()) {
     it('accepts only verifier credentials: an API key or nothing is 401; no key is 422', async () => {
       const { token } = await org.createKey(org.owner);
       expect((await verify({ key: token }, org.adminKey)).status).toBe(401);
-      expect((await call(server, 'POST', '/api/keys/verify', { body: { key: token } })).status).toBe(401);
+      const none = await call(server, 'POST', '/api/keys/verify', { body: { key: token } });
+      expect(none.status).toBe(401);
+      // It says what is needed here: a verifier credential, not "an API key or a session token".
+      expect(none.body.message).toMatch(/verifier credential/);
       const missing = await verify({});
       expect(missing.status).toBe(422);
       expect(missing.body.reasons[0].path).toBe('key');
@@ -241,6 +244,8 @@ describe('leak reports (R4)', () => {
       expect(key.body).toMatchObject({ status: 'revoked', revokedReason: 'leaked' });
       const audit = await call(server, 'GET', `/api/audit-log?targetId=${apiKey.id}&action=api_key.leaked`, { token: org.owner.session });
       expect(audit.body.data[0].details).toMatchObject({ source: 'github-secret-scanning', url: 'https://github.com/acme/app/blob/main/.env' });
+      // Keyward revoked it on a leak report, not an operator (issue 12).
+      expect(audit.body.data[0].actor).toMatchObject({ type: 'system', id: 'leak_report' });
       for (const key of [token, 'kw_nothing', `${token.slice(0, -1)}x`]) {
         const again = await call(server, 'POST', '/api/keys/leaked', { body: { key } });
         expect(again.status).toBe(202);

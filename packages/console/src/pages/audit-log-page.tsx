@@ -94,6 +94,7 @@ function AuditLog() {
         </>
       );
     }
+    if (actor.type === 'system') return <span className="muted">{actor.id === 'leak_report' ? 'Keyward (leak report)' : 'Keyward (operator command)'}</span>;
     return <span className="muted">{actor.type}</span>;
   }
 

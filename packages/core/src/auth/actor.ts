@@ -46,10 +46,15 @@ export interface VerifierActor {
   readonly orgId: OrgId | null;
 }
 
-/** Operator commands acting on the store directly. */
+/**
+ * Keyward itself acting on the store: an operator command (`operator`), or a leak report answered
+ * by revoking the key (`leak_report`).
+ */
 export interface SystemActor extends RequestOrigin {
   readonly type: 'system';
   readonly orgId: OrgId;
+  /** Who acted, for the audit log's actor id (default `operator`). */
+  readonly label?: 'operator' | 'leak_report';
 }
 
 export function auditActorOf(actor: Actor | SystemActor): AuditActor {
@@ -57,7 +62,7 @@ export function auditActorOf(actor: Actor | SystemActor): AuditActor {
     case 'user':
       return { type: 'user', id: actor.userId };
     case 'system':
-      return { type: 'system', id: 'operator' };
+      return { type: 'system', id: actor.label ?? 'operator' };
     default:
       return { type: actor.type, id: actor.keyId, preview: actor.key.preview };
   }

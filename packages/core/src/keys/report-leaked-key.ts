@@ -20,7 +20,7 @@ export async function reportLeakedKey(
   const revoked = await deps.store.transaction(async (tx) => {
     const now = deps.clock.now();
     if (!(await tx.keys.setRevoked(key.orgId, key.id, now, 'leaked'))) return false;
-    await recordAudit(tx, deps.ids, { type: 'system', orgId: key.orgId, ...origin }, now, {
+    await recordAudit(tx, deps.ids, { type: 'system', orgId: key.orgId, label: 'leak_report', ...origin }, now, {
       action: 'api_key.leaked',
       targetType: 'api_key',
       targetId: key.id,

@@ -49,7 +49,7 @@ export class VerifierAuthenticator {
       if (err instanceof ApiError && err.statusCode === 401) await this.fail(ip);
       throw err;
     }
-    if (!token) throw unauthorized('missing');
+    if (!token) throw unauthorized('missing', 'A verifier credential is required: send it as Authorization: Bearer kwv_… (keyward admin verifier create).');
     const verifier = await authenticateVerifier(this.services.deps, token, (id) => this.find(id));
     if (!verifier) {
       await this.fail(ip);
