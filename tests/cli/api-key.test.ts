@@ -165,6 +165,17 @@ describe('keyward api-key, the built CLI against a started server', () => {
     expect(listed.map((k) => k.id)).toContain(created.apiKey.id);
   });
 
+  it('--assign-to takes a member by email (any case) or usr_ id; an unknown email exits 4', async () => {
+    const byEmail = await owner.run(['api-key', 'create', '--name', 'for the member', '--assign-to', memberPerson.email.toUpperCase(), '--json']);
+    expect(byEmail.code, byEmail.stderr).toBe(0);
+    expect(JSON.parse(byEmail.stdout).apiKey.ownerUserId).toBe(memberPerson.userId);
+    const byId = await owner.run(['api-key', 'create', '--name', 'by id', '--assign-to', memberPerson.userId, '--json']);
+    expect(JSON.parse(byId.stdout).apiKey.ownerUserId).toBe(memberPerson.userId);
+    const unknown = await owner.run(['api-key', 'create', '--name', 'nobody', '--assign-to', 'nobody@example.test']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain('nobody@example.test');
+  });
+
   it('exits 5 when the person may not: a MEMBER creating a service key or revoking a key not theirs', async () => {
     const service = await org.createKey(org.adminKey, { name: 'shared service', keyType: 'service', expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
     const create = await member.run(['api-key', 'create', '--name', 'nope', '--type', 'service']);

@@ -3,6 +3,7 @@ import type { ApiKey, CreateApiKeyResponse, KeyUsageResponse, KeyWarning, Member
 import type { ApiClient } from '../api-client.js';
 import { ApiFailure } from '../api-failure.js';
 import { CliError, usageError } from '../cli-error.js';
+import { exitCodes } from '../exit-codes.js';
 import { connect, type CommonOptions, type Context } from '../context.js';
 import { minute, parseDuration, relativeTime } from '../durations.js';
 import type { Output } from '../output/output.js';
@@ -26,7 +27,7 @@ export function registerApiKeyCommands(program: Command): void {
           .description('create a key; its secret is printed once and never again')
           .requiredOption('--name <name>', 'a name that says where the key is used')
           .addOption(new Option('--type <type>', 'personal (yours, within your rights), service (for CI; admins) or project (one project; admins)').choices(['personal', 'service', 'project']).default('personal'))
-          .option('--assign-to <userId>', 'admins: a personal key for another member'),
+          .option('--assign-to <member>', "admins: a personal key for another member, by email or usr_ id"),
       ).option('-q, --quiet', 'print only the secret (for piping into a secret store)'),
     ),
     [
@@ -137,10 +138,19 @@ async function personBindingRole(client: ApiClient): Promise<'ADMIN' | 'MEMBER' 
   return whoami.role === 'VIEWER' ? 'VIEWER' : 'MEMBER';
 }
 
+/** The member with this email (case-insensitive), or exit 4 naming it. */
+async function memberIdByEmail(client: Awaited<ReturnType<typeof connect>>['client'], email: string): Promise<string> {
+  const wanted = email.trim().toLowerCase();
+  const member = (await client.all<Member>('/api/members')).find((m) => m.email.toLowerCase() === wanted);
+  if (!member) throw new CliError(`No member of this organization has the email ${email}; see keyward members list.`, exitCodes.notFound);
+  return member.userId;
+}
+
 async function create(options: AccessOptions & CommonOptions & { type?: string; assignTo?: string }): Promise<void> {
   const { client, output } = await connect(options);
   const needsRole = (options.type ?? 'personal') === 'personal' && options.project?.length && !options.role?.length;
-  const body = createBody(options, needsRole ? await personBindingRole(client) : 'MEMBER');
+  const assignTo = options.assignTo?.includes('@') ? await memberIdByEmail(client, options.assignTo) : options.assignTo;
+  const body = createBody({ ...options, assignTo }, needsRole ? await personBindingRole(client) : 'MEMBER');
   const created = await client.post<CreateApiKeyResponse>('/api/api-keys', body);
   printWarnings(output, created.warnings);
   if (output.json) return output.document(created);
