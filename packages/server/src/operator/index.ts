@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createOrganization, createVerifier, PepperRing, createKeyFormat, prefixedIds, systemClock, type OrgId } from '@keyward/core';
+import { createOrganization, PepperRing, createKeyFormat, prefixedIds, systemClock } from '@keyward/core';
 import { registerCatalogueCommands } from './catalogue-commands.js';
 import { registerVerifierCommands } from './verifier-commands.js';
 import { migrateToLatest, openStore, storeProblem } from '@keyward/store';
@@ -66,31 +66,6 @@ export function registerOperatorCommands(program: Command): void {
         if (out.ownerPassword) process.stdout.write(`Owner password (shown once): ${out.ownerPassword}\n`);
         if (out.adminKey) process.stdout.write(`Admin key ${out.adminKey.id} (shown once, store it now):\n${out.adminKey.token}\n`);
         else process.stdout.write('Not bootstrapped: POST /api/organization/bootstrap as its owner before creating keys.\n');
-      });
-    });
-
-  admin
-    .command('create-verifier')
-    .description('Create a verifier credential for POST /api/keys/verify (all organizations, or one).')
-    .requiredOption('--name <name>', 'what the credential is for, e.g. "api-gateway"')
-    .option('--organization <orgId>', 'limit it to one organization', (value: string) => {
-      if (!/^org_[0-9A-Za-z]+$/.test(value)) throw new InvalidArgumentError('an organization id starts with org_');
-      return value;
-    })
-    .option('--json', 'print one JSON document')
-    .addHelpText('after', '\nExample:\n  $ keyward admin create-verifier --name gateway --json\n')
-    .action(async (options: { name: string; organization?: string; json?: boolean }) => {
-      const cfg = await existingStoreConfig();
-      await withStore(cfg, async (store) => {
-        const orgId = (options.organization ?? null) as OrgId | null;
-        if (orgId && !(await store.orgs.findById(orgId))) {
-          process.stderr.write(`No organization ${orgId}.\n`);
-          process.exitCode = 4;
-          return;
-        }
-        const { id, token } = await createVerifier({ store, clock: systemClock, peppers: new PepperRing(cfg.peppers) }, { name: options.name, orgId });
-        if (options.json) process.stdout.write(`${JSON.stringify({ id, token })}\n`);
-        else process.stdout.write(`Verifier ${id} (shown once, store it now):\n${token}\n`);
       });
     });
 

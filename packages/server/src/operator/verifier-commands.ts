@@ -83,25 +83,33 @@ export function registerVerifierCommands(admin: Command, tools: Tools): void {
       });
     });
 
-  verifier
-    .command('create')
-    .description('Create a verifier credential (all organizations, or one). The token is shown once.')
-    .requiredOption('--name <name>', 'what the credential is for, e.g. "api-gateway"')
-    .option('--organization <orgId>', 'limit it to one organization', (value: string) => {
-      if (!/^org_[0-9A-Za-z]+$/.test(value)) throw new InvalidArgumentError('an organization id starts with org_');
-      return value;
-    })
-    .option('--json', 'print one JSON document: {id, token}')
-    .action(async (options: { name: string; organization?: string; json?: boolean }) => {
-      const cfg = await tools.existingStoreConfig();
-      await tools.withStore(cfg, async (store) => {
-        const orgId = (options.organization ?? null) as OrgId | null;
-        if (orgId && !(await store.orgs.findById(orgId))) return fail(`No organization ${orgId}.`, 4);
-        const { id, token } = await createVerifier({ store, clock: systemClock, peppers: new PepperRing(cfg.peppers) }, { name: options.name, orgId });
-        if (options.json) process.stdout.write(`${JSON.stringify({ id, token })}\n`);
-        else process.stdout.write(`Verifier ${id} (shown once, store it now):\n${token}\n`);
-      });
+  const create = async (options: { name: string; organization?: string; json?: boolean }) => {
+    const cfg = await tools.existingStoreConfig();
+    await tools.withStore(cfg, async (store) => {
+      const orgId = (options.organization ?? null) as OrgId | null;
+      if (orgId && !(await store.orgs.findById(orgId))) return fail(`No organization ${orgId}.`, 4);
+      const { id, token } = await createVerifier({ store, clock: systemClock, peppers: new PepperRing(cfg.peppers) }, { name: options.name, orgId });
+      if (options.json) process.stdout.write(`${JSON.stringify({ id, token })}\n`);
+      else process.stdout.write(`Verifier ${id} (shown once, store it now):\n${token}\n`);
     });
+  };
+  const organization = (value: string) => {
+    if (!/^org_[0-9A-Za-z]+$/.test(value)) throw new InvalidArgumentError('an organization id starts with org_');
+    return value;
+  };
+  for (const [parent, name] of [
+    [verifier, 'create'],
+    [admin, 'create-verifier'],
+  ] as const) {
+    parent
+      .command(name)
+      .description('Create a verifier credential for POST /api/keys/verify (all organizations, or one). The token is shown once.')
+      .requiredOption('--name <name>', 'what the credential is for, e.g. "api-gateway"')
+      .option('--organization <orgId>', 'limit it to one organization', organization)
+      .option('--json', 'print one JSON document: {id, token}')
+      .addHelpText('after', `\nExample:\n  $ keyward admin ${parent === admin ? 'create-verifier' : 'verifier create'} --name gateway --json\n`)
+      .action(create);
+  }
 
   verifier
     .command('revoke')
