@@ -29,11 +29,12 @@ const STATEMENT_BOUND_MS = 15_000;
  * about 10), but 8 to 12 s as the median under the test's own load there (measured: 10 kills took
  * 81 s; in a whole-file run, 11 kills took 127 s), so 50 would take 7 to 10 minutes alone. The kills
  * stop at 50 or when KILL_BUDGET_MS has passed, whichever comes first, but never before MIN_KILLS;
- * the test logs how many it did.
+ * the test logs how many it did. In a whole CI run on a quiet machine a restart to ready took 2.2 s
+ * at the median (45 kills in 122 s), so the budget of 180 s lets all 50 happen there.
  */
 const KILLS = Number(process.env.KEYWARD_FAULT_KILLS ?? 50);
 const MIN_KILLS = Math.min(KILLS, 10);
-const KILL_BUDGET_MS = 120_000;
+const KILL_BUDGET_MS = 180_000;
 
 interface Answer {
   /** The HTTP status, or why there is none. */
@@ -473,5 +474,5 @@ describe.runIf(available)('faults, each against a PostgreSQL and server processe
       },
     );
     expect(accepted).toEqual([]);
-  }, 300_000);
+  }, 360_000);
 });
