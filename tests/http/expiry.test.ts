@@ -35,6 +35,21 @@ describe('expiry at the boundary (R23)', () => {
     expect(active.body.data.map((k: any) => k.id)).not.toContain(apiKey.id);
   });
 
+  it('takes a date alone as midnight UTC, on create and edit, and refuses a date that does not exist', async () => {
+    clock.set(new Date('2030-01-01T00:00:00.000Z'));
+    const created = await call(server, 'POST', '/api/api-keys', { token: org.adminKey, body: { name: 'dated', keyType: 'service', expiresAt: '2030-03-01' } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.apiKey.expiresAt).toBe('2030-03-01T00:00:00.000Z');
+    const edited = await call(server, 'PATCH', `/api/api-keys/${created.body.apiKey.id}`, { token: org.adminKey, body: { expiresAt: '2030-04-01' } });
+    expect(edited.status, edited.text).toBe(200);
+    expect(edited.body.expiresAt).toBe('2030-04-01T00:00:00.000Z');
+    for (const bad of ['2030-02-30', '2030-13-01', '2030-1-1']) {
+      const refused = await call(server, 'POST', '/api/api-keys', { token: org.adminKey, body: { name: 'bad date', keyType: 'service', expiresAt: bad } });
+      expect(refused.status, bad).toBe(422);
+      expect(refused.body.reasons[0].path).toBe('expiresAt');
+    }
+  });
+
   it('revives an expired key when its expiry is moved into the future', async () => {
     clock.set(new Date('2030-02-01T00:00:00.000Z'));
     const { token, apiKey } = await org.createKey(org.adminKey, { keyType: 'service', expiresAt: '2030-02-01T00:10:00.000Z' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bindingRole, instant, keyId, pageQuery, permission, projectId, safeText, scopeType, userId } from './common.js';
+import { bindingRole, instant, instantOrDate, keyId, pageQuery, permission, projectId, safeText, scopeType, userId } from './common.js';
 
 export const keyType = z.enum(['personal', 'service', 'project']);
 export const keyStatus = z.enum(['active', 'expired', 'revoked', 'disabled']);
@@ -79,7 +79,7 @@ export const createApiKeyBody = z.strictObject({
   permissions: z.array(permission).max(200).optional(),
   scopes: z.array(scopeInput).max(100).optional(),
   allowedCidrs: allowedCidrs.optional(),
-  expiresAt: instant.nullable().optional().describe('Must be in the future; null or absent for no expiry'),
+  expiresAt: instantOrDate.nullable().optional().describe('Must be in the future; null or absent for no expiry; a date alone means midnight UTC'),
 });
 export type CreateApiKeyBody = z.input<typeof createApiKeyBody>;
 
@@ -93,7 +93,7 @@ export type CreateApiKeyResponse = z.infer<typeof createApiKeyResponse>;
 export const updateApiKeyBody = z.strictObject({
   name: name.optional(),
   description: description.optional(),
-  expiresAt: instant.nullable().optional(),
+  expiresAt: instantOrDate.nullable().optional(),
   permissionMode: permissionMode.optional(),
   permissions: z.array(permission).max(200).optional(),
   bindings: z.array(bindingInput).max(100).optional(),

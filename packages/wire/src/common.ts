@@ -47,6 +47,8 @@ export function safeText(options: { multiline?: boolean; trim?: boolean } = {}) 
 
 /** An RFC 3339 instant in UTC, as every time in the API is written. */
 export const instant = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
+/** What a request may give for a time: an RFC 3339 instant, or a date (`2030-01-01`, meaning midnight UTC). */
+export const instantOrDate = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).describe('RFC 3339 timestamp, or a date (midnight UTC)');
 export const idOf = (prefix: string) =>
   z
     .string()
