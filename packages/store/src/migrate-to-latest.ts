@@ -2,16 +2,20 @@ import { Migrator } from 'kysely';
 import { connect, type ConnectOptions, type Connection } from './connect.js';
 import { migrationProvider } from './migrations/migration-provider.js';
 
-/** Migrates an open connection to the latest schema; returns the names of the migrations it applied. */
-export async function migrateConnection(connection: Connection): Promise<string[]> {
+/** Kysely's migrator over the store's migrations, for one open connection. */
+export function migratorFor(connection: Connection): Migrator {
   // With a schema, Kysely must look for its migration tables there only: its existence check reads
   // every schema of the database and would otherwise find another schema's tables.
-  const migrator = new Migrator({
+  return new Migrator({
     db: connection.db,
     provider: migrationProvider(connection.dialect),
     ...(connection.schema ? { migrationTableSchema: connection.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+}
+
+/** Migrates an open connection to the latest schema; returns the names of the migrations it applied. */
+export async function migrateConnection(connection: Connection): Promise<string[]> {
+  const { error, results } = await migratorFor(connection).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Migrator } from 'kysely';
 import { connect, isPostgresUrl } from './connect.js';
-import { migrationProvider } from './migrations/migration-provider.js';
+import { migratorFor } from './migrate-to-latest.js';
 
 /**
  * The database a URL names, for people: the SQLite file's absolute path, or the PostgreSQL URL
@@ -50,12 +49,7 @@ export async function storeProblem(url: string, options: { schema?: string } = {
     return `${where} cannot be opened: ${(err as Error).message}`;
   }
   try {
-    const migrator = new Migrator({
-      db: connection.db,
-      provider: migrationProvider(connection.dialect),
-      ...(connection.schema ? { migrationTableSchema: connection.schema } : {}),
-    });
-    const migrations = await migrator.getMigrations();
+    const migrations = await migratorFor(connection).getMigrations();
     if (!migrations.some((m) => m.executedAt !== undefined)) return `${where} holds no Keyward store (no migrations were ever applied). ${fix}`;
     return null;
   } catch (err) {

@@ -88,23 +88,28 @@ export function orgStoreContract(open: () => Promise<Store>) {
   });
 
   describe('VerifierRepository', () => {
+    /** A verifier never rolled nor used, deployment-wide unless told otherwise. */
+    const verifier = (fields: Partial<VerifierRecord> = {}): VerifierRecord => ({
+      id: nextId('ver') as VerifierRecord['id'],
+      name: 'edge',
+      orgId: null,
+      digest: randomBytes(32).toString('hex'),
+      pepperVersion: 1,
+      preview: 'kwv_…abcd',
+      createdAt: at(),
+      revokedAt: null,
+      previousDigest: null,
+      previousPepperVersion: null,
+      previousExpiresAt: null,
+      lastUsedAt: null,
+      ...fields,
+    });
+
     it('round-trips deployment-wide and organization-bound verifiers', async () => {
       const store = await open();
       const org = await seedOrg(store);
-      const base = {
-        name: 'edge',
-        digest: randomBytes(32).toString('hex'),
-        pepperVersion: 1,
-        preview: 'kwv_…abcd',
-        createdAt: at(),
-        revokedAt: null,
-        previousDigest: null,
-        previousPepperVersion: null,
-        previousExpiresAt: null,
-        lastUsedAt: null,
-      };
-      const global: VerifierRecord = { ...base, id: nextId('ver'), orgId: null };
-      const bound: VerifierRecord = { ...base, id: nextId('ver'), orgId: org.id, digest: randomBytes(32).toString('hex'), revokedAt: at(9) };
+      const global = verifier();
+      const bound = verifier({ orgId: org.id, revokedAt: at(9) });
       await store.verifiers.insert(global);
       await store.verifiers.insert(bound);
       expect(await store.verifiers.findForVerification(global.id)).toEqual(global);
@@ -114,21 +119,8 @@ export function orgStoreContract(open: () => Promise<Store>) {
 
     it('lists, revokes once, rolls with a previous secret, and records the last use', async () => {
       const store = await open();
-      const id = nextId('ver') as VerifierRecord['id'];
-      const record: VerifierRecord = {
-        id,
-        name: 'gateway',
-        orgId: null,
-        digest: 'a'.repeat(64),
-        pepperVersion: 1,
-        preview: 'kwv_…abcd',
-        createdAt: at(),
-        revokedAt: null,
-        previousDigest: null,
-        previousPepperVersion: null,
-        previousExpiresAt: null,
-        lastUsedAt: null,
-      };
+      const record = verifier({ name: 'gateway', digest: 'a'.repeat(64) });
+      const { id } = record;
       await store.verifiers.insert(record);
       expect((await store.verifiers.list()).map((v) => v.id)).toContain(id);
       await store.verifiers.setSecret(id, { digest: 'b'.repeat(64), pepperVersion: 2, preview: 'kwv_…wxyz', previousDigest: 'a'.repeat(64), previousPepperVersion: 1, previousExpiresAt: at(60) });
