@@ -69,6 +69,7 @@ export * from './tokens/revoke-access-token.js';
 export * from './tokens/introspect-access-token.js';
 export * from './tokens/batch-signer.js';
 export * from './local-cache-bus.js';
+export * from './cache/single-flight-cache.js';
 export * from './invalidation/invalidation-follower.js';
 export * from './invalidation/log-following-bus.js';
 export * from './permissions/removed-permissions.js';

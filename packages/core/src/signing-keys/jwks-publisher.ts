@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { SingleFlightCache } from '../cache/single-flight-cache.js';
 import type { CacheBus, Clock } from '../ports.js';
 import { retirementDueAt } from './signing-key-lifecycle.js';
 import type { SigningKeyRecord } from './signing-key.js';
@@ -35,21 +35,35 @@ export function publicJwkOf(key: Pick<SigningKeyRecord, 'id' | 'publicJwk'>): Re
   return out;
 }
 
+/** The serialized document, and the instant (on the deps' clock) its first previous key retires. */
+interface BuiltDocument {
+  readonly body: string;
+  readonly validUntilMs: number;
+}
+
+const documentName = 'jwks';
+const bodyOf = (built: BuiltDocument): string => built.body;
+
 /**
  * The JWKS document (`/.well-known/jwks.json`), serialized once and served from memory: the next
  * keys (published ahead of their first signature), the current keys, and previous keys until their
  * last token has expired. Compromised keys are never in it. Rotations drop it through the bus.
  */
 export class JwksPublisher {
-  private cached: { body: string; builtAtMs: number; validUntilMs: number } | null = null;
-  private inflight: Promise<string> | null = null;
-  private epoch = 0;
+  private readonly built: SingleFlightCache<string, BuiltDocument>;
+  private readonly build = (): Promise<BuiltDocument> => this.deps.source.listPublishable().then((keys) => this.serialize(keys));
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly deps: { source: PublishableSigningKeySource; clock: Clock; bus: CacheBus },
-    private readonly options: { maxAgeMs: number } = { maxAgeMs: 5000 },
+    options: { maxAgeMs: number } = { maxAgeMs: 5000 },
   ) {
+    this.built = new SingleFlightCache({
+      maxEntries: 1,
+      ttlMs: options.maxAgeMs,
+      ...(options.maxAgeMs > 0 ? {} : { ttlFor: () => 0 }),
+      trusted: () => deps.bus.healthy !== false,
+    });
     this.unsubscribe = deps.bus.subscribe((event) => {
       if (event.type === 'org' || event.type === 'all') this.drop();
     });
@@ -57,52 +71,37 @@ export class JwksPublisher {
 
   /** The serialized `{"keys":[...]}`. */
   document(): string | Promise<string> {
-    const cached = this.cached;
-    if (cached && this.deps.bus.healthy !== false) {
-      const age = performance.now() - cached.builtAtMs;
-      if (age < this.options.maxAgeMs && this.deps.clock.now().getTime() < cached.validUntilMs) return cached.body;
+    const cached = this.built.peek(documentName);
+    if (cached !== undefined) {
+      if (this.deps.clock.now().getTime() < cached.validUntilMs) return cached.body;
+      // A previous key has retired since the document was built (the deps' clock, not the cache's, says when).
+      this.built.invalidate(documentName);
     }
-    return this.build();
+    const built = this.built.get(documentName, this.build);
+    return built instanceof Promise ? built.then(bodyOf) : built.body;
   }
 
   drop(): void {
-    this.epoch++;
-    this.cached = null;
-    this.inflight = null;
+    this.built.invalidate();
   }
 
   close(): void {
     this.unsubscribe();
   }
 
-  private build(): Promise<string> {
-    if (this.inflight) return this.inflight;
-    const startEpoch = this.epoch;
-    const promise = this.deps.source.listPublishable().then(
-      (keys) => {
-        if (this.inflight === promise) this.inflight = null;
-        const now = this.deps.clock.now().getTime();
-        let validUntilMs = Number.POSITIVE_INFINITY;
-        const published = keys
-          .filter((key) => {
-            if (key.compromisedAt || !['next', 'current', 'previous'].includes(key.state)) return false;
-            const due = retirementDueAt(key, key.accessTokenTtlSeconds);
-            if (!due) return true;
-            if (due.getTime() <= now) return false;
-            validUntilMs = Math.min(validUntilMs, due.getTime());
-            return true;
-          })
-          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
-        const body = JSON.stringify({ keys: published.map(publicJwkOf) });
-        if (this.epoch === startEpoch) this.cached = { body, builtAtMs: performance.now(), validUntilMs };
-        return body;
-      },
-      (err: unknown) => {
-        if (this.inflight === promise) this.inflight = null;
-        throw err;
-      },
-    );
-    this.inflight = promise;
-    return promise;
+  private serialize(keys: readonly PublishableSigningKey[]): BuiltDocument {
+    const now = this.deps.clock.now().getTime();
+    let validUntilMs = Number.POSITIVE_INFINITY;
+    const published = keys
+      .filter((key) => {
+        if (key.compromisedAt || !['next', 'current', 'previous'].includes(key.state)) return false;
+        const due = retirementDueAt(key, key.accessTokenTtlSeconds);
+        if (!due) return true;
+        if (due.getTime() <= now) return false;
+        validUntilMs = Math.min(validUntilMs, due.getTime());
+        return true;
+      })
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+    return { body: JSON.stringify({ keys: published.map(publicJwkOf) }), validUntilMs };
   }
 }

@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
-import { LRUCache } from 'lru-cache';
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { SingleFlightCache } from '../cache/single-flight-cache.js';
 import type { OrgId, SigningKeyId } from '../ids.js';
 import type { SigningAlgorithm } from '../orgs/organization.js';
 import type { CacheBus, Clock, Invalidation, Store } from '../ports.js';
@@ -56,11 +55,6 @@ export interface SigningKeyRingOptions {
   readonly maxAgeMs: number;
 }
 
-interface Entry {
-  readonly set: OrgKeySet;
-  readonly loadedAtMs: number;
-}
-
 /**
  * Each organization's signing keys in memory: the current key decrypted once (signing must not pay
  * an AES-GCM decryption and a key import per token), and the published public keys. A rotation on any
@@ -69,64 +63,41 @@ interface Entry {
  */
 export class SigningKeyRing {
   /** Bounded: tokens naming unknown organizations must not grow it without end. */
-  private readonly sets = new LRUCache<OrgId, Entry>({ max: 10_000 });
-  private readonly inflight = new Map<OrgId, Promise<OrgKeySet>>();
+  private readonly sets: SingleFlightCache<OrgId, OrgKeySet>;
   private readonly privateKeys = new Map<string, { orgId: OrgId; key: KeyObject }>();
   private readonly publicKeys = new Map<string, KeyObject>();
-  private epoch = 0;
+  private readonly load = (orgId: OrgId): Promise<OrgKeySet> => this.read(orgId);
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly deps: SigningKeyRingDeps,
-    private readonly options: SigningKeyRingOptions = { maxAgeMs: 5000 },
+    options: SigningKeyRingOptions = { maxAgeMs: 5000 },
   ) {
+    this.sets = new SingleFlightCache({
+      maxEntries: 10_000,
+      ttlMs: options.maxAgeMs,
+      // maxAgeMs 0: every call reads the store (concurrent ones still share the read).
+      ...(options.maxAgeMs > 0 ? {} : { ttlFor: () => 0 }),
+      trusted: () => deps.bus.healthy !== false,
+    });
     this.unsubscribe = deps.bus.subscribe((event) => this.invalidate(event));
   }
 
   /** The organization's key set, from memory when fresh enough. */
   keySet(orgId: OrgId): OrgKeySet | Promise<OrgKeySet> {
-    const entry = this.sets.get(orgId);
-    if (entry && this.isFresh(entry)) return entry.set;
-    return this.load(orgId);
+    return this.sets.get(orgId, this.load);
   }
 
   invalidate(event: Invalidation): void {
-    if (event.type !== 'org' && event.type !== 'all') return;
-    this.epoch++;
-    this.inflight.clear();
-    if (event.type === 'all') this.sets.clear();
-    else this.sets.delete(event.orgId);
+    if (event.type === 'all') this.sets.invalidate();
+    else if (event.type === 'org') this.sets.invalidate(event.orgId);
   }
 
   close(): void {
     this.unsubscribe();
-    this.sets.clear();
+    this.sets.invalidate();
     this.privateKeys.clear();
     this.publicKeys.clear();
-  }
-
-  private isFresh(entry: Entry): boolean {
-    if (this.deps.bus.healthy === false) return false;
-    return this.options.maxAgeMs > 0 && performance.now() - entry.loadedAtMs < this.options.maxAgeMs;
-  }
-
-  private load(orgId: OrgId): Promise<OrgKeySet> {
-    const pending = this.inflight.get(orgId);
-    if (pending) return pending;
-    const startEpoch = this.epoch;
-    const promise = this.read(orgId).then(
-      (set) => {
-        if (this.inflight.get(orgId) === promise) this.inflight.delete(orgId);
-        if (this.epoch === startEpoch) this.sets.set(orgId, { set, loadedAtMs: performance.now() });
-        return set;
-      },
-      (err: unknown) => {
-        if (this.inflight.get(orgId) === promise) this.inflight.delete(orgId);
-        throw err;
-      },
-    );
-    this.inflight.set(orgId, promise);
-    return promise;
   }
 
   private async read(orgId: OrgId): Promise<OrgKeySet> {

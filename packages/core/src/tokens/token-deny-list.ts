@@ -1,6 +1,14 @@
-import { LRUCache } from 'lru-cache';
+import { SingleFlightCache } from '../cache/single-flight-cache.js';
 import type { KeyId, OrgId } from '../ids.js';
 import type { CacheBus, Invalidation, Store } from '../ports.js';
+
+/** A cached answer, filed under the token's key so that the key's invalidation finds it. */
+interface Answer {
+  readonly revoked: boolean;
+  readonly keyId: KeyId;
+}
+
+const revokedOf = (answer: Answer): boolean => answer.revoked;
 
 /**
  * The deny list of revoked access tokens (by `jti`), read through a cache so that a token used on
@@ -9,45 +17,30 @@ import type { CacheBus, Invalidation, Store } from '../ports.js';
  * the revoking request returns. While the bus is unhealthy, every check reads the store.
  */
 export class TokenDenyList {
-  private readonly cache: LRUCache<string, { revoked: boolean; keyId: KeyId }>;
+  private readonly cache: SingleFlightCache<string, Answer>;
   private readonly jtisByKey = new Map<KeyId, Set<string>>();
-  private readonly inflight = new Map<string, Promise<boolean>>();
-  private epoch = 0;
+  private readonly load = (jti: string, keyId: KeyId): Promise<Answer> =>
+    this.deps.store.revokedTokens.isRevoked(jti).then((revoked) => ({ revoked, keyId }));
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly deps: { store: Pick<Store, 'revokedTokens' | 'transaction'>; bus: CacheBus },
     options: { maxEntries: number; maxAgeMs: number } = { maxEntries: 100_000, maxAgeMs: 0 },
   ) {
-    this.cache = new LRUCache({
-      max: options.maxEntries,
-      ...(options.maxAgeMs > 0 ? { ttl: options.maxAgeMs } : {}),
-      dispose: (value, jti) => this.forget(value.keyId, jti),
+    this.cache = new SingleFlightCache({
+      maxEntries: options.maxEntries,
+      ttlMs: options.maxAgeMs,
+      trusted: () => deps.bus.healthy !== false,
+      onStore: (answer, jti) => this.file(jti, answer.keyId),
+      onDrop: (answer, jti) => this.forget(answer.keyId, jti),
     });
     this.unsubscribe = deps.bus.subscribe((event) => this.invalidate(event));
   }
 
   /** Whether the token was revoked. `keyId` files the answer under the key, for invalidation. */
   isRevoked(jti: string, keyId: KeyId): boolean | Promise<boolean> {
-    if (this.deps.bus.healthy === false) return this.deps.store.revokedTokens.isRevoked(jti);
-    const cached = this.cache.get(jti);
-    if (cached) return cached.revoked;
-    const pending = this.inflight.get(jti);
-    if (pending) return pending;
-    const startEpoch = this.epoch;
-    const promise = this.deps.store.revokedTokens.isRevoked(jti).then(
-      (revoked) => {
-        if (this.inflight.get(jti) === promise) this.inflight.delete(jti);
-        if (this.epoch === startEpoch) this.remember(jti, keyId, revoked);
-        return revoked;
-      },
-      (err: unknown) => {
-        if (this.inflight.get(jti) === promise) this.inflight.delete(jti);
-        throw err;
-      },
-    );
-    this.inflight.set(jti, promise);
-    return promise;
+    const answer = this.cache.get(jti, this.load, keyId);
+    return answer instanceof Promise ? answer.then(revokedOf) : answer.revoked;
   }
 
   /** Records a revocation in the store (kept until the token would have expired) and tells every cache. */
@@ -61,14 +54,16 @@ export class TokenDenyList {
   }
 
   invalidate(event: Invalidation): void {
-    this.epoch++;
-    this.inflight.clear();
     if (event.type === 'key') {
-      for (const jti of [...(this.jtisByKey.get(event.keyId) ?? [])]) this.cache.delete(jti);
+      // Also when no answer of this key is stored yet: a check in flight may have read the store before the revocation.
+      this.cache.invalidateMany([...(this.jtisByKey.get(event.keyId) ?? [])]);
       this.jtisByKey.delete(event.keyId);
     } else if (event.type === 'all' || event.type === 'org') {
-      this.cache.clear();
+      this.cache.invalidate();
       this.jtisByKey.clear();
+    } else {
+      // Nothing stored depends on a member, but as before, no check in flight is stored across an invalidation.
+      this.cache.invalidateMany([]);
     }
   }
 
@@ -76,8 +71,7 @@ export class TokenDenyList {
     this.unsubscribe();
   }
 
-  private remember(jti: string, keyId: KeyId, revoked: boolean): void {
-    this.cache.set(jti, { revoked, keyId });
+  private file(jti: string, keyId: KeyId): void {
     let jtis = this.jtisByKey.get(keyId);
     if (!jtis) this.jtisByKey.set(keyId, (jtis = new Set()));
     jtis.add(jti);
