@@ -19,10 +19,32 @@ export interface VerdictSource {
   keyByDigest(digestHex: string): Promise<ApiKeyRecord | null>;
   owner(orgId: OrgId, userId: UserId): Promise<OwnerState>;
   project(orgId: OrgId, projectId: ProjectId): Promise<Project | null>;
-  /** Synchronous cache lookups, when the source has a cache: undefined means "not cached". */
+  /**
+   * Synchronous cache lookups, when the source has a cache: undefined means "not cached". `name` is
+   * the entry's cache name when the caller made it already (`ownerCacheName`, `projectCacheName`).
+   */
   peekKeyByLookupId?(lookupId: string): ApiKeyRecord | null | undefined;
-  peekOwner?(orgId: OrgId, userId: UserId): OwnerState | undefined;
-  peekProject?(orgId: OrgId, projectId: ProjectId): Project | null | undefined;
+  /** A key entry by its cache name (`keyCacheName`): what the cache holds for it now. */
+  peekKey?(name: string): ApiKeyRecord | null | undefined;
+  /**
+   * A number that changes whenever an invalidation reaches the cache (undefined while the cache is not
+   * trusted): a peek seen current is still current while it is unchanged, short of evictions and age.
+   */
+  peekGeneration?(): number | undefined;
+  peekOwner?(orgId: OrgId, userId: UserId, name?: string): OwnerState | undefined;
+  peekProject?(orgId: OrgId, projectId: ProjectId, name?: string): Project | null | undefined;
+}
+
+/** Cache names of verdict inputs: one place makes them, so a caller can make one once and keep it. */
+export const keyCacheName = {
+  lookup: (lookupId: string): string => `k:${lookupId}`,
+  digest: (digestHex: string): string => `d:${digestHex}`,
+};
+export function ownerCacheName(orgId: string, userId: string): string {
+  return `o:${orgId}:${userId}`;
+}
+export function projectCacheName(orgId: string, projectId: string): string {
+  return `p:${orgId}:${projectId}`;
 }
 
 export function storeVerdictSource(store: Pick<Store, 'keys' | 'members' | 'bindings' | 'users' | 'projects'>): VerdictSource {
@@ -93,49 +115,60 @@ export class CachedVerdictSource implements VerdictSource {
   }
 
   keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null> {
-    return this.load(`k:${lookupId}`, async () => ({ kind: 'key', value: await this.source.keyByLookupId(lookupId) })).then(
+    return this.load(keyCacheName.lookup(lookupId), async () => ({ kind: 'key', value: await this.source.keyByLookupId(lookupId) })).then(
       (e) => (e as { value: ApiKeyRecord | null }).value,
     );
   }
 
   keyByDigest(digestHex: string): Promise<ApiKeyRecord | null> {
-    return this.load(`d:${digestHex}`, async () => ({ kind: 'key', value: await this.source.keyByDigest(digestHex) })).then(
+    return this.load(keyCacheName.digest(digestHex), async () => ({ kind: 'key', value: await this.source.keyByDigest(digestHex) })).then(
       (e) => (e as { value: ApiKeyRecord | null }).value,
     );
   }
 
   owner(orgId: OrgId, userId: UserId): Promise<OwnerState> {
-    return this.load(`o:${orgId}:${userId}`, async () => ({ kind: 'owner', value: await this.source.owner(orgId, userId) })).then(
+    return this.load(ownerCacheName(orgId, userId), async () => ({ kind: 'owner', value: await this.source.owner(orgId, userId) })).then(
       (e) => (e as { value: OwnerState }).value,
     );
   }
 
   project(orgId: OrgId, projectId: ProjectId): Promise<Project | null> {
-    return this.load(`p:${orgId}:${projectId}`, async () => ({ kind: 'project', value: await this.source.project(orgId, projectId) })).then(
+    return this.load(projectCacheName(orgId, projectId), async () => ({ kind: 'project', value: await this.source.project(orgId, projectId) })).then(
       (e) => (e as { value: Project | null }).value,
     );
   }
 
   /** Synchronous lookups for the hot path: undefined when not cached (a hit is counted; a miss is counted by the load that follows). */
   peekKeyByLookupId(lookupId: string): ApiKeyRecord | null | undefined {
-    if (this.bus.healthy === false) return undefined;
-    const entry = this.cache.get(`k:${lookupId}`);
-    if (entry) this.hits++;
-    return entry ? (entry.value as ApiKeyRecord | null) : undefined;
+    return this.peekKey(keyCacheName.lookup(lookupId));
   }
 
-  peekOwner(orgId: OrgId, userId: UserId): OwnerState | undefined {
-    if (this.bus.healthy === false) return undefined;
-    const entry = this.cache.get(`o:${orgId}:${userId}`);
-    if (entry) this.hits++;
-    return entry?.value as OwnerState | undefined;
+  peekGeneration(): number | undefined {
+    return this.bus.healthy === false ? undefined : this.epoch;
   }
 
-  peekProject(orgId: OrgId, projectId: ProjectId): Project | null | undefined {
+  peekKey(name: string): ApiKeyRecord | null | undefined {
     if (this.bus.healthy === false) return undefined;
-    const entry = this.cache.get(`p:${orgId}:${projectId}`);
-    if (entry) this.hits++;
-    return entry ? (entry.value as Project | null) : undefined;
+    const entry = this.cache.get(name);
+    if (!entry) return undefined;
+    this.hits++;
+    return entry.value as ApiKeyRecord | null;
+  }
+
+  peekOwner(orgId: OrgId, userId: UserId, name?: string): OwnerState | undefined {
+    if (this.bus.healthy === false) return undefined;
+    const entry = this.cache.get(name ?? ownerCacheName(orgId, userId));
+    if (!entry) return undefined;
+    this.hits++;
+    return entry.value as OwnerState;
+  }
+
+  peekProject(orgId: OrgId, projectId: ProjectId, name?: string): Project | null | undefined {
+    if (this.bus.healthy === false) return undefined;
+    const entry = this.cache.get(name ?? projectCacheName(orgId, projectId));
+    if (!entry) return undefined;
+    this.hits++;
+    return entry.value as Project | null;
   }
 
   invalidate(event: Invalidation): void {
@@ -149,7 +182,7 @@ export class CachedVerdictSource implements VerdictSource {
         break;
       case 'key': {
         const lookupId = event.keyId.startsWith('key_') ? event.keyId.slice(4) : null;
-        if (lookupId) this.cache.delete(`k:${lookupId}`);
+        if (lookupId) this.cache.delete(keyCacheName.lookup(lookupId));
         for (const name of this.namesByKeyId.get(event.keyId) ?? []) this.cache.delete(name);
         this.namesByKeyId.delete(event.keyId);
         // Unknown project-key digests are cached as misses; a new key has a fresh random digest, so
@@ -157,7 +190,7 @@ export class CachedVerdictSource implements VerdictSource {
         break;
       }
       case 'member':
-        this.cache.delete(`o:${event.orgId}:${event.userId}`);
+        this.cache.delete(ownerCacheName(event.orgId, event.userId));
         break;
       case 'org':
         for (const [name, entry] of this.cache.entries()) {

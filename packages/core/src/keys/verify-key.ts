@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { keyGrants, soleProjectOf, userGrants } from '../auth/grants.js';
 import type { KeyId, OrgId, ProjectId } from '../ids.js';
 import { IpAllowlist } from '../network/cidr.js';
@@ -6,10 +7,12 @@ import { decide, effectivePermissions, type Ask, type Subject } from '../permiss
 import type { Grant, ScopeContext } from '../permissions/rights.js';
 import type { Clock } from '../ports.js';
 import { isAction, resourcePathProblem } from '../resources/resource-filter.js';
-import { keyStatus, lookupIdFromKeyId, type ApiKeyRecord } from './api-key.js';
+import { lookupIdFromKeyId, type ApiKeyRecord } from './api-key.js';
 import { digestsEqual, type PepperRing } from './key-digest.js';
 import type { KeyFormat } from './key-format.js';
-import type { OwnerState, VerdictSource } from './verdict-source.js';
+import type { Project } from '../projects/project.js';
+import { verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
+import { keyCacheName, ownerCacheName, projectCacheName, type OwnerState, type VerdictSource } from './verdict-source.js';
 
 export const verdictCodes = [
   'VALID',
@@ -74,9 +77,60 @@ const MEMO_PER_KEY = 64;
 
 function askName(ask: Ask | null): string {
   if (!ask) return '';
-  return ask.kind === 'permission' ? `p:${ask.permission}` : `r:${ask.action}:${ask.resource}`;
+  return ask.kind === 'permission' ? ask.permission : `r:${ask.action}:${ask.resource}`;
 }
 const NO_OWNER: Grant[] = [];
+/** Tokens known to match a cached key, remembered at most (by a SHA-256 of the token, never the token). */
+const VERIFIED_TOKENS_MAX = 1_000_000;
+
+/**
+ * What verification derives from one cached key record, computed once per record: a record is
+ * replaced, never changed, when its key changes, so these stay true for as long as it is cached.
+ */
+interface KeyFacts {
+  /** Revoked or disabled: final for this record. */
+  readonly status: 'revoked' | 'disabled' | null;
+  /** When it expires, in ms since the epoch (Infinity: never). */
+  readonly expiresMs: number;
+  readonly grants: Grant[];
+  readonly allowlist: IpAllowlist | null;
+  /** The project a request without one is about: the key's only project, if it has exactly one. */
+  readonly soleProject: string | null;
+  /** The cache name of that project and of the owner, made once. */
+  readonly soleProjectName: string | null;
+  readonly ownerName: string | null;
+  /** Memoized verdicts: owner grants (or NO_OWNER) → project → ask. */
+  readonly memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>>;
+  memoSize: number;
+  /** The last memoized verdict and what it was for: most keys are asked the same thing every time. */
+  last: { ownerGrants: Grant[]; project: string; ask: string; verdict: KeyVerdict } | null;
+  /** The owner and the project last read from the cache for it, and when (see `RECHECK_MS`). */
+  inputs: { generation: number; checkedAtMs: number; owner: OwnerState | null; project: string; projectState: Project | null } | null;
+}
+
+/** Where a memoized verdict keeps its answer, made once. */
+const ANSWER = Symbol('answer');
+type Memoized = KeyVerdict & { [ANSWER]?: VerdictAnswer };
+
+/**
+ * A token that matched a cached key: which cache entry it matched, whether through the previous
+ * secret, and when the entry was last seen current (the source's generation, and the time).
+ */
+interface VerifiedToken {
+  readonly key: ApiKeyRecord;
+  readonly facts: KeyFacts;
+  readonly name: string;
+  readonly viaPrevious: boolean;
+  generation: number;
+  checkedAtMs: number;
+}
+
+/**
+ * How long a cache lookup seen current stays current while no invalidation reached the source (its
+ * generation is unchanged): past this the entry is looked up again, so the source's own age bound and
+ * evictions still apply, at most this much later.
+ */
+const RECHECK_MS = 1_000;
 
 /** Levenshtein distance, for suggestions only (short strings). */
 function editDistance(a: string, b: string): number {
@@ -138,23 +192,28 @@ export class UnknownPermissionError extends InvalidAskError {
  * included. Order: format and checksum (no I/O at all for a mistyped or forged key), lookup, constant-
  * time secret comparison (an unknown id costs the same work as a wrong secret), state, IP allowlist,
  * then the permission under the ceiling model. Each verdict carries a stable code and an explanation.
+ *
+ * The hot path (issue 13): a token that already matched a key still in the source's cache is found by
+ * a SHA-256 of the whole token, so the format check, the checksum and the peppered HMAC run once per
+ * token and cache entry, not per verification; what a record implies (state, expiry, grants,
+ * allowlist, project) is derived once per record; verdicts are memoized per owner, project and ask
+ * and their answers (`answer`) with them. An invalidation drops the record from the source's cache,
+ * which ends all of it for that key: the next verification goes the whole way again.
  */
 export class KeyVerifier {
   private readonly order: Permission[];
-  private readonly allowlists = new WeakMap<ApiKeyRecord, IpAllowlist>();
-  private readonly grantsByKey = new WeakMap<ApiKeyRecord, Grant[]>();
+  private readonly facts = new WeakMap<ApiKeyRecord, KeyFacts>();
   private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
   private readonly digestBuffers = new WeakMap<ApiKeyRecord, Buffer>();
-  /**
-   * Valid and refused verdicts of the permission step, per key grants, owner grants, project and ask:
-   * the same inputs give the same verdict (tokens narrowed by scope are not memoized).
-   */
-  private readonly memo = new WeakMap<Grant[], WeakMap<Grant[] | typeof NO_OWNER, Map<string, KeyVerdict>>>();
+  private readonly verifiedTokens = new Map<string, VerifiedToken>();
+  private readonly verifiedTokensMax: number;
+  private readonly asks = new Map<string, Ask>();
   /** Effective permissions, per key grants, owner grants and project: the same inputs give the same list. */
   private readonly permissionLists = new WeakMap<Grant[], WeakMap<Grant[] | typeof NO_OWNER, Map<string, Permission[]>>>();
 
-  constructor(private readonly deps: KeyVerifierDeps) {
+  constructor(private readonly deps: KeyVerifierDeps & { readonly verifiedTokensMax?: number }) {
     this.order = allPermissions(deps.catalogue);
+    this.verifiedTokensMax = deps.verifiedTokensMax ?? VERIFIED_TOKENS_MAX;
   }
 
   /** Checks the ask's shape; throws `InvalidAskError` for a malformed one. */
@@ -163,10 +222,14 @@ export class KeyVerifier {
       if (request.action !== undefined || request.resource !== undefined) {
         throw new InvalidAskError('permission', 'Ask for a permission, or for an action on a resource, not both.');
       }
+      const known = this.asks.get(request.permission);
+      if (known) return known;
       if (!isKnownPermission(this.deps.catalogue, request.permission)) {
         throw new UnknownPermissionError(request.permission, closestPermission(this.order, request.permission));
       }
-      return { kind: 'permission', permission: request.permission };
+      const ask: Ask = { kind: 'permission', permission: request.permission };
+      this.asks.set(request.permission, ask);
+      return ask;
     }
     if (request.action === undefined && request.resource === undefined) return null;
     const action = request.action ?? 'read';
@@ -179,9 +242,26 @@ export class KeyVerifier {
 
   async verify(request: VerifyRequest): Promise<KeyVerdict> {
     const ask = this.parseAsk(request);
+    const nowMs = this.deps.clock.now().getTime();
+    const known = this.knownToken(request.token, nowMs);
+    if (known) {
+      const { key } = known;
+      if (request.orgId && key.orgId !== request.orgId) return NOT_FOUND;
+      return this.checkedNow(key, known.facts, request, ask, nowMs) ?? this.verifyIdentified(key, request, ask, null);
+    }
     const identified = await this.identify(request);
     if (!identified.valid) return identified;
     return this.verifyIdentified(identified.key, request, ask, null);
+  }
+
+  /**
+   * The answer for a verdict (`verdictAnswer`), made once for a memoized verdict. For an access token,
+   * `tokenExpiresAt` (its `exp`) is when the credential stops working, unless the key expires sooner.
+   * Memoized answers are frozen: shared by every verification with the same key, owner, project and ask.
+   */
+  answer(verdict: KeyVerdict, tokenExpiresAt: Date | null = null): VerdictAnswer {
+    if (tokenExpiresAt) return verdictAnswer(verdict, tokenExpiresAt);
+    return (verdict as Memoized)[ANSWER] ?? verdictAnswer(verdict);
   }
 
   /**
@@ -197,12 +277,43 @@ export class KeyVerifier {
   ): Promise<KeyVerdict> {
     const ask = this.parseAsk(request);
     const lookupId = lookupIdFromKeyId(keyId);
-    if (!lookupId) return { valid: false, code: 'NOT_FOUND', explanation: 'no such key' };
+    if (!lookupId) return NOT_FOUND;
     const { source } = this.deps;
     const peeked = source.peekKeyByLookupId?.(lookupId);
     const key = peeked !== undefined ? peeked : await source.keyByLookupId(lookupId);
-    if (!key || key.id !== keyId || (request.orgId && key.orgId !== request.orgId)) return { valid: false, code: 'NOT_FOUND', explanation: 'no such key' };
+    if (!key || key.id !== keyId || (request.orgId && key.orgId !== request.orgId)) return NOT_FOUND;
     return this.verifyIdentified(key, request, ask, binding);
+  }
+
+  /**
+   * The verdict from cached inputs alone, when the owner and the project it needs are cached; undefined
+   * when something must be read first (`verifyIdentified` reads it).
+   */
+  private checkedNow(key: ApiKeyRecord, facts: KeyFacts, request: Omit<VerifyRequest, 'token'>, ask: Ask | null, nowMs: number): KeyVerdict | undefined {
+    const refused = this.stateVerdict(key, facts, null, nowMs);
+    if (refused) return refused;
+    const projectId = this.requestedProject(request, ask, facts);
+    const projectName = typeof projectId === 'string' ? projectId : '';
+    const generation = this.deps.source.peekGeneration?.();
+    if (generation === undefined) return undefined;
+    const inputs = facts.inputs;
+    if (inputs !== null && inputs.generation === generation && inputs.project === projectName && nowMs - inputs.checkedAtMs <= RECHECK_MS) {
+      return this.decideFor(key, facts, request, ask, inputs.owner, projectId, inputs.projectState);
+    }
+    const { source } = this.deps;
+    let owner: OwnerState | null = null;
+    if (key.keyType === 'personal' && facts.ownerName) {
+      const peeked = source.peekOwner?.(key.orgId, key.ownerUserId!, facts.ownerName);
+      if (peeked === undefined) return undefined;
+      owner = peeked;
+    }
+    let project: Project | null | undefined = null;
+    if (projectName) {
+      project = source.peekProject?.(key.orgId, projectName as ProjectId, projectName === facts.soleProject ? facts.soleProjectName! : undefined);
+      if (project === undefined) return undefined;
+    }
+    facts.inputs = { generation, checkedAtMs: nowMs, owner, project: projectName, projectState: project };
+    return this.decideFor(key, facts, request, ask, owner, projectId, project);
   }
 
   /** State, binding, owner, IP allowlist, then the permission: everything after the key is known. */
@@ -212,25 +323,73 @@ export class KeyVerifier {
     ask: Ask | null,
     binding: ((key: ApiKeyRecord) => string | null) | null,
   ): Promise<KeyVerdict> {
-    const now = this.deps.clock.now();
-    const status = keyStatus(key, now);
-    if (status === 'revoked') return { valid: false, code: 'REVOKED', explanation: `revoked at ${key.revokedAt!.toISOString()}`, key };
-    if (status === 'disabled') return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner left the organization', key };
-    if (status === 'expired') return { valid: false, code: 'EXPIRED', explanation: `expired at ${key.expiresAt!.toISOString()}`, key };
+    const facts = this.factsOf(key);
+    const refused = this.stateVerdict(key, facts, binding, this.deps.clock.now().getTime());
+    if (refused) return refused;
+    const { source } = this.deps;
+    let owner: OwnerState | null = null;
+    if (key.keyType === 'personal' && key.ownerUserId) {
+      owner = source.peekOwner?.(key.orgId, key.ownerUserId) ?? (await source.owner(key.orgId, key.ownerUserId));
+    }
+    const projectId = this.requestedProject(request, ask, facts);
+    let project: Project | null = null;
+    if (typeof projectId === 'string' && projectId) {
+      const peeked = source.peekProject?.(key.orgId, projectId as ProjectId);
+      project = peeked !== undefined ? peeked : await source.project(key.orgId, projectId as ProjectId);
+    }
+    return this.decideFor(key, facts, request, ask, owner, projectId, project);
+  }
+
+  /** Revoked, disabled, expired, or refused by the token's binding; null when none of these. */
+  private stateVerdict(key: ApiKeyRecord, facts: KeyFacts, binding: ((key: ApiKeyRecord) => string | null) | null, nowMs: number): KeyVerdict | null {
+    if (facts.status === 'revoked') return { valid: false, code: 'REVOKED', explanation: `revoked at ${key.revokedAt!.toISOString()}`, key };
+    if (facts.status === 'disabled') return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner left the organization', key };
+    if (facts.expiresMs <= nowMs) return { valid: false, code: 'EXPIRED', explanation: `expired at ${key.expiresAt!.toISOString()}`, key };
     const unbound = binding?.(key);
     if (unbound) return { valid: false, code: 'EXPIRED', explanation: unbound, key };
+    return null;
+  }
 
+  /**
+   * The project the request is about: asked for, named by the resource, or the key's only one; null
+   * for none; a verdict when the request contradicts itself or the key. Reads nothing.
+   */
+  private requestedProject(request: Omit<VerifyRequest, 'token'>, ask: Ask | null, facts: KeyFacts): string | null | KeyVerdict {
+    let projectId: string | null = request.projectId ?? null;
+    if (ask?.kind === 'resource') {
+      const segments = ask.resource.split('/');
+      if (segments[0] === 'projects' && segments[1]) {
+        if (projectId && projectId !== segments[1]) {
+          return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `the resource is in project ${segments[1]}, not ${projectId}` };
+        }
+        projectId = segments[1];
+      }
+    }
+    if (projectId === null) return facts.soleProject;
+    if (projectId !== facts.soleProject && !/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
+      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
+    }
+    return projectId;
+  }
+
+  /** Owner, IP allowlist, project, then the permission (memoized), from inputs already read. */
+  private decideFor(
+    key: ApiKeyRecord,
+    facts: KeyFacts,
+    request: Omit<VerifyRequest, 'token'>,
+    ask: Ask | null,
+    owner: OwnerState | null,
+    requested: string | null | KeyVerdict,
+    project: Project | null,
+  ): KeyVerdict {
     let ownerGrants: Grant[] | null = null;
     if (key.keyType === 'personal') {
-      const { source } = this.deps;
-      const owner = key.ownerUserId ? (source.peekOwner?.(key.orgId, key.ownerUserId) ?? (await source.owner(key.orgId, key.ownerUserId))) : null;
       if (!owner || !owner.membership || owner.membership.status !== 'active' || owner.userDisabled) {
         return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner is no longer an active member', key };
       }
       ownerGrants = this.ownerGrants(key.orgId, owner);
     }
-
-    if (key.allowedCidrs.length > 0 && !this.allowlist(key).allows(request.ip)) {
+    if (facts.allowlist && !facts.allowlist.allows(request.ip)) {
       return {
         valid: false,
         code: 'IP_NOT_ALLOWED',
@@ -238,23 +397,49 @@ export class KeyVerifier {
         key,
       };
     }
+    if (requested !== null && typeof requested === 'object') return { ...requested, key } as KeyVerdict;
+    if (key.keyType === 'project' && requested && requested !== key.projectId) {
+      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `this project key is bound to project ${key.projectId}`, key };
+    }
+    let ctx: ScopeContext;
+    let orgLevel = false;
+    if (!requested) {
+      // A category permission without a project is asked of the whole organization (issue 12): a
+      // key whose rights reach only some projects or teams is then told to name one.
+      orgLevel = ask?.kind === 'permission' && ask.permission !== ORGANIZATION_MANAGE;
+      ctx = {};
+    } else if (!project) {
+      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${requested} is not in the key's organization`, key };
+    } else if (project.archivedAt) {
+      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${requested} is archived`, key };
+    } else {
+      ctx = { projectId: project.id, teamId: project.teamId };
+    }
 
-    const grants = this.keyGrants(key);
-    const resolved = await this.resolveContext(key, request, ask);
-    if ('code' in resolved) return { ...resolved, key };
-    const { ctx } = resolved;
+    const { grants } = facts;
     const tokenPermissions = request.tokenPermissions ?? null;
     let memo: Map<string, KeyVerdict> | undefined;
-    const memoName = `${ctx.projectId ?? ''}|${ctx.teamId ?? ''}|${askName(ask)}`;
+    const name = askName(ask);
+    const owned = ownerGrants ?? NO_OWNER;
+    const projectName = requested ?? '';
     if (!tokenPermissions) {
-      let byOwner = this.memo.get(grants);
-      if (!byOwner) this.memo.set(grants, (byOwner = new WeakMap()));
-      memo = byOwner.get(ownerGrants ?? NO_OWNER);
-      if (!memo) byOwner.set(ownerGrants ?? NO_OWNER, (memo = new Map()));
-      const known = memo.get(memoName);
-      if (known) return known;
+      const last = facts.last;
+      if (last !== null && last.ask === name && last.project === projectName && last.ownerGrants === owned) return last.verdict;
+      let byProject = facts.memo.get(owned);
+      if (!byProject) facts.memo.set(owned, (byProject = new Map()));
+      memo = byProject.get(projectName);
+      if (!memo) byProject.set(projectName, (memo = new Map()));
+      const known = memo.get(name);
+      if (known) {
+        facts.last = { ownerGrants: owned, project: projectName, ask: name, verdict: known };
+        return known;
+      }
       // Asks are the caller's: bound what one key's memo holds.
-      if (memo.size >= MEMO_PER_KEY) memo.clear();
+      if (facts.memoSize >= MEMO_PER_KEY) {
+        facts.memo.clear();
+        facts.memoSize = 0;
+        facts.memo.set(owned, new Map([[projectName, (memo = new Map())]]));
+      }
     }
     const subject: Subject = {
       grants,
@@ -271,9 +456,9 @@ export class KeyVerifier {
     else {
       const decision = decide(this.deps.catalogue, subject, ask, ctx);
       if (decision.allowed) {
-        const explanation = resolved.orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation;
+        const explanation = orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation;
         verdict = { valid: true, code: 'VALID', explanation, ...verified };
-      } else if (resolved.orgLevel && reachesSomeProjects(grants, ownerGrants)) {
+      } else if (orgLevel && reachesSomeProjects(grants, ownerGrants)) {
         verdict = {
           valid: false,
           code: 'PROJECT_REQUIRED',
@@ -284,7 +469,13 @@ export class KeyVerifier {
         verdict = { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
       }
     }
-    memo?.set(memoName, verdict);
+    if (memo) {
+      // Not enumerable: a verdict spread into another one must not carry this answer along.
+      Object.defineProperty(verdict, ANSWER, { value: Object.freeze(verdictAnswer(verdict)) });
+      memo.set(name, verdict);
+      facts.memoSize++;
+      facts.last = { ownerGrants: owned, project: projectName, ask: name, verdict };
+    }
     return verdict;
   }
 
@@ -293,18 +484,56 @@ export class KeyVerifier {
    * secret counts inside its overlap), whatever the key's state; null otherwise, after the same work.
    */
   async identifyKey(token: string): Promise<ApiKeyRecord | null> {
+    const known = this.knownToken(token, this.deps.clock.now().getTime());
+    if (known) return known.key;
     const identified = await this.identify({ token });
     return identified.valid ? identified.key : null;
   }
 
+  /**
+   * The cached key a token already matched, if that record is still the source's current one (an
+   * invalidation drops it) and, for a rolled key's old secret, its overlap still runs. No format
+   * check, checksum or HMAC: equal SHA-256 digests mean the same token.
+   */
+  private knownToken(token: string, nowMs: number): VerifiedToken | null {
+    const { source } = this.deps;
+    if (!source.peekKey || !source.peekGeneration || typeof token !== 'string') return null;
+    const known = this.verifiedTokens.get(tokenFingerprint(token));
+    if (!known) return null;
+    const generation = source.peekGeneration();
+    if (generation === undefined) return null;
+    if (generation !== known.generation || nowMs - known.checkedAtMs > RECHECK_MS) {
+      if (source.peekKey(known.name) !== known.key) return null;
+      known.generation = generation;
+      known.checkedAtMs = nowMs;
+    }
+    if (known.viaPrevious && !(known.key.previousSecretExpiresAt && known.key.previousSecretExpiresAt.getTime() > nowMs)) return null;
+    return known;
+  }
+
+  private rememberToken(token: string, key: ApiKeyRecord, name: string, viaPrevious: boolean): void {
+    const { source } = this.deps;
+    if (!source.peekKey || !source.peekGeneration) return;
+    const generation = source.peekGeneration();
+    // Only a record the cache holds now can be checked later: an uncached read is not remembered.
+    if (generation === undefined || source.peekKey(name) !== key) return;
+    const tokens = this.verifiedTokens;
+    if (tokens.size >= this.verifiedTokensMax) {
+      // Oldest first: a Map iterates in insertion order.
+      const oldest = tokens.keys().next();
+      if (!oldest.done) tokens.delete(oldest.value);
+    }
+    tokens.set(tokenFingerprint(token), { key, facts: this.factsOf(key), name, viaPrevious, generation, checkedAtMs: this.deps.clock.now().getTime() });
+  }
+
   /** Format, lookup and secret. Anything that fails here is NOT_FOUND, whatever the reason. */
   private async identify(request: VerifyRequest): Promise<{ valid: true; key: ApiKeyRecord } | Extract<KeyVerdict, { valid: false }>> {
-    const notFound = { valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const;
     const parsed = this.deps.keyFormat.parse(request.token);
-    if (!parsed) return { ...notFound, explanation: 'not a well-formed key (format or checksum)' };
+    if (!parsed) return { ...NOT_FOUND, explanation: 'not a well-formed key (format or checksum)' };
     const { peppers } = this.deps;
     let key: ApiKeyRecord | null;
     let presented: Buffer;
+    let name: string;
     if (parsed.kind === 'lookup') {
       const { source } = this.deps;
       const peeked = source.peekKeyByLookupId?.(parsed.lookupId);
@@ -312,20 +541,28 @@ export class KeyVerifier {
       presented = peppers.digest(parsed.secret, key && peppers.has(key.secret.pepperVersion) ? key.secret.pepperVersion : peppers.current.version);
       if (!key) {
         digestsEqual(presented, DUMMY_DIGEST);
-        return notFound;
+        return NOT_FOUND;
       }
+      name = keyCacheName.lookup(parsed.lookupId);
     } else {
       key = null;
       presented = DUMMY_DIGEST;
+      name = '';
       for (const version of peppers.versions) {
         presented = peppers.digest(parsed.secret, version);
-        key = await this.deps.source.keyByDigest(presented.toString('hex'));
-        if (key) break;
+        const hex = presented.toString('hex');
+        key = await this.deps.source.keyByDigest(hex);
+        if (key) {
+          name = keyCacheName.digest(hex);
+          break;
+        }
       }
-      if (!key) return notFound;
+      if (!key) return NOT_FOUND;
     }
-    if (!this.secretMatches(key, parsed.secret, presented)) return notFound;
-    if (request.orgId && key.orgId !== request.orgId) return notFound;
+    const matched = this.secretMatches(key, parsed.secret, presented);
+    if (!matched) return NOT_FOUND;
+    this.rememberToken(request.token, key, name, matched === 'previous');
+    if (request.orgId && key.orgId !== request.orgId) return NOT_FOUND;
     return { valid: true, key };
   }
 
@@ -341,67 +578,39 @@ export class KeyVerifier {
     return list;
   }
 
-  private secretMatches(key: ApiKeyRecord, secret: string, presented: Buffer): boolean {
+  private secretMatches(key: ApiKeyRecord, secret: string, presented: Buffer): 'current' | 'previous' | null {
     const { peppers } = this.deps;
     let stored = this.digestBuffers.get(key);
     if (!stored) this.digestBuffers.set(key, (stored = Buffer.from(key.secret.digest, 'hex')));
-    if (digestsEqual(presented, stored)) return true;
+    if (digestsEqual(presented, stored)) return 'current';
     const previous = key.previousSecret;
     if (!previous || !key.previousSecretExpiresAt || key.previousSecretExpiresAt.getTime() <= this.deps.clock.now().getTime()) {
-      return false;
+      return null;
     }
-    if (!peppers.has(previous.pepperVersion)) return false;
+    if (!peppers.has(previous.pepperVersion)) return null;
     const digest = previous.pepperVersion === key.secret.pepperVersion ? presented : peppers.digest(secret, previous.pepperVersion);
-    return digestsEqual(digest, Buffer.from(previous.digest, 'hex'));
+    return digestsEqual(digest, Buffer.from(previous.digest, 'hex')) ? 'previous' : null;
   }
 
-  private async resolveContext(
-    key: ApiKeyRecord,
-    request: Omit<VerifyRequest, 'token'>,
-    ask: Ask | null,
-  ): Promise<{ ctx: ScopeContext; orgLevel?: true } | { valid: false; code: 'INSUFFICIENT_PERMISSIONS'; explanation: string }> {
-    let projectId: string | null = request.projectId ?? null;
-    if (ask?.kind === 'resource') {
-      const segments = ask.resource.split('/');
-      if (segments[0] === 'projects' && segments[1]) {
-        if (projectId && projectId !== segments[1]) {
-          return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `the resource is in project ${segments[1]}, not ${projectId}` };
-        }
-        projectId = segments[1];
-      }
-    }
-    const sole = soleProjectOf(key);
-    if (key.keyType === 'project' && projectId && projectId !== key.projectId) {
-      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `this project key is bound to project ${key.projectId}` };
-    }
-    projectId ??= sole;
-    if (!projectId) {
-      // A category permission without a project is asked of the whole organization (issue 12): a
-      // key whose rights reach only some projects or teams is then told to name one.
-      const orgLevel = ask?.kind === 'permission' && ask.permission !== ORGANIZATION_MANAGE;
-      return orgLevel ? { ctx: {}, orgLevel } : { ctx: {} };
-    }
-    if (!/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
-      return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
-    }
-    const { source } = this.deps;
-    const peeked = source.peekProject?.(key.orgId, projectId as ProjectId);
-    const project = peeked !== undefined ? peeked : await source.project(key.orgId, projectId as ProjectId);
-    if (!project) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
-    if (project.archivedAt) return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is archived` };
-    return { ctx: { projectId: project.id, teamId: project.teamId } };
-  }
-
-  private allowlist(key: ApiKeyRecord): IpAllowlist {
-    let list = this.allowlists.get(key);
-    if (!list) this.allowlists.set(key, (list = new IpAllowlist(key.allowedCidrs)));
-    return list;
-  }
-
-  private keyGrants(key: ApiKeyRecord): Grant[] {
-    let grants = this.grantsByKey.get(key);
-    if (!grants) this.grantsByKey.set(key, (grants = keyGrants(this.deps.catalogue, key)));
-    return grants;
+  private factsOf(key: ApiKeyRecord): KeyFacts {
+    let facts = this.facts.get(key);
+    if (facts) return facts;
+    const soleProject = soleProjectOf(key);
+    facts = {
+      status: key.revokedAt ? 'revoked' : key.disabledAt ? 'disabled' : null,
+      expiresMs: key.expiresAt ? key.expiresAt.getTime() : Infinity,
+      grants: keyGrants(this.deps.catalogue, key),
+      allowlist: key.allowedCidrs.length > 0 ? new IpAllowlist(key.allowedCidrs) : null,
+      soleProject,
+      soleProjectName: soleProject ? projectCacheName(key.orgId, soleProject) : null,
+      ownerName: key.ownerUserId ? ownerCacheName(key.orgId, key.ownerUserId) : null,
+      memo: new Map(),
+      memoSize: 0,
+      last: null,
+      inputs: null,
+    };
+    this.facts.set(key, facts);
+    return facts;
   }
 
   private ownerGrants(orgId: OrgId, owner: OwnerState): Grant[] {
@@ -409,4 +618,11 @@ export class KeyVerifier {
     if (!grants) this.grantsByOwner.set(owner, (grants = userGrants(this.deps.catalogue, orgId, owner.membership, owner.bindings)));
     return grants;
   }
+}
+
+const NOT_FOUND = Object.freeze({ valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const);
+
+/** The name a verified token is remembered by: its SHA-256, so no token is ever kept. */
+function tokenFingerprint(token: string): string {
+  return hash('sha256', token, 'base64');
 }

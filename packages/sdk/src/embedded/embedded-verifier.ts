@@ -13,7 +13,6 @@ import {
   parsePepperSetting,
   storeVerdictSource,
   systemClock,
-  verdictAnswer,
   type CacheBus,
   type Invalidation,
   type KeyVerdict,
@@ -75,6 +74,11 @@ export interface EmbeddedVerifier extends Verifier {
   flushUsage(): Promise<void>;
   /** Flushes usage, closes the stream and the database connection. */
   close(): Promise<void>;
+}
+
+/** Throws the server's 422 for text it refuses (PostgreSQL cannot even be asked about a NUL). */
+function unsafeText(field: string, value: string | undefined): void {
+  if (value !== undefined && !isSafeText(value)) throw new VerificationError('invalid_request', `${field} must not contain control characters or unpaired surrogates.`, null);
 }
 
 /** The cache's bus: the invalidation log's, trusted only while caching is on and the log is being read. */
@@ -169,10 +173,10 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       // Apply any invalidation already received before trusting the cache.
       if (stream?.connected) await nextTurn();
       let verdict: KeyVerdict;
-      // The server's text rule (a 422 there): PostgreSQL cannot even be asked about a NUL.
-      for (const [field, value] of Object.entries({ projectId: request.projectId, resource: request.resource, ip: request.ip })) {
-        if (value !== undefined && !isSafeText(value)) throw new VerificationError('invalid_request', `${field} must not contain control characters or unpaired surrogates.`, null);
-      }
+      // The server's text rule (a 422 there).
+      unsafeText('projectId', request.projectId);
+      unsafeText('resource', request.resource);
+      unsafeText('ip', request.ip);
       try {
         const { key, projectId, permission, action, resource, ip } = request;
         verdict = await verifier.verify({ token: key, projectId, permission, action, resource, ip, orgId });
@@ -181,7 +185,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
         throw new VerificationError('unavailable', "Keyward's database could not be read.", null, { cause: err });
       }
       if (usage && verdict.key) usage.record(verdict.key.orgId, verdict.key.id, verdict.code, clock.now());
-      return verdictAnswer(verdict);
+      return verifier.answer(verdict);
     },
     get streamConnected() {
       return stream?.connected ?? false;

@@ -1,4 +1,4 @@
-import { reportLeakedKey, verdictAnswer, type KeyVerdict, type VerifierActor } from '@keyward/core';
+import { reportLeakedKey, type KeyVerdict, type VerifierActor } from '@keyward/core';
 import * as wire from '@keyward/wire';
 import { ApiError } from '../http/api-error.js';
 import { fastSerializerFor, fastValidatorFor } from '../http/fast-schema.js';
@@ -27,7 +27,7 @@ export async function verdictFor(services: Services, verifier: VerifierActor, bo
   }
   if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
   services.operations.metrics.countVerification(verdict.code, startedAt);
-  return verdictAnswer(verdict, tokenExpiresAt);
+  return services.verifier.answer(verdict, tokenExpiresAt);
 }
 
 /** Compiled once: the request check (Ajv) and the answer writer (fast-json-stringify). */
