@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import { VerificationError } from './errors.js';
 import { sharedEventLoopTurn } from './event-loop-turn.js';
 import { openInvalidationStream, type InvalidationStream } from './invalidation-stream.js';
-import { VerdictCache } from './verdict-cache.js';
+import { VerdictCache, type CachedVerdict } from './verdict-cache.js';
 import type { Verdict, Verifier, VerifyRequest } from './verdict.js';
 
 /** The remote verifier's local cache. */
@@ -72,6 +72,7 @@ export interface RemoteVerifier extends Verifier {
 }
 
 const looksLikeJwt = (key: string) => key.startsWith('eyJ') && key.split('.').length === 3;
+const verdictOf = (cached: CachedVerdict): Verdict => cached.verdict;
 
 /**
  * Verifies keys with Keyward's `POST /api/keys/verify`, with a small local cache of verdicts that
@@ -109,10 +110,9 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
   const ttlMs = cacheOptions?.ttlMs ?? 30_000;
   const negativeTtlMs = Math.min(cacheOptions?.negativeTtlMs ?? 5_000, ttlMs);
   const fallbackTtlMs = cacheOptions?.fallbackTtlMs ?? 0;
-  const cache = cacheOptions ? new VerdictCache(cacheOptions.maxEntries ?? 10_000) : null;
-  const inflight = new Map<string, Promise<Verdict>>();
-  let hits = 0;
-  let misses = 0;
+  // Without the stream (or while it is not trusted), the fallback TTL decides whether to cache at all.
+  const isCacheTrusted = () => (stream?.trusted ? ttlMs > 0 : fallbackTtlMs > 0);
+  const cache = cacheOptions ? new VerdictCache({ maxEntries: cacheOptions.maxEntries ?? 10_000, trusted: isCacheTrusted }) : null;
   let requests = 0;
 
   let stream: InvalidationStream | null = null;
@@ -122,12 +122,10 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
       verifierToken: options.verifierToken,
       onEvent(event) {
         cache.invalidate(event);
-        inflight.clear();
       },
       onStateChange() {
         // Up or down, events may have been missed in between: start over.
         cache.clear();
-        inflight.clear();
       },
       onError: options.onError,
     });
@@ -204,6 +202,11 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
     throw new VerificationError('unavailable', `Keyward answered ${status}.`, status);
   }
 
+  /** A verification for the cache: the verdict, and until when it may be kept, decided as it arrives (0: not at all). */
+  function askForCache(_name: string, request: VerifyRequest): Promise<CachedVerdict> {
+    return ask(request).then((verdict) => ({ verdict, expiresAtMs: expiryOf(request, verdict, Date.now()) ?? 0 }));
+  }
+
   function expiryOf(request: VerifyRequest, verdict: Verdict, nowMs: number): number | null {
     if (verdict.code === 'RATE_LIMITED') return null;
     const trusted = stream?.trusted ? ttlMs : fallbackTtlMs;
@@ -223,38 +226,12 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
 
   return {
     async verify(request) {
-      if (!cache) return ask(request);
-      const cacheTrusted = stream?.trusted ? ttlMs > 0 : fallbackTtlMs > 0;
-      if (!cacheTrusted) return ask(request);
+      if (!cache || !isCacheTrusted()) return ask(request);
       // Apply any invalidation already received before trusting the cache.
       if (stream) await nextTurn();
       const name = hash('sha256', JSON.stringify([request.key, request.projectId, request.permission, request.action, request.resource, request.ip]), 'base64');
-      const cached = cache.get(name, Date.now());
-      if (cached) {
-        hits++;
-        return cached;
-      }
-      const pending = inflight.get(name);
-      if (pending) return pending;
-      misses++;
-      const epoch = cache.epoch;
-      const promise = ask(request).then(
-        (verdict) => {
-          if (inflight.get(name) === promise) inflight.delete(name);
-          if (cache.epoch === epoch) {
-            const now = Date.now();
-            const until = expiryOf(request, verdict, now);
-            if (until !== null) cache.set(name, verdict, until);
-          }
-          return verdict;
-        },
-        (err: unknown) => {
-          if (inflight.get(name) === promise) inflight.delete(name);
-          throw err;
-        },
-      );
-      inflight.set(name, promise);
-      return promise;
+      const cached = cache.verdicts.get(name, askForCache, request);
+      return cached instanceof Promise ? cached.then(verdictOf) : cached.verdict;
     },
     get streamConnected() {
       return stream?.connected ?? false;
@@ -263,11 +240,10 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
       return stream ? stream.waitUntilConnected(readyTimeoutMs) : Promise.resolve(false);
     },
     stats() {
-      return { hits, misses, requests, cached: cache?.size ?? 0, streamConnected: stream?.connected ?? false };
+      return { hits: cache?.verdicts.hits ?? 0, misses: cache?.verdicts.misses ?? 0, requests, cached: cache?.size ?? 0, streamConnected: stream?.connected ?? false };
     },
     clear() {
       cache?.clear();
-      inflight.clear();
     },
     permissions() {
       catalogue ??= fetchPermissions().catch((err: unknown) => {

@@ -1,0 +1,217 @@
+/**
+ * The SDK's copy of core's `SingleFlightCache` (packages/core/src/cache/single-flight-cache.ts): the
+ * SDK's remote verifier depends on `wire` and `jose` only, never on core nor lru-cache, so this one
+ * keeps its least-recently-used order in a `Map`. Same API, same tests.
+ */
+
+/** Any value but null and undefined: names and values are never absent (undefined means "none"). */
+type Present = NonNullable<unknown>;
+
+/**
+ * Reads one entry on a miss. `arg` is what the caller passed to `get`, so the loader can be made once rather than per call.
+ *
+ * @example
+ * const load: SingleFlightLoader<string, Verdict, VerifyRequest> = (_name, request) => ask(request);
+ */
+export type SingleFlightLoader<K, V, A> = (name: K, arg: A) => Promise<V>;
+
+/**
+ * How a `SingleFlightCache` bounds, ages and indexes its entries.
+ *
+ * @example
+ * const options: SingleFlightCacheOptions<string, Verdict> = { maxEntries: 10_000, ttlMs: 30_000, trusted: () => stream.trusted };
+ */
+export interface SingleFlightCacheOptions<K extends Present, V extends Present> {
+  /** Entries held at most; the least recently used goes first. 0 stores nothing. */
+  readonly maxEntries: number;
+  /** How long an entry is trusted; absent or 0: until an invalidation or eviction. */
+  readonly ttlMs?: number | undefined;
+  /**
+   * A lifetime for this value in particular (a shorter one for "not found", say): milliseconds,
+   * `undefined` for `ttlMs`, or 0 or less to not store it at all.
+   */
+  readonly ttlFor?: ((value: V) => number | undefined) | undefined;
+  /**
+   * Whether invalidations can be relied on right now. While it answers false, every `get` reads
+   * through, nothing is stored and `peek` finds nothing: an entry kept while invalidations may be
+   * lost could outlive a revocation.
+   */
+  readonly trusted?: (() => boolean) | undefined;
+  /** Called once a loaded value is stored, to index it (by key id, say). */
+  readonly onStore?: ((value: V, name: K) => void) | undefined;
+  /** Called when a stored value leaves (invalidated, evicted, expired or replaced), to unindex it. */
+  readonly onDrop?: ((value: V, name: K) => void) | undefined;
+  /** The clock of lifetimes, in milliseconds (default `Date.now`); tests move their own. */
+  readonly now?: (() => number) | undefined;
+}
+
+interface Entry<V> {
+  readonly value: V;
+  /** Infinity for an entry without a lifetime. */
+  readonly expiresAtMs: number;
+}
+
+/**
+ * A bounded read-through cache whose concurrent misses of one name share one load, and that never
+ * stores what an invalidation may have made stale. Each invalidation, of one name or of all, bumps
+ * an epoch: a load started before it is not stored when it settles (it may have read the state the
+ * invalidation announced the end of), and callers arriving after it start a new load rather than
+ * join that one. Every invalidation abandons every load in flight, not only the named one: the
+ * cache cannot know what a load read, and an event may touch names no one has stored yet.
+ *
+ * A failed load is not stored; its error goes to the callers that joined it, and the next caller
+ * loads again. Hits cost no allocation: pass a loader made once and its input as `arg`.
+ *
+ * @example
+ * const verdicts = new SingleFlightCache<string, Verdict>({ maxEntries: 10_000, ttlMs: 30_000 });
+ * const verdict = await verdicts.get(digest, askKeyward, request); // a second caller meanwhile shares the request
+ * stream.on('invalidation', () => verdicts.invalidate());
+ */
+export class SingleFlightCache<K extends Present, V extends Present> {
+  private readonly entries = new Map<K, Entry<V>>();
+  private readonly inflight = new Map<K, Promise<V>>();
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+  private readonly ttlFor: ((value: V) => number | undefined) | undefined;
+  private readonly trusted: (() => boolean) | undefined;
+  private readonly onStore: ((value: V, name: K) => void) | undefined;
+  private readonly onDrop: ((value: V, name: K) => void) | undefined;
+  private readonly now: () => number;
+  private epoch = 0;
+  private hitCount = 0;
+  private missCount = 0;
+
+  constructor(options: SingleFlightCacheOptions<K, V>) {
+    this.maxEntries = options.maxEntries;
+    this.ttlMs = options.ttlMs ?? 0;
+    this.ttlFor = options.ttlFor;
+    this.trusted = options.trusted;
+    this.onStore = options.onStore;
+    this.onDrop = options.onDrop;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Stored entries (expired ones may count until they are next read or evicted). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Answers from memory (`get`s and `peek`s that found a trusted entry). */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  /** Loads started and reads made through an untrusted cache; callers who joined a load are not counted. */
+  get misses(): number {
+    return this.missCount;
+  }
+
+  /** The stored value, or undefined (none, expired, or the cache is not trusted now). Never loads. */
+  peek(name: K): V | undefined {
+    if (this.trusted !== undefined && !this.trusted()) return undefined;
+    const value = this.lookup(name);
+    if (value !== undefined) this.hitCount++;
+    return value;
+  }
+
+  /**
+   * The stored value when there is one (synchronously), else the load in flight for this name, else a
+   * new load. Only a load started since the last invalidation is joined, and only such a load is stored.
+   */
+  get(name: K, load: SingleFlightLoader<K, V, undefined>): V | Promise<V>;
+  get<A>(name: K, load: SingleFlightLoader<K, V, A>, arg: A): V | Promise<V>;
+  get<A>(name: K, load: SingleFlightLoader<K, V, A>, arg?: A): V | Promise<V> {
+    if (this.trusted !== undefined && !this.trusted()) {
+      this.missCount++;
+      return load(name, arg as A);
+    }
+    const value = this.lookup(name);
+    if (value !== undefined) {
+      this.hitCount++;
+      return value;
+    }
+    return this.inflight.get(name) ?? this.start(name, load, arg as A);
+  }
+
+  /** Drops one name, or every entry without one; either way, loads in flight are abandoned. */
+  invalidate(name?: K): void {
+    this.abandonLoads();
+    if (name !== undefined) {
+      this.delete(name);
+      return;
+    }
+    const onDrop = this.onDrop;
+    if (onDrop) for (const [entryName, entry] of this.entries) onDrop(entry.value, entryName);
+    this.entries.clear();
+  }
+
+  /** Drops these names (perhaps none: loads in flight are abandoned all the same). */
+  invalidateMany(names: Iterable<K>): void {
+    this.abandonLoads();
+    for (const name of names) this.delete(name);
+  }
+
+  /** Drops every entry the test picks (a scan of the whole cache); loads in flight are abandoned. */
+  invalidateWhere(test: (value: V, name: K) => boolean): void {
+    this.abandonLoads();
+    const doomed: K[] = [];
+    for (const [name, entry] of this.entries) if (test(entry.value, name)) doomed.push(name);
+    for (const name of doomed) this.delete(name);
+  }
+
+  /** The live value, made the most recently used; an expired one is dropped. */
+  private lookup(name: K): V | undefined {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAtMs !== Number.POSITIVE_INFINITY && entry.expiresAtMs <= this.now()) {
+      this.delete(name);
+      return undefined;
+    }
+    this.entries.delete(name);
+    this.entries.set(name, entry);
+    return entry.value;
+  }
+
+  private delete(name: K): void {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return;
+    this.entries.delete(name);
+    this.onDrop?.(entry.value, name);
+  }
+
+  private abandonLoads(): void {
+    this.epoch++;
+    this.inflight.clear();
+  }
+
+  private start<A>(name: K, load: SingleFlightLoader<K, V, A>, arg: A): Promise<V> {
+    this.missCount++;
+    const startEpoch = this.epoch;
+    const promise = load(name, arg).then(
+      (value) => {
+        if (this.inflight.get(name) === promise) this.inflight.delete(name);
+        if (this.epoch === startEpoch) this.store(name, value);
+        return value;
+      },
+      (err: unknown) => {
+        if (this.inflight.get(name) === promise) this.inflight.delete(name);
+        throw err;
+      },
+    );
+    this.inflight.set(name, promise);
+    return promise;
+  }
+
+  private store(name: K, value: V): void {
+    // Trust lost during the load: invalidations may have been missed meanwhile.
+    if (this.maxEntries <= 0 || (this.trusted !== undefined && !this.trusted())) return;
+    const chosenMs = this.ttlFor?.(value);
+    if (chosenMs !== undefined && chosenMs <= 0) return;
+    const ttlMs = chosenMs ?? this.ttlMs;
+    const expiresAtMs = ttlMs > 0 ? this.now() + ttlMs : Number.POSITIVE_INFINITY;
+    this.delete(name);
+    while (this.entries.size >= this.maxEntries) this.delete(this.entries.keys().next().value as K);
+    this.entries.set(name, { value, expiresAtMs });
+    this.onStore?.(value, name);
+  }
+}
