@@ -106,6 +106,20 @@ const rows: Row[] = [
   // Authentication
   { route: 'GET /api/auth/whoami', expected: anyCredential(200) },
   { route: 'POST /api/auth/logout', endsCredential: true, expected: sessionsOnly(200) },
+  // "A signed-in person changes their password ... (a session only)": a weak new password is refused
+  // before anything is checked or changed; a wrong current one shows that a session reaches the check.
+  {
+    route: 'POST /api/auth/change-password',
+    variant: 'a weak new password',
+    body: () => ({ currentPassword: 'whatever-it-is', newPassword: 'short' }),
+    expected: sessionsOnly('422 validation_failed'),
+  },
+  {
+    route: 'POST /api/auth/change-password',
+    variant: 'a wrong current password',
+    body: () => ({ currentPassword: `wrong-${suffix()}`, newPassword: `new-password-${suffix()}` }),
+    expected: sessionsOnly('401 invalid_credentials'),
+  },
 
   // The organization and its signing keys
   { route: 'GET /api/organization', expected: anyCredential(200) },
@@ -237,6 +251,13 @@ const rows: Row[] = [
   // Public documents under /api/
   { route: 'GET /api/catalogue', expected: publicRoute(200) },
   { route: 'GET /api/openapi.json', expected: publicRoute(200) },
+  // The API reference (Swagger UI) and the document it renders.
+  { route: 'GET /api/docs', expected: publicRoute(200) },
+  { route: 'GET /api/docs/', expected: publicRoute(200) },
+  { route: 'GET /api/docs/json', expected: publicRoute(200) },
+  { route: 'GET /api/docs/yaml', expected: publicRoute(200) },
+  { route: 'GET /api/docs/static/index.html', variant: 'redirected to the page', expected: publicRoute(200) },
+  { route: 'GET /api/docs/static/swagger-initializer.js', expected: publicRoute(200) },
 ];
 
 /** Routes under /api/ that take no management credential, and where their credentials are tested. */
@@ -245,6 +266,8 @@ const outsideTheMatrix: Record<string, string> = {
   'GET /api/setup': 'first-run setup, public',
   'POST /api/setup': 'takes the one-time setup token (tests/process/operator.test.ts)',
   'POST /api/invitations/accept': 'takes an invitation token and a password (tests/http/organization.test.ts)',
+  'POST /api/auth/reset-password': 'takes a one-time reset token and a password (tests/http/accounts.test.ts)',
+  'GET /api/docs/static/*': "the API reference's files, public (tests/http/api-docs.test.ts)",
   'POST /api/keys/verify': 'verification: verifier credentials only (tests/http/verify.test.ts)',
   'GET /api/keys/invalidations': "the verifiers' invalidation stream (tests/sdk/invalidation-stream.test.ts)",
   'POST /api/keys/leaked': 'a leak report: holding the key is all it takes (tests/http/verify.test.ts)',

@@ -24,6 +24,7 @@ export const domainErrorCodes = [
   'user_not_found',
   'invalid_credentials',
   'setup_token_invalid',
+  'reset_token_invalid',
   'signing_key_not_found',
   'invalid_field',
   'conflict',

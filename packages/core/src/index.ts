@@ -42,6 +42,8 @@ export * from './orgs/bootstrap-organization.js';
 export * from './setup/setup.js';
 export * from './users/password.js';
 export * from './users/sessions.js';
+export * from './users/change-password.js';
+export * from './users/password-reset.js';
 export * from './members/manage-members.js';
 export * from './members/accept-invitation.js';
 export * from './teams/manage-teams.js';

@@ -8,7 +8,7 @@ import type { Project } from './projects/project.js';
 import type { SigningKeyRecord, SigningKeyState } from './signing-keys/signing-key.js';
 import type { Team } from './teams/team.js';
 import type { KeyUsageTotal, UsageBucket, UsageIncrement, UsageInterval } from './usage/usage.js';
-import type { Session, User } from './users/user.js';
+import type { PasswordReset, Session, User } from './users/user.js';
 import type { VerifierRecord } from './verifiers/verifier.js';
 import type { KeyId, OrgId, ProjectId, RoleBindingId, SessionId, SigningKeyId, TeamId, UserId, VerifierId } from './ids.js';
 
@@ -48,6 +48,8 @@ export interface UserRepository {
   /** `email` is matched lowercased. */
   findByEmail(email: string): Promise<User | null>;
   update(userId: UserId, patch: { passwordHash?: string; name?: string | null; disabledAt?: Date | null }): Promise<void>;
+  /** Sets the password hash only while it is still `expectedHash`; true when this call set it. */
+  replacePasswordHash(userId: UserId, expectedHash: string, passwordHash: string): Promise<boolean>;
 }
 
 export interface SessionRepository {
@@ -55,6 +57,22 @@ export interface SessionRepository {
   /** Establishes the principal: finds a session by the digest of its token. */
   findByDigest(tokenDigest: string): Promise<Session | null>;
   revoke(sessionId: SessionId, at: Date): Promise<void>;
+  /**
+   * Revokes, at `at`, every session of the user that is neither revoked nor expired then, except
+   * `exceptSessionId`; returns how many it ended.
+   */
+  revokeAllForUser(userId: UserId, at: Date, exceptSessionId?: SessionId): Promise<number>;
+}
+
+/** One-time password reset tokens, kept as the digest of the token (never the token itself). */
+export interface PasswordResetRepository {
+  insert(reset: PasswordReset): Promise<void>;
+  /** Establishes the principal: finds a reset by the digest of its token. */
+  findByDigest(tokenDigest: string): Promise<PasswordReset | null>;
+  /** Marks the reset used at `at` when it is neither used nor expired then; true only for the call that did. */
+  markUsed(tokenDigest: string, at: Date): Promise<boolean>;
+  /** Marks every unused reset of the user used at `at`, so that none works any more; returns how many. */
+  voidForUser(userId: UserId, at: Date): Promise<number>;
 }
 
 export interface MemberRepository {
@@ -273,6 +291,7 @@ export interface Repositories {
   readonly orgs: OrgRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
+  readonly passwordResets: PasswordResetRepository;
   readonly members: MemberRepository;
   readonly invitations: InvitationRepository;
   readonly teams: TeamRepository;

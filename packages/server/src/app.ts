@@ -26,6 +26,7 @@ import { registerInvalidationRoutes } from './routes/invalidations.js';
 import { registerOAuthRoutes } from './routes/oauth.js';
 import { createTokenFastLane } from './oauth/token-fast-lane.js';
 import { registerSigningKeyRoutes } from './routes/signing-keys.js';
+import { registerApiDocsRoutes } from './routes/api-docs.js';
 import type { Services } from './services.js';
 
 export { BODY_LIMIT_BYTES } from './limits.js';
@@ -134,6 +135,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerSigningKeyRoutes(app, services);
   registerOAuthRoutes(app, services);
   app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+  await registerApiDocsRoutes(app, services);
 
   const consoleDir = options.serveConsole !== false ? config.consoleDir : null;
   const hasConsole = consoleDir !== null && existsSync(join(consoleDir, 'index.html'));
@@ -144,7 +146,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
     const allowed = routes.filter((r) => r.pattern.test(path)).map((r) => r.method);
-    if (allowed.length > 0) {
+    // A route that exists for this method but found nothing (a missing file under a wildcard) is a 404.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       reply.header('allow', [...new Set(allowed)].join(', '));
       throw new ApiError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${[...new Set(allowed)].join(' or ')}.`);
     }

@@ -31,6 +31,15 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+/** One-time password reset tokens (0008), by the digest of the token. */
+export interface PasswordResetsTable {
+  token_digest: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface MembershipsTable {
   org_id: string;
   user_id: string;
@@ -191,6 +200,7 @@ export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
   sessions: SessionsTable;
+  password_resets: PasswordResetsTable;
   memberships: MembershipsTable;
   invitations: InvitationsTable;
   teams: TeamsTable;

@@ -40,6 +40,7 @@ export const apiErrorCodes = [
   'user_not_found',
   'invalid_credentials',
   'setup_token_invalid',
+  'reset_token_invalid',
   'signing_key_not_found',
   'conflict',
 ] as const;

@@ -19,3 +19,16 @@ export interface Session {
   readonly expiresAt: Date;
   readonly revokedAt: Date | null;
 }
+
+/**
+ * A one-time password reset an operator issued (`keyward admin reset-password`). Only the digest of
+ * its token is kept; `usedAt` is set when it is spent, or when a newer reset or a password change
+ * voids it.
+ */
+export interface PasswordReset {
+  readonly tokenDigest: string;
+  readonly userId: UserId;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt: Date | null;
+}

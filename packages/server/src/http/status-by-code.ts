@@ -22,6 +22,7 @@ export const statusByCode = {
   user_not_found: 404,
   invalid_credentials: 401,
   setup_token_invalid: 403,
+  reset_token_invalid: 404,
   signing_key_not_found: 404,
   invalid_field: 422,
   conflict: 409,

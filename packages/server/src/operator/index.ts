@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createOrganization, PepperRing, createKeyFormat, prefixedIds, systemClock } from '@keyward/core';
 import { registerCatalogueCommands } from './catalogue-commands.js';
 import { registerVerifierCommands } from './verifier-commands.js';
+import { registerPasswordCommands } from './password-commands.js';
 import { migrateToLatest, openStore, storeProblem } from '@keyward/store';
 import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from '../config.js';
 import { serve } from './serve.js';
@@ -70,6 +71,7 @@ export function registerOperatorCommands(program: Command): void {
     });
 
   registerVerifierCommands(admin, { existingStoreConfig, withStore });
+  registerPasswordCommands(admin, { existingStoreConfig, withStore });
   registerCatalogueCommands(program, admin);
 
   admin

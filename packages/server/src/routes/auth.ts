@@ -1,5 +1,6 @@
 import {
   DomainError,
+  changePassword,
   completeSetup,
   effectivePermissions,
   isSetupComplete,
@@ -8,6 +9,8 @@ import {
   normalizeEmail,
   notFound,
   recordFailedLogin,
+  recordFailedPasswordChange,
+  resetPassword,
   subjectOf,
   allPermissions,
   type ProjectId,
@@ -88,6 +91,62 @@ export function registerAuthRoutes(app: App, services: Services): void {
       if (request.session) await logout(deps, request.session.session);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return { success: true as const };
+    },
+  });
+
+  const failedChanges = new AuditCoalescer();
+  app.post('/api/auth/change-password', {
+    config: { auth: 'session' },
+    schema: {
+      tags,
+      summary: "Change the signed-in person's password (a session only); their other sessions end, this one stays",
+      body: wire.changePasswordBody,
+      response: { 204: wire.noContent, ...errors(400, 401, 403, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      const caller = request.session;
+      if (!caller) throw new ApiError(401, 'unauthorized', "This needs a person's session: log in with POST /api/auth/login.");
+      try {
+        await changePassword(deps, caller, request.body, { ip: request.ip, requestId: request.id });
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'invalid_credentials') {
+          // A wrong current password is a failed authentication: counted per address, audited (coalesced).
+          if (config.authFailuresPerMinute > 0) await services.authFailures.hit(request.ip);
+          const verdict = failedChanges.admit(caller.user.id, deps.clock.now().getTime());
+          if (verdict.audit) {
+            const failure = { userId: caller.user.id, ip: request.ip, requestId: request.id, suppressedRepeats: verdict.suppressedRepeats };
+            await recordFailedPasswordChange(deps, failure).catch((auditErr: unknown) => request.log.error({ err: auditErr }, 'could not record a failed password change in the audit log'));
+          }
+        }
+        throw err;
+      }
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.post('/api/auth/reset-password', {
+    config: { auth: 'none' },
+    schema: {
+      tags,
+      summary: 'Set a new password with the one-time token of a reset link (keyward admin reset-password); every session of the person ends',
+      body: wire.resetPasswordBody,
+      response: { 204: wire.noContent, ...errors(400, 404, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      const limited = config.authFailuresPerMinute > 0;
+      if (limited) {
+        const state = await services.authFailures.check(request.ip);
+        if (state.limited) throw tooManyFailures(state.retryAfterSeconds);
+      }
+      try {
+        await resetPassword(deps, request.body, { ip: request.ip, requestId: request.id });
+      } catch (err) {
+        // A token that does not work is a failed authentication: guessing tokens is limited per address.
+        if (limited && err instanceof DomainError && err.code === 'reset_token_invalid') await services.authFailures.hit(request.ip);
+        throw err;
+      }
+      reply.header('cache-control', 'no-store');
+      return reply.code(204).send(null);
     },
   });
 

@@ -1,4 +1,5 @@
 import type { Store } from '@keyward/core';
+import { accountStoreContract } from './account-store.contract.js';
 import { auditStoreContract } from './audit-store.contract.js';
 import { invalidationStoreContract } from './invalidation-store.contract.js';
 import { keyStoreContract } from './key-store.contract.js';
@@ -16,6 +17,7 @@ import { usageStoreContract } from './usage-store.contract.js';
  */
 export function runAllStoreContracts(open: () => Promise<Store>): void {
   orgStoreContract(open);
+  accountStoreContract(open);
   memberStoreContract(open);
   structureStoreContract(open);
   keyStoreContract(open);

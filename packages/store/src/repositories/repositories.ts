@@ -8,6 +8,7 @@ import { keyRepository } from './key-repository.js';
 import { memberRepository } from './member-repository.js';
 import { metaRepository } from './meta-repository.js';
 import { orgRepository } from './org-repository.js';
+import { passwordResetRepository } from './password-reset-repository.js';
 import { projectRepository } from './project-repository.js';
 import { revokedTokenRepository } from './revoked-token-repository.js';
 import { roleBindingRepository } from './role-binding-repository.js';
@@ -25,6 +26,7 @@ export function repositories(db: Db, dialect: Dialect, origin: string): Reposito
     orgs: orgRepository(ctx),
     users: userRepository(ctx),
     sessions: sessionRepository(ctx),
+    passwordResets: passwordResetRepository(ctx),
     members: memberRepository(ctx),
     invitations: invitationRepository(ctx),
     teams: teamRepository(ctx),

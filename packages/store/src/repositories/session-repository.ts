@@ -36,5 +36,16 @@ export function sessionRepository({ db }: RepositoryContext): SessionRepository 
       // The first revocation instant stands.
       await db.updateTable('sessions').set({ revoked_at: toMs(at) }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
     },
+    async revokeAllForUser(userId, at, exceptSessionId) {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: toMs(at) })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', toMs(at));
+      if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
   };
 }

@@ -46,5 +46,14 @@ export function userRepository({ db }: RepositoryContext): UserRepository {
       if (Object.keys(values).length === 0) return;
       await db.updateTable('users').set(values).where('id', '=', userId).execute();
     },
+    async replacePasswordHash(userId, expectedHash, passwordHash) {
+      const result = await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash })
+        .where('id', '=', userId)
+        .where('password_hash', '=', expectedHash)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
   };
 }
