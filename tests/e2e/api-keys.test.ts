@@ -44,7 +44,8 @@ describe.skipIf(browserMissing)('the console: setup, login and the life of an AP
   });
 
   it('logs out, refuses a wrong password, and logs in', async () => {
-    await page().getByRole('button', { name: 'Log out' }).click();
+    await page().getByRole('button', { name: /account menu/ }).click();
+    await page().getByRole('menuitem', { name: 'Log out' }).click();
     await page().getByRole('heading', { name: 'Log in' }).waitFor();
     await page().getByLabel('Email').fill(owner.email);
     await page().getByLabel('Password').fill('not-the-password');
@@ -161,12 +162,12 @@ describe.skipIf(browserMissing)('the console: setup, login and the life of an AP
     await page().setViewportSize({ width: 1280, height: 860 });
     expect(overflow).toBeLessThanOrEqual(0);
 
-    await page().getByLabel('Search keys by name').fill('deploy');
+    await page().getByLabel('Search keys').fill('deploy');
     await page().waitForURL(/q=deploy/);
     await page().locator('tbody tr').first().waitFor();
     await expect.poll(() => page().locator('tbody tr').count()).toBe(1);
     expect(await keyRow('Deploy bot').count()).toBe(1);
-    await page().getByLabel('Search keys by name').fill('');
+    await page().getByLabel('Search keys').fill('');
     await expect.poll(() => page().locator('tbody tr').count()).toBe(3);
 
     await page().getByLabel('Key type').selectOption('service');
@@ -258,7 +259,9 @@ describe.skipIf(browserMissing)('the console: setup, login and the life of an AP
     expect(await keyRow('Deploy bot').count()).toBe(0);
     await page().getByRole('button', { name: 'Revoked', exact: true }).click();
     await keyRow('Deploy bot').waitFor();
-    expect(await keyRow('Deploy bot').getByText('Revoked').count()).toBe(1);
+    expect(await keyRow('Deploy bot').getByText('Revoked', { exact: true }).count()).toBe(1);
+    // Revoked without a reason: the list says when, and that none was given.
+    expect(await keyRow('Deploy bot').getByTestId('revoked-reason').textContent()).toBe('No reason given');
   });
 
   it('shows organization-wide usage with the top keys, and rejected requests by reason', async () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { issueSetupToken } from '@keyward/core';
+import { issueSetupToken, type Store } from '@keyward/core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { call, startServer, type TestServer } from '../support/server.js';
 
@@ -76,9 +76,20 @@ export interface ConsoleHarness {
   close(): Promise<void>;
 }
 
-export async function startConsole(options: { viewport?: { width: number; height: number } } = {}): Promise<ConsoleHarness> {
+export interface ConsoleOptions {
+  readonly viewport?: { width: number; height: number };
+  /** A store opened by the test (closed by it), e.g. a SQLite file that operator commands also open. */
+  readonly store?: Store;
+  /** More server environment (the pepper, so that an operator command run beside it agrees). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startConsole(options: ConsoleOptions = {}): Promise<ConsoleHarness> {
   await ensureConsoleBuilt();
-  const server = await startServer({ env: { KEYWARD_CONSOLE_DIR: consoleDist, KEYWARD_LOG_LEVEL: 'warn', KEYWARD_USAGE_FLUSH_MS: '250' } });
+  const server = await startServer({
+    ...(options.store ? { store: options.store } : {}),
+    env: { KEYWARD_CONSOLE_DIR: consoleDist, KEYWARD_LOG_LEVEL: 'warn', KEYWARD_USAGE_FLUSH_MS: '250', ...options.env },
+  });
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

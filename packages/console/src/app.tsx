@@ -9,6 +9,7 @@ import { ApiKeysPage } from './pages/api-keys/api-keys-page';
 import { KeyDetailPage } from './pages/api-keys/key-detail-page';
 import { LoginPage } from './pages/login';
 import { NotFoundPage } from './pages/not-found';
+import { ResetPasswordPage } from './pages/reset-password';
 import { SetupPage } from './pages/setup';
 
 // The pages people open less often load on demand, keeping the first page small.
@@ -18,6 +19,7 @@ const MembersPage = lazy(() => import('./pages/members-page').then((m) => ({ def
 const TeamsPage = lazy(() => import('./pages/teams-page').then((m) => ({ default: m.TeamsPage })));
 const ProjectsPage = lazy(() => import('./pages/projects-page').then((m) => ({ default: m.ProjectsPage })));
 const ProjectDetailPage = lazy(() => import('./pages/project-detail-page').then((m) => ({ default: m.ProjectDetailPage })));
+const ChangePasswordPage = lazy(() => import('./pages/change-password-page').then((m) => ({ default: m.ChangePasswordPage })));
 const SigningKeysPage = lazy(() => import('./pages/signing-keys-page').then((m) => ({ default: m.SigningKeysPage })));
 
 function RequireSession({ children }: { children: ReactNode }) {
@@ -57,6 +59,7 @@ export function App() {
             <Route path="/login" element={<LoginPage />} />
             <Route path="/setup" element={<SetupPage />} />
             <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route
               element={
                 <RequireSession>
@@ -75,6 +78,7 @@ export function App() {
               <Route path="settings/projects" element={<Page><ProjectsPage /></Page>} />
               <Route path="settings/projects/:id" element={<Page><ProjectDetailPage /></Page>} />
               <Route path="settings/signing-keys" element={<Page><SigningKeysPage /></Page>} />
+              <Route path="account/password" element={<Page><ChangePasswordPage /></Page>} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

@@ -10,26 +10,67 @@ export interface MenuItem {
   readonly hint?: string;
 }
 
+const VIEWPORT_MARGIN = 8;
+
+/**
+ * Where the menu goes: under its button, right edges aligned; above the button when there is no room
+ * below; always inside the viewport. It is rendered in a portal with fixed coordinates, so it never
+ * widens or scrolls the table (or sidebar) its button sits in.
+ */
+function placeMenu(button: DOMRect, menu: { width: number; height: number } | null, align: 'start' | 'end'): { top: number; left: number } {
+  const width = menu?.width ?? 0;
+  const height = menu?.height ?? 0;
+  let top = button.bottom + 4;
+  if (menu && top + height > window.innerHeight - VIEWPORT_MARGIN && button.top - 4 - height >= VIEWPORT_MARGIN) top = button.top - 4 - height;
+  top = Math.max(VIEWPORT_MARGIN, Math.min(top, window.innerHeight - VIEWPORT_MARGIN - height));
+  let left = align === 'start' ? button.left : button.right - width;
+  left = Math.max(VIEWPORT_MARGIN, Math.min(left, window.innerWidth - VIEWPORT_MARGIN - width));
+  return { top: Math.round(top), left: Math.round(left) };
+}
+
 /**
  * A menu button (WAI-ARIA menu pattern): Enter, Space or ArrowDown opens it on the first item, arrows
  * move, Home and End jump, Escape closes it and returns focus to the button, Tab closes it.
  */
-export function MenuButton({ label, items, children }: { label: string; items: readonly MenuItem[]; children: ReactNode }) {
+export function MenuButton({
+  label,
+  items,
+  children,
+  className = 'icon-button',
+  namedByContent = false,
+  align = 'end',
+}: {
+  /** The menu's name, and the button's unless `namedByContent`. */
+  label: string;
+  items: readonly MenuItem[];
+  children: ReactNode;
+  className?: string;
+  /** The button's visible content names it (a person's name), rather than `label`. */
+  namedByContent?: boolean;
+  /** Which edge of the button the menu lines up with. */
+  align?: 'start' | 'end';
+}) {
   const [open, setOpen] = useState(false);
-  const [position, setPosition] = useState<{ top: number; right: number } | null>(null);
+  const [position, setPosition] = useState<{ top: number; left: number } | null>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLDivElement>(null);
   const menuId = useId();
 
   const place = () => {
     if (!buttonRef.current) return;
-    const rect = buttonRef.current.getBoundingClientRect();
-    setPosition({ top: rect.bottom + 4, right: Math.max(8, window.innerWidth - rect.right) });
+    const size = menuRef.current ? { width: menuRef.current.offsetWidth, height: menuRef.current.offsetHeight } : null;
+    const next = placeMenu(buttonRef.current.getBoundingClientRect(), size, align);
+    setPosition((current) => (current && current.top === next.top && current.left === next.left ? current : next));
   };
 
   useLayoutEffect(() => {
     if (open) place();
   }, [open]);
+
+  // Once the menu is on the page its size is known: move it inside the viewport if it does not fit.
+  useLayoutEffect(() => {
+    if (open && position) place();
+  }, [open, position]);
 
   const placed = position !== null;
   useEffect(() => {
@@ -94,8 +135,8 @@ export function MenuButton({ label, items, children }: { label: string; items: r
       <button
         ref={buttonRef}
         type="button"
-        className="icon-button"
-        aria-label={label}
+        className={className}
+        aria-label={namedByContent ? undefined : label}
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={open ? menuId : undefined}
@@ -117,7 +158,7 @@ export function MenuButton({ label, items, children }: { label: string; items: r
               role="menu"
               aria-label={label}
               className="menu"
-              style={{ top: position.top, right: position.right }}
+              style={{ top: position.top, left: position.left }}
               onKeyDown={onMenuKeyDown}
             >
               {items.map((item) => (

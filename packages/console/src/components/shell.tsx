@@ -3,7 +3,8 @@ import { useNavigate } from 'react-router';
 import { DirectoryProvider } from '../lib/directory';
 import { roleLabel } from '../lib/format';
 import { useSession, useSessionContext } from '../lib/session';
-import { ChartIcon, FolderIcon, KeyIcon, ListIcon, Logo, LogoutIcon, ShieldIcon, TeamIcon, UsersIcon } from './icons';
+import { ChartIcon, FolderIcon, KeyIcon, ListIcon, Logo, ShieldIcon, TeamIcon, UsersIcon } from './icons';
+import { MenuButton } from './menu';
 
 function OrganizationSwitcher() {
   const session = useSession();
@@ -104,26 +105,33 @@ export function Shell() {
           </ul>
         </nav>
         <div className="sidebar-footer">
-          <div className="user">
-            <span className="user-name" title={session.user.email}>
-              {session.user.name ?? session.user.email}
-            </span>
-            <span className="user-role">
-              {roleLabel(session.role)}
-              {session.user.name ? ` · ${session.user.email}` : ''}
-            </span>
-          </div>
-          <button
-            type="button"
-            className="button button-ghost button-small logout"
-            onClick={async () => {
-              await logout();
-              navigate('/login', { replace: true });
-            }}
+          <MenuButton
+            label="Account"
+            namedByContent
+            align="start"
+            className="user-menu-button"
+            items={[
+              { label: 'Change password', onSelect: () => navigate('/account/password') },
+              {
+                label: 'Log out',
+                onSelect: () => void logout().then(() => navigate('/login', { replace: true })),
+              },
+            ]}
           >
-            <LogoutIcon />
-            Log out
-          </button>
+            <span className="user">
+              <span className="user-name" title={session.user.email}>
+                {session.user.name ?? session.user.email}
+              </span>
+              <span className="user-role">
+                {roleLabel(session.role)}
+                {session.user.name ? ` · ${session.user.email}` : ''}
+              </span>
+              <span className="visually-hidden">: account menu</span>
+            </span>
+            <span className="user-menu-caret" aria-hidden="true">
+              ⋯
+            </span>
+          </MenuButton>
         </div>
       </aside>
       <main id="main" className="main" tabIndex={-1}>

@@ -5,7 +5,7 @@
  */
 export type CidrCheck =
   | { ok: true; canonical: string; family: 'ipv4' | 'ipv6'; wildcard: boolean }
-  | { ok: false; message: string };
+  | { ok: false; message: string; /** The range probably meant (host bits cleared), offered as a one-click fix. */ suggestion?: string };
 
 const strictIpv4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 
@@ -114,7 +114,8 @@ export function checkCidr(input: string): CidrCheck {
   }
   const format = (b: number[]) => (family === 'ipv4' ? b.join('.') : formatIpv6(b));
   if (hostBitsSet(bytes, prefix)) {
-    return { ok: false, message: `"${text}" has host bits set; did you mean ${format(networkOf(bytes, prefix))}/${prefix}?` };
+    const suggestion = `${format(networkOf(bytes, prefix))}/${prefix}`;
+    return { ok: false, message: `"${text}" has host bits set; did you mean ${suggestion}?`, suggestion };
   }
   const canonical = `${format(bytes)}/${prefix}`;
   return { ok: true, canonical, family, wildcard: canonical === '0.0.0.0/0' || canonical === '::/0' };

@@ -1,4 +1,4 @@
-import type { ApiKey, OrgRole } from '@keyward/wire';
+import type { ApiKey, ApiKeySort, CatalogueResponse, Member, OrgRole } from '@keyward/wire';
 import type { Directory } from './directory';
 import type { Session } from './session';
 
@@ -81,3 +81,58 @@ export const rejectionLabels: Record<string, string> = {
   PROJECT_REQUIRED: 'Project required',
   RATE_LIMITED: 'Rate limited',
 };
+
+/** The columns the key list sorts by (the API's `sort`), and the direction a first click picks. */
+export const sortFields = ['name', 'createdAt', 'lastUsedAt', 'expiresAt'] as const;
+export type SortField = (typeof sortFields)[number];
+export interface KeySort {
+  readonly field: SortField;
+  readonly descending: boolean;
+}
+export const defaultSort: KeySort = { field: 'createdAt', descending: true };
+
+/** `-createdAt` → createdAt, descending; anything unknown is the default (newest first). */
+export function parseSort(text: string | null): KeySort {
+  const descending = text?.startsWith('-') ?? false;
+  const field = descending ? text!.slice(1) : text;
+  if (!field || !(sortFields as readonly string[]).includes(field)) return defaultSort;
+  return { field: field as SortField, descending };
+}
+
+export function sortParam(sort: KeySort): ApiKeySort {
+  return `${sort.descending ? '-' : ''}${sort.field}` as ApiKeySort;
+}
+
+/** Clicking the sorted column turns its direction; another column starts A→Z for names, newest first for dates. */
+export function nextSort(current: KeySort, field: SortField): KeySort {
+  if (current.field === field) return { field, descending: !current.descending };
+  return { field, descending: field !== 'name' };
+}
+
+/** "Name, then by name or email": how the member pickers label a person. */
+export function memberName(member: Pick<Member, 'name' | 'email'>): string {
+  return member.name ? `${member.name} (${member.email})` : member.email;
+}
+
+/**
+ * The organization-level permissions of a built-in role, from the catalogue (ADMIN: all; MEMBER: its
+ * `memberAccess` per category; VIEWER: read everywhere). Team and project bindings may add more; the
+ * server stays the judge, this only marks what a key for this person is unlikely to get.
+ */
+export function rolePermissions(role: OrgRole, catalogue: CatalogueResponse): ReadonlySet<string> {
+  if (role === 'OWNER' || role === 'ADMIN') return new Set([...catalogue.permissions, 'organization:manage']);
+  const out = new Set<string>();
+  for (const category of catalogue.categories) {
+    for (const action of category.actions) {
+      if (action === 'read' || (role === 'MEMBER' && category.memberAccess === 'write')) out.add(`${category.name}:${action}`);
+    }
+  }
+  return out;
+}
+
+/** A revoked key's `revokedReason` in words: "revoked" is what the API records when none was given. */
+export function revocationReasonLabel(reason: string | null): string {
+  if (!reason || reason === 'revoked') return 'No reason given';
+  if (reason === 'leaked') return 'Leaked: reported by secret scanning';
+  return reason;
+}

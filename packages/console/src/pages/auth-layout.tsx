@@ -39,6 +39,23 @@ export function readFragmentToken(): string | null {
   return token;
 }
 
+/**
+ * Reads a link's `?token=…` (or `#token=…`) and removes it from the address bar, so that the one-time
+ * credential does not stay in the history or in a shared screenshot of the address. Remembered per
+ * path, like `readFragmentToken`.
+ */
+export function readLinkToken(): string | null {
+  const path = window.location.pathname;
+  const search = new URLSearchParams(window.location.search);
+  const fromQuery = search.get('token');
+  if (fromQuery === null) return readFragmentToken();
+  search.delete('token');
+  const rest = search.toString();
+  window.history.replaceState(window.history.state, '', `${path}${rest ? `?${rest}` : ''}${window.location.hash}`);
+  fragmentTokens.set(path, fromQuery || null);
+  return fromQuery || null;
+}
+
 /** Only same-site paths: never send a person to another origin after login. */
 export function safeNext(next: string | null): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/settings/api-keys';

@@ -1,11 +1,11 @@
-import type { ApiKey } from '@keyward/wire';
+import type { ApiKey, CatalogueResponse } from '@keyward/wire';
 import { useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ChevronLeftIcon, ChevronRightIcon, KeyIcon, PlusIcon, SearchIcon } from '../../components/icons';
 import { EmptyState, PageHeader, usePageTitle } from '../../components/ui';
 import { query } from '../../lib/api';
 import { useDirectory } from '../../lib/directory';
-import { statusFilters, type StatusFilter } from '../../lib/keys';
+import { memberName, nextSort, parseSort, sortParam, statusFilters, type SortField, type StatusFilter } from '../../lib/keys';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { BootstrapStep } from './bootstrap-step';
@@ -30,17 +30,35 @@ export function ApiKeysPage() {
   return <KeysList />;
 }
 
+/** A whole key as pasted: this deployment's key pattern (or, before the catalogue is loaded, its shape). */
+function looksLikeKey(text: string, catalogue: CatalogueResponse | null): boolean {
+  if (catalogue) {
+    try {
+      if (new RegExp(catalogue.keyPattern).test(text)) return true;
+    } catch {
+      // a pattern this browser cannot compile: fall back to the shape below
+    }
+  }
+  return /^[A-Za-z0-9]+_[A-Za-z0-9_]{30,}$/.test(text);
+}
+
 function KeysList() {
+  const session = useSession();
   const [params, setParams] = useSearchParams();
   const status = (statusFilters as readonly string[]).includes(params.get('status') ?? '') ? (params.get('status') as StatusFilter) : 'active';
-  const q = params.get('q') ?? '';
   const keyType = params.get('type') ?? '';
+  const owner = params.get('owner') ?? '';
+  const sort = parseSort(params.get('sort'));
+  const directory = useDirectory();
+  // A whole pasted key is searched for (by its hash, server side) but never written into the address:
+  // the address bar ends up in the history, bookmarks and shared links.
+  const [pastedKey, setPastedKey] = useState<string | null>(null);
+  const q = pastedKey ?? params.get('q') ?? '';
   const [search, setSearch] = useState(q);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [creating, setCreating] = useState(false);
-  const directory = useDirectory();
   const cursor = cursors[cursors.length - 1] ?? null;
-  const path = `/api/api-keys${query({ status, q, keyType, limit: PAGE_SIZE, cursor })}`;
+  const path = `/api/api-keys${query({ status, q, keyType, ownerUserId: owner, sort: sort.field === 'createdAt' && sort.descending ? undefined : sortParam(sort), limit: PAGE_SIZE, cursor })}`;
   const list = useApi<{ data: ApiKey[]; nextCursor: string | null }>(path, { keepPrevious: true });
   const { open, showSecret, dialogs } = useKeyActions(() => {
     list.reload();
@@ -49,22 +67,35 @@ function KeysList() {
 
   // Typing filters after a short pause; the address keeps the filters (shareable, back button).
   useEffect(() => {
-    if (search === q) return;
-    const timer = window.setTimeout(() => update({ q: search }), 250);
+    if (search.trim() === q) return;
+    const timer = window.setTimeout(() => applySearch(search), 250);
     return () => window.clearTimeout(timer);
   }, [search]);
+
+  function applySearch(text: string) {
+    const term = text.trim();
+    if (looksLikeKey(term, directory.catalogue)) {
+      setPastedKey(term);
+      update({ q: '' });
+    } else {
+      setPastedKey(null);
+      update({ q: term });
+    }
+  }
 
   function update(changes: Record<string, string>) {
     const next = new URLSearchParams(params);
     for (const [name, value] of Object.entries(changes)) {
-      if (value && !(name === 'status' && value === 'active')) next.set(name, value);
+      if (value && !(name === 'status' && value === 'active') && !(name === 'sort' && value === '-createdAt')) next.set(name, value);
       else next.delete(name);
     }
     setCursors([null]);
     setParams(next, { replace: true });
   }
 
-  const filtered = q !== '' || keyType !== '' || status !== 'active';
+  const filtered = q !== '' || keyType !== '' || owner !== '' || status !== 'active';
+  const members = directory.members.filter((m) => m.status === 'active');
+  const onSort = (field: SortField) => update({ sort: sortParam(nextSort(sort, field)) });
   const keys = list.data?.data;
   return (
     <>
@@ -90,17 +121,35 @@ function KeysList() {
           <div className="search">
             <SearchIcon />
             <input
-              className="input"
+              className="input search-keys"
               type="search"
-              placeholder="Search by name"
-              aria-label="Search keys by name"
+              placeholder="Name, id, last 4 or pasted key"
+              aria-label="Search keys"
+              aria-describedby="key-search-hint"
+              title="Search by name (part of it), a key id, the last four characters of a key, or paste a whole key"
+              autoComplete="off"
+              spellCheck={false}
               value={search}
               onChange={(event) => setSearch(event.target.value)}
               onKeyDown={(event) => {
-                if (event.key === 'Enter') update({ q: search });
+                if (event.key === 'Enter') applySearch(search);
               }}
             />
+            <span id="key-search-hint" className="visually-hidden">
+              Accepts a name or part of one, a key id, the last four characters of a key, or a whole pasted key. A pasted key is looked up by its hash and is not kept in the address.
+            </span>
           </div>
+          {session.isAdmin ? (
+            <select className="select select-owner" aria-label="Owner" value={owner} onChange={(event) => update({ owner: event.target.value })}>
+              <option value="">All owners</option>
+              {owner && !members.some((m) => m.userId === owner) ? <option value={owner}>{directory.memberLabel(owner)}</option> : null}
+              {members.map((member) => (
+                <option key={member.userId} value={member.userId}>
+                  {memberName(member)}
+                </option>
+              ))}
+            </select>
+          ) : null}
           <select className="select" aria-label="Key type" value={keyType} onChange={(event) => update({ type: event.target.value })}>
             <option value="">All types</option>
             <option value="personal">Personal</option>
@@ -112,6 +161,9 @@ function KeysList() {
       <KeyTable
         caption={`${statusLabels[status]} API keys`}
         keys={keys}
+        sort={sort}
+        onSort={onSort}
+        revokedOnly={status === 'revoked'}
         loading={list.loading}
         error={list.error}
         onRetry={list.reload}
@@ -120,21 +172,22 @@ function KeysList() {
           filtered ? (
             <EmptyState
               icon={<SearchIcon width={24} height={24} />}
-              title={`No ${status === 'all' ? '' : statusLabels[status].toLowerCase() + ' '}keys${q ? ` matching “${q}”` : ''}`}
+              title={`No ${status === 'all' ? '' : statusLabels[status].toLowerCase() + ' '}keys${pastedKey ? ' matching the pasted key' : q ? ` matching “${q}”` : ''}${owner ? ` of ${directory.memberLabel(owner)}` : ''}`}
               action={
                 <button
                   type="button"
                   className="button button-secondary"
                   onClick={() => {
                     setSearch('');
-                    update({ q: '', type: '', status: '' });
+                    setPastedKey(null);
+                    update({ q: '', type: '', status: '', owner: '' });
                   }}
                 >
                   Clear filters
                 </button>
               }
             >
-              Try another status, type or name.
+              Try another status, type, owner or search.
             </EmptyState>
           ) : (
             <EmptyState
@@ -182,8 +235,11 @@ function KeysList() {
           onCreated={(answer) => {
             setCreating(false);
             showSecret({ token: answer.token, apiKey: answer.apiKey, warnings: answer.warnings, rolled: false });
-            if (status !== 'active' || q || keyType) update({ status: '', q: '', type: '' });
-            else list.reload();
+            if (status !== 'active' || q || keyType || owner) {
+              setSearch('');
+              setPastedKey(null);
+              update({ status: '', q: '', type: '', owner: '' });
+            } else list.reload();
           }}
         />
       ) : null}

@@ -20,12 +20,20 @@ export function CidrEditor({ rows, onChange, errors }: { rows: readonly CidrRow[
           {rows.map((row, index) => {
             const check = row.value.trim() ? checkCidr(row.value) : null;
             const error = errors[`cidr:${row.id}`] ?? (check && !check.ok ? check.message : undefined);
+            const suggestion = check && !check.ok ? check.suggestion : undefined;
+            const applySuggestion = () => {
+              if (!suggestion) return;
+              update(row.id, suggestion);
+              // The button goes away with the error: keep the keyboard on the field it fixed.
+              window.setTimeout(() => document.getElementById(`cidr-input-${row.id}`)?.focus(), 0);
+            };
             const wildcard = check?.ok && check.wildcard;
             const messageId = `cidr-message-${row.id}`;
             return (
               <div key={row.id} className="row-item">
                 <div className="row-controls">
                   <input
+                    id={`cidr-input-${row.id}`}
                     autoFocus={row.id === added}
                     className="input input-mono"
                     aria-label={`IP range ${index + 1}`}
@@ -44,9 +52,30 @@ export function CidrEditor({ rows, onChange, errors }: { rows: readonly CidrRow[
                     <TrashIcon />
                   </button>
                 </div>
-                {error ? (
+                {error && suggestion && check && !check.ok && error === check.message ? (
+                  <p className="field-error" id={messageId}>
+                    {error.slice(0, error.lastIndexOf(suggestion))}
+                    <button
+                      type="button"
+                      className="link-button suggestion"
+                      aria-label={`Use ${suggestion} for IP range ${index + 1}`}
+                      onClick={applySuggestion}
+                    >
+                      {suggestion}
+                    </button>
+                    {error.slice(error.lastIndexOf(suggestion) + suggestion.length)}
+                  </p>
+                ) : error ? (
                   <p className="field-error" id={messageId}>
                     {error}
+                    {suggestion ? (
+                      <>
+                        {' '}
+                        <button type="button" className="link-button suggestion" aria-label={`Use ${suggestion} for IP range ${index + 1}`} onClick={applySuggestion}>
+                          Use {suggestion}
+                        </button>
+                      </>
+                    ) : null}
                   </p>
                 ) : wildcard ? (
                   <p className="field-warning" id={messageId} data-testid="cidr-wildcard-warning">

@@ -33,7 +33,7 @@ export function useKeyActions(onChanged: () => void): { open: (kind: 'edit' | 'r
         apiKey={current.key}
         onCancel={close}
         onRolled={(answer) => {
-          setCurrent({ kind: 'secret', secret: { token: answer.token, apiKey: answer.apiKey, warnings: [], rolled: true } });
+          setCurrent({ kind: 'secret', secret: { token: answer.token, apiKey: answer.apiKey, warnings: answer.warnings ?? [], rolled: true } });
           onChanged();
         }}
       />

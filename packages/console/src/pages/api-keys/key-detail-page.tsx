@@ -7,7 +7,7 @@ import { Badge, EmptyState, ErrorAlert, LoadingBlock, PageHeader, StatusBadge, u
 import { ApiError } from '../../lib/api';
 import { useDirectory } from '../../lib/directory';
 import { formatDateTime, formatRelative, roleLabel } from '../../lib/format';
-import { canManageKey, typeLabels } from '../../lib/keys';
+import { canManageKey, revocationReasonLabel, typeLabels } from '../../lib/keys';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { useKeyActions } from './key-actions';
@@ -126,10 +126,12 @@ function DetailsCard({ apiKey }: { apiKey: ApiKey }) {
         <Fact label="Expires">{apiKey.expiresAt ? `${formatDateTime(apiKey.expiresAt)} (${formatRelative(apiKey.expiresAt)})` : 'Never'}</Fact>
         {apiKey.rollOverlapEndsAt ? <Fact label="Previous secret works until">{formatDateTime(apiKey.rollOverlapEndsAt)}</Fact> : null}
         {apiKey.revokedAt ? (
-          <Fact label="Revoked">
-            {formatDateTime(apiKey.revokedAt)}
-            {apiKey.revokedReason === 'leaked' ? ' (reported as leaked)' : ''}
-          </Fact>
+          <>
+            <Fact label="Revoked">{formatDateTime(apiKey.revokedAt)}</Fact>
+            <Fact label="Revocation reason">
+              <span data-testid="revocation-reason">{revocationReasonLabel(apiKey.revokedReason)}</span>
+            </Fact>
+          </>
         ) : null}
       </dl>
     </section>

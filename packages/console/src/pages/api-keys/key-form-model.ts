@@ -1,4 +1,4 @@
-import type { ApiKey, CreateApiKeyBody, UpdateApiKeyBody } from '@keyward/wire';
+import type { ApiKey, CreateApiKeyBody, OrgRole, UpdateApiKeyBody } from '@keyward/wire';
 import { checkCidr } from '../../lib/cidr';
 import { bindingRoleFor, expirationPresets } from '../../lib/keys';
 import { resourceFilterProblem } from '../../lib/resource-filter';
@@ -19,8 +19,17 @@ export interface CidrRow {
   readonly value: string;
 }
 
+/** The member a personal key is for, when an owner or admin creates it for someone else. */
+export interface KeyOwner {
+  readonly userId: string;
+  readonly role: OrgRole;
+  readonly label: string;
+}
+
 export interface KeyFormState {
   readonly keyType: ApiKey['keyType'];
+  /** Personal keys: null for the person creating it. */
+  readonly owner: KeyOwner | null;
   readonly projectId: string | null;
   readonly name: string;
   readonly description: string;
@@ -41,6 +50,7 @@ export const nextRowId = () => rowIds++;
 export function newKeyState(keyType: ApiKey['keyType'] = 'personal', projectId: string | null = null): KeyFormState {
   return {
     keyType,
+    owner: null,
     projectId,
     name: '',
     description: '',
@@ -61,6 +71,7 @@ export function stateFromKey(key: ApiKey): KeyFormState {
   const scopeKind: ScopeKind = kinds.has('ORGANIZATION') || kinds.size === 0 ? 'organization' : kinds.has('TEAM') ? 'teams' : 'projects';
   return {
     keyType: key.keyType,
+    owner: null,
     projectId: key.projectId,
     name: key.name,
     description: key.description ?? '',
@@ -152,8 +163,14 @@ export function mapServerErrors(state: KeyFormState, reasons: Record<string, str
   return out;
 }
 
+/** Is the personal key for someone other than the person creating it? */
+export function assignedOwner(state: KeyFormState, session: Session): KeyOwner | null {
+  return state.keyType === 'personal' && state.owner && state.owner.userId !== session.user.id ? state.owner : null;
+}
+
 function bindingsOf(state: KeyFormState, session: Session): NonNullable<CreateApiKeyBody['bindings']> {
-  const role = state.keyType === 'service' ? 'ADMIN' : bindingRoleFor(session.role);
+  // A personal key's bindings carry its owner's role (never more than theirs).
+  const role = state.keyType === 'service' ? 'ADMIN' : bindingRoleFor(assignedOwner(state, session)?.role ?? session.role);
   if (state.scopeKind === 'teams') return state.teamIds.map((id) => ({ role, scopeType: 'TEAM' as const, scopeId: id }));
   if (state.scopeKind === 'projects') return state.projectIds.map((id) => ({ role, scopeType: 'PROJECT' as const, scopeId: id }));
   return [{ role, scopeType: 'ORGANIZATION' as const, scopeId: session.organization.id }];
@@ -181,6 +198,8 @@ export function toCreateBody(state: KeyFormState, session: Session): CreateApiKe
     ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
   };
   if (state.description.trim()) body.description = state.description.trim();
+  const owner = assignedOwner(state, session);
+  if (owner) body.assignedToUserId = owner.userId;
   if (state.keyType === 'project') body.projectId = state.projectId ?? undefined;
   else if (state.keyType === 'service' && state.scopeKind === 'projects') body.projectIds = [...state.projectIds];
   else if (state.scopeKind !== 'organization') body.bindings = bindingsOf(state, session);

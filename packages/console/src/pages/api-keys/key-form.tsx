@@ -1,13 +1,14 @@
 import type { ApiKey } from '@keyward/wire';
 import { useId } from 'react';
 import { Link } from 'react-router';
+import { MemberPicker } from '../../components/member-picker';
 import { Alert, Field, LoadingBlock } from '../../components/ui';
 import { useDirectory } from '../../lib/directory';
 import { formatDate, formatDateTime, roleLabel } from '../../lib/format';
-import { expirationPresets } from '../../lib/keys';
+import { expirationPresets, rolePermissions } from '../../lib/keys';
 import type { Session } from '../../lib/session';
 import { CidrEditor } from './cidr-editor';
-import { dateInputValue, expiresAtOf, type KeyFormState, type ScopeKind } from './key-form-model';
+import { assignedOwner, dateInputValue, expiresAtOf, type KeyFormState, type ScopeKind } from './key-form-model';
 import { PermissionGrid } from './permission-grid';
 import { ScopesEditor } from './scopes-editor';
 
@@ -24,14 +25,17 @@ export interface KeyFormProps {
 export function KeyForm({ state, onChange, errors, session, mode, original }: KeyFormProps) {
   const directory = useDirectory();
   const set = <K extends keyof KeyFormState>(field: K, value: KeyFormState[K]) => onChange({ ...state, [field]: value });
-  const role = roleLabel(session.role);
+  const owner = assignedOwner(state, session);
+  const role = roleLabel(owner?.role ?? session.role);
+  // A key for another member is capped by that member's rights, not the creator's.
+  const ownerPermissions = owner && directory.catalogue ? rolePermissions(owner.role, directory.catalogue) : session.permissions;
 
   const unavailable = (permission: string): string | null => {
     if (permission === 'organization:manage') {
       if (state.keyType === 'project') return 'Not for project keys';
       if (state.scopeKind !== 'organization') return 'Only for organization-wide keys';
     }
-    if (state.keyType === 'personal' && !session.permissions.has(permission)) return `Not in your role (${role})`;
+    if (state.keyType === 'personal' && !ownerPermissions.has(permission)) return owner ? `Not in their role (${role})` : `Not in your role (${role})`;
     return null;
   };
   const advancedHasContent = state.scopes.length > 0 || state.cidrs.length > 0 || Object.keys(errors).some((k) => k.startsWith('scope:') || k.startsWith('cidr:'));
@@ -39,6 +43,7 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
   return (
     <div className="form-sections">
       {mode === 'create' && state.keyType !== 'project' ? <TypeChoice state={state} onChange={onChange} session={session} /> : null}
+      {mode === 'create' && state.keyType === 'personal' && session.isAdmin ? <OwnerChoice state={state} onChange={onChange} session={session} error={errors.assignedToUserId} /> : null}
 
       <section className="form-section" aria-labelledby="key-details-heading">
         <h3 id="key-details-heading" className="section-title">
@@ -104,7 +109,9 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
                 <span className="check-title">All</span>
                 <span className="check-hint">
                   {state.keyType === 'personal'
-                    ? `Everything you may do at the key's scope, and never more: the key follows your role (${role}) if it changes.`
+                    ? owner
+                      ? `Everything ${owner.label} may do at the key's scope, and never more: the key follows their role (${role}) if it changes.`
+                      : `Everything you may do at the key's scope, and never more: the key follows your role (${role}) if it changes.`
                     : state.keyType === 'service'
                       ? 'Admin access at the key’s scope.'
                       : 'Full access to the project.'}
@@ -123,7 +130,11 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
         {state.permissionMode === 'restricted' ? (
           directory.catalogue ? (
             <>
-              {state.keyType === 'personal' && session.role !== 'OWNER' && session.role !== 'ADMIN' ? (
+              {state.keyType === 'personal' && owner && owner.role !== 'OWNER' && owner.role !== 'ADMIN' ? (
+                <p className="field-hint">
+                  A personal key can never do more than its owner: permissions outside {owner.label}’s role ({role}) are shown as unavailable.
+                </p>
+              ) : state.keyType === 'personal' && !owner && session.role !== 'OWNER' && session.role !== 'ADMIN' ? (
                 <p className="field-hint">
                   A personal key can never do more than you: permissions outside your role ({role}) are shown as unavailable.
                 </p>
@@ -152,6 +163,34 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
         </div>
       </details>
     </div>
+  );
+}
+
+/** Owners and admins may create a personal key for another member (`assignedToUserId`); by default it is theirs. */
+function OwnerChoice({ state, onChange, session, error }: { state: KeyFormState; onChange: (s: KeyFormState) => void; session: Session; error?: string | undefined }) {
+  const directory = useDirectory();
+  const members = directory.members.filter((m) => m.status === 'active');
+  const value = state.owner?.userId ?? session.user.id;
+  return (
+    <section className="form-section" aria-label="Owner">
+      <MemberPicker
+        label="Key for"
+        members={members}
+        value={value}
+        selfId={session.user.id}
+        loading={!directory.ready}
+        hint="The member who owns the key. It can never do more than they can, follows their role, and is disabled if they leave the organization."
+        onChange={(member) =>
+          onChange({
+            ...state,
+            owner: member.userId === session.user.id ? null : { userId: member.userId, role: member.role, label: member.name ?? member.email },
+            // Permissions picked for one person may be beyond another's rights.
+            permissions: member.userId === value ? state.permissions : [],
+          })
+        }
+      />
+      {error ? <p className="field-error">{error}</p> : null}
+    </section>
   );
 }
 

@@ -1,12 +1,12 @@
 import type { ApiKey } from '@keyward/wire';
 import type { ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { MoreIcon } from '../../components/icons';
+import { ArrowDownIcon, ArrowUpIcon, MoreIcon } from '../../components/icons';
 import { MenuButton, type MenuItem } from '../../components/menu';
 import { Badge, ErrorAlert, SkeletonRows, StatusBadge } from '../../components/ui';
-import { useDirectory } from '../../lib/directory';
+import { useDirectory, type Directory } from '../../lib/directory';
 import { formatDate, formatDateTime, formatRelative } from '../../lib/format';
-import { canManageKey, describePermissions, describeScope, typeLabels } from '../../lib/keys';
+import { canManageKey, describePermissions, describeScope, revocationReasonLabel, typeLabels, type KeySort, type SortField } from '../../lib/keys';
 import { useSession } from '../../lib/session';
 
 export interface KeyTableProps {
@@ -17,14 +17,77 @@ export interface KeyTableProps {
   readonly onAction: (kind: 'edit' | 'roll' | 'revoke', key: ApiKey) => void;
   readonly empty: ReactNode;
   readonly caption: string;
+  /** With both, the name and date headers sort the list (the API's `sort`). */
+  readonly sort?: KeySort;
+  readonly onSort?: (field: SortField) => void;
+  /** Only revoked keys are listed: the date column is the revocation's, which the API does not sort by. */
+  readonly revokedOnly?: boolean;
 }
 
-export function KeyTable({ keys, loading, error, onRetry, onAction, empty, caption }: KeyTableProps) {
+const COLUMNS = 8;
+
+/**
+ * A sortable column header: a button inside the `th`, whose `aria-sort` tells the direction; the arrow
+ * shows it to everyone else. Without `onSort`, a plain header.
+ */
+function SortHeader({ field, label, sort, onSort, className }: { field: SortField; label: string; sort?: KeySort | undefined; onSort?: ((field: SortField) => void) | undefined; className?: string }) {
+  if (!sort || !onSort) {
+    return (
+      <th scope="col" className={className}>
+        {label}
+      </th>
+    );
+  }
+  const active = sort.field === field;
+  const direction = active ? (sort.descending ? 'descending' : 'ascending') : undefined;
+  return (
+    <th scope="col" className={`${className ?? ''} sortable${active ? ' sorted' : ''}`.trim()} aria-sort={direction ?? 'none'}>
+      <button type="button" className="sort-button" onClick={() => onSort(field)} title={active ? `Sorted ${direction}; click to reverse` : `Sort by ${label.toLowerCase()}`}>
+        {label}
+        <span className="sort-arrow" aria-hidden="true">
+          {active ? sort.descending ? <ArrowDownIcon width={12} height={12} /> : <ArrowUpIcon width={12} height={12} /> : null}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+/** Who a personal key belongs to (admins see every member's keys), or what else holds it. */
+function holderOf(key: ApiKey, directory: Directory): string | null {
+  if (key.keyType === 'personal') return key.ownerUserId ? directory.memberLabel(key.ownerUserId) : null;
+  return null;
+}
+
+/**
+ * Created (by whom, for admins), or, for a revoked key, when it was revoked and why. Where only revoked
+ * keys are listed, the reason has a column of its own (`revokedOnly`) and this cell holds the date.
+ */
+function DateCell({ apiKey, showCreator, revokedOnly }: { apiKey: ApiKey; showCreator: boolean; revokedOnly: boolean }) {
+  const directory = useDirectory();
+  const creator = apiKey.createdByUserId ? directory.memberLabel(apiKey.createdByUserId) : apiKey.createdByKeyId ? 'an API key' : null;
+  const created = `Created ${formatDateTime(apiKey.createdAt)}${creator ? ` by ${creator}` : ''}`;
+  if (apiKey.revokedAt) {
+    const reason = revocationReasonLabel(apiKey.revokedReason);
+    return (
+      <td className="cell-date col-optional" title={`Revoked ${formatDateTime(apiKey.revokedAt)}\nReason: ${reason}\n${created}`} data-testid="revocation">
+        <span className="cell-line">{formatDate(apiKey.revokedAt)}</span>
+        {revokedOnly ? null : <span className="cell-sub">Revoked: {reason}</span>}
+      </td>
+    );
+  }
+  return (
+    <td className="cell-date col-optional" title={created}>
+      <span className="cell-nowrap">{formatDate(apiKey.createdAt)}</span>
+      {showCreator && creator ? <span className="cell-sub">by {creator}</span> : null}
+    </td>
+  );
+}
+
+export function KeyTable({ keys, loading, error, onRetry, onAction, empty, caption, sort, onSort, revokedOnly }: KeyTableProps) {
   const session = useSession();
   const directory = useDirectory();
   const navigate = useNavigate();
-  const showCreatedBy = session.isAdmin;
-  const columns = showCreatedBy ? 9 : 8;
+  const isAdmin = session.isAdmin;
 
   if (error) return <ErrorAlert error={error} title="The keys could not be loaded" onRetry={onRetry} />;
   if (!loading && keys && keys.length === 0) return <>{empty}</>;
@@ -35,34 +98,46 @@ export function KeyTable({ keys, loading, error, onRetry, onAction, empty, capti
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Type</th>
-            <th scope="col">Status</th>
-            <th scope="col">Scope</th>
-            <th scope="col">Permissions</th>
-            <th scope="col" className="col-optional">
-              Created
+            <SortHeader field="name" label="Name" sort={sort} onSort={onSort} />
+            <th scope="col" className="col-type">
+              Type
             </th>
-            <th scope="col">Last used</th>
-            {showCreatedBy ? (
-              <th scope="col" className="col-narrow-optional">
-                Created by
+            <th scope="col" className="col-status">
+              Status
+            </th>
+            <th scope="col" className="col-access">
+              Access
+            </th>
+            {revokedOnly ? (
+              <th scope="col" className="col-date col-optional">
+                Revoked
               </th>
-            ) : null}
-            <th scope="col">
+            ) : (
+              <SortHeader field="createdAt" label="Created" sort={sort} onSort={onSort} className="col-date col-optional" />
+            )}
+            <SortHeader field="lastUsedAt" label="Last used" sort={sort} onSort={onSort} className="col-used" />
+            {revokedOnly ? (
+              <th scope="col" className="col-reason">
+                Reason
+              </th>
+            ) : (
+              <SortHeader field="expiresAt" label="Expires" sort={sort} onSort={onSort} className="col-expires col-optional" />
+            )}
+            <th scope="col" className="col-actions">
               <span className="visually-hidden">Actions</span>
             </th>
           </tr>
         </thead>
         <tbody>
           {loading && !keys ? (
-            <SkeletonRows columns={columns} />
+            <SkeletonRows columns={COLUMNS} />
           ) : (
             keys?.map((key) => {
               const scope = describeScope(key, directory);
               const permissions = describePermissions(key);
               const manageable = canManageKey(session, key) && key.status !== 'revoked';
               const reason = key.status === 'revoked' ? 'Revoked keys cannot change' : 'Only its owner or an admin';
+              const holder = isAdmin ? holderOf(key, directory) : null;
               const items: MenuItem[] = [
                 { label: 'View details', onSelect: () => navigate(`/settings/api-keys/${key.id}`) },
                 { label: 'Edit', onSelect: () => onAction('edit', key), disabled: !manageable, hint: manageable ? undefined : reason },
@@ -72,40 +147,41 @@ export function KeyTable({ keys, loading, error, onRetry, onAction, empty, capti
               return (
                 <tr key={key.id} data-key-id={key.id}>
                   <td className="cell-name">
-                    <Link
-                      to={`/settings/api-keys/${key.id}`}
-                      className="row-link"
-                      title={[key.description, `Created ${formatDateTime(key.createdAt)}${key.createdByUserId ? ` by ${directory.memberLabel(key.createdByUserId)}` : ''}`].filter(Boolean).join('\n')}
-                    >
+                    <Link to={`/settings/api-keys/${key.id}`} className="row-link" title={[key.name, key.description].filter(Boolean).join('\n')}>
                       {key.name}
                     </Link>
-                    <code className="preview cell-sub" title={key.description ?? undefined}>
-                      {key.preview}
-                    </code>
+                    <code className="preview cell-sub">{key.preview}</code>
                   </td>
-                  <td>
+                  <td className="cell-type">
                     <Badge tone={key.keyType === 'service' ? 'accent' : key.keyType === 'project' ? 'info' : 'neutral'}>{typeLabels[key.keyType]}</Badge>
+                    {holder ? (
+                      <span className="cell-sub" title={`Owner: ${holder}`}>
+                        {holder}
+                      </span>
+                    ) : null}
                   </td>
                   <td>
                     <StatusBadge status={key.status} />
                   </td>
-                  <td className="cell-truncate" title={scope.detail}>
-                    {scope.text}
+                  <td className="cell-access" title={`${scope.detail}\n${permissions.detail}`}>
+                    <span className="cell-line">{scope.text}</span>
+                    <span className="cell-sub">{permissions.text}</span>
                   </td>
-                  <td className="cell-truncate" title={permissions.detail}>
-                    {permissions.text}
-                  </td>
-                  <td className="cell-nowrap col-optional" title={formatDateTime(key.createdAt)}>
-                    {formatDate(key.createdAt)}
-                  </td>
-                  <td className="cell-nowrap" title={key.lastUsedAt ? formatDateTime(key.lastUsedAt) : undefined}>
+                  <DateCell apiKey={key} showCreator={isAdmin} revokedOnly={Boolean(revokedOnly)} />
+                  <td className="cell-nowrap cell-clip" title={key.lastUsedAt ? formatDateTime(key.lastUsedAt) : undefined}>
                     {key.lastUsedAt ? formatRelative(key.lastUsedAt) : <span className="muted">Never</span>}
                   </td>
-                  {showCreatedBy ? (
-                    <td className="cell-truncate col-narrow-optional" title={directory.memberLabel(key.createdByUserId)}>
-                      {key.createdByUserId ? directory.memberLabel(key.createdByUserId) : key.createdByKeyId ? 'An API key' : '—'}
+                  {revokedOnly ? (
+                    <td className="cell-reason" title={revocationReasonLabel(key.revokedReason)}>
+                      <span className="cell-clamp" data-testid="revoked-reason">
+                        {revocationReasonLabel(key.revokedReason)}
+                      </span>
                     </td>
-                  ) : null}
+                  ) : (
+                    <td className="cell-nowrap cell-clip col-optional" title={key.expiresAt ? formatDateTime(key.expiresAt) : 'Does not expire'}>
+                      {key.expiresAt ? formatDate(key.expiresAt) : <span className="muted">Never</span>}
+                    </td>
+                  )}
                   <td className="cell-actions">
                     <MenuButton label={`Actions for ${key.name}`} items={items}>
                       <MoreIcon />

@@ -1,10 +1,11 @@
 import type { ApiKey, RollApiKeyResponse } from '@keyward/wire';
 import { useState } from 'react';
 import { Modal } from '../../components/modal';
-import { ErrorAlert } from '../../components/ui';
+import { Alert, ErrorAlert } from '../../components/ui';
 import { api } from '../../lib/api';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, formatRelative } from '../../lib/format';
 import { rollOverlaps } from '../../lib/keys';
+import { useApi } from '../../lib/use-api';
 
 export function RollKeyDialog({ apiKey, onCancel, onRolled }: { apiKey: ApiKey; onCancel: () => void; onRolled: (answer: RollApiKeyResponse) => void }) {
   const [choice, setChoice] = useState<(typeof rollOverlaps)[number]['id']>('now');
@@ -12,6 +13,10 @@ export function RollKeyDialog({ apiKey, onCancel, onRolled }: { apiKey: ApiKey; 
   const [busy, setBusy] = useState(false);
   const [now] = useState(() => Date.now());
   const expiresAt = apiKey.expiresAt ? new Date(apiKey.expiresAt).getTime() : null;
+  // The list may be a while old: ask again whether an earlier roll's overlap is still running.
+  const fresh = useApi<ApiKey>(`/api/api-keys/${encodeURIComponent(apiKey.id)}`);
+  const overlapEndsAt = (fresh.data ?? apiKey).rollOverlapEndsAt;
+  const overlapRunning = overlapEndsAt !== null && new Date(overlapEndsAt).getTime() > now;
 
   async function submit() {
     const overlap = rollOverlaps.find((o) => o.id === choice)!;
@@ -44,6 +49,15 @@ export function RollKeyDialog({ apiKey, onCancel, onRolled }: { apiKey: ApiKey; 
         </>
       }
     >
+      {overlapRunning ? (
+        <Alert tone="warning" title="An earlier roll’s old secret still works">
+          <p data-testid="roll-overlap-warning">
+            The secret this key had before its last roll keeps working until {formatDateTime(overlapEndsAt)} ({formatRelative(overlapEndsAt)}). Rolling again
+            ends that older secret <strong>at once</strong>, instead of then: anything still using it stops working now. The current secret stops when you
+            choose below.
+          </p>
+        </Alert>
+      ) : null}
       <fieldset className="fieldset">
         <legend className="field-label">When should the current secret stop working?</legend>
         <div className="radio-list">

@@ -1,4 +1,4 @@
-import type { ApiKey, KeyWarning } from '@keyward/wire';
+import type { ApiKey, KeyWarning, RollWarning } from '@keyward/wire';
 import { useId, useState } from 'react';
 import { CopyField } from '../../components/copy-field';
 import { Modal } from '../../components/modal';
@@ -8,7 +8,8 @@ import { formatDateTime } from '../../lib/format';
 export interface OneTimeSecret {
   readonly token: string;
   readonly apiKey: ApiKey;
-  readonly warnings: readonly KeyWarning[];
+  /** Create's warnings, or a roll's (`previous_overlap_ended`). */
+  readonly warnings: readonly (KeyWarning | RollWarning)[];
   readonly rolled: boolean;
 }
 
@@ -69,8 +70,12 @@ export function SecretDialog({ secret, onDone }: { secret: OneTimeSecret; onDone
         ) : null}
       </div>
       {secret.warnings.map((warning) => (
-        <Alert key={warning.code} tone="warning">
-          <p>{warning.message}</p>
+        <Alert key={warning.code} tone="warning" title={warning.code === 'previous_overlap_ended' ? 'An older secret stopped working' : undefined}>
+          <p data-warning={warning.code}>
+            {'previousSecretExpiresAt' in warning && warning.previousSecretExpiresAt
+              ? `The secret from before the earlier roll would have kept working until ${formatDateTime(warning.previousSecretExpiresAt)}; this roll ended it now.`
+              : warning.message}
+          </p>
         </Alert>
       ))}
       <label className="check-row acknowledge">
