@@ -23,7 +23,7 @@ import { DocShell, curlLog, shims } from './shell.js';
  *   runs it directly (the first test checks that npx itself runs this CLI from a folder of the checkout);
  * - a transcript's ids (`key_60NYs9xl75crPjG8`) are the reader's own: the ids the same step printed
  *   in this run stand for them in later commands, as a reader substitutes theirs;
- * - usage is written every 200 ms rather than 5 s: a reader takes longer than that between two
+ * - usage is written every 100 ms rather than 5 s: a reader takes longer than that between two
  *   commands that the docs show depend on it.
  * `npm` itself is refused (it would build, install or serve from this checkout): blocks that run it
  * are the ones marked skip.
@@ -82,7 +82,7 @@ async function startServer(cwd: string): Promise<Server> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [join(root, 'packages/server/dist/main.js'), 'serve'], {
     cwd,
-    env: { ...cleanEnv(), KEYWARD_PORT: String(port), KEYWARD_CONSOLE_DIR: '', KEYWARD_LOG_LEVEL: 'warn', KEYWARD_USAGE_FLUSH_MS: '200' },
+    env: { ...cleanEnv(), KEYWARD_PORT: String(port), KEYWARD_CONSOLE_DIR: '', KEYWARD_LOG_LEVEL: 'warn', KEYWARD_USAGE_FLUSH_MS: '100' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -274,12 +274,22 @@ class Slots {
 }
 const slots = new Slots(3);
 
-const skipped = pages.flatMap((page) => blocksOf(page).filter((block) => block.skip !== null));
+const skipped = allPages.flatMap((page) => blocksOf(page).filter((block) => block.skip !== null));
 
 describe('the examples in the README and docs/ run as written', () => {
   afterAll(() => {
     // The reader sees these and the reasons; keep them few.
     console.info(`${skipped.length} blocks not run:\n${skipped.map((b) => `  ${b.file}:${b.line}: ${b.skip}`).join('\n')}`);
+  });
+
+  it('finds the examples of the pages a newcomer reads first, and runs most of them', () => {
+    const all = allPages.flatMap(blocksOf);
+    for (const page of ['README.md', 'docs/api.md', 'docs/cli.md', 'docs/sdk.md']) {
+      expect(blocksOf(page).filter((block) => block.skip === null).length, page).toBeGreaterThan(0);
+    }
+    expect(all.filter((block) => block.kind === 'console' && block.skip === null).length).toBeGreaterThan(0);
+    // Blocks marked skip are the exception: each says why, and they stay few.
+    expect(all.filter((block) => block.skip !== null).length).toBeLessThanOrEqual(all.length / 4);
   });
 
   it('has jq, which the examples use to pick values out of answers', () => {

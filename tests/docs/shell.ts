@@ -147,7 +147,7 @@ export function shims(dir: string, root: string, realCurl: string, realNpx: stri
     npm,
     [
       '#!/usr/bin/env bash',
-      'echo "tests/docs: an example runs \"npm $*\", which changes the checkout: mark its block <!-- example: skip (why) -->" >&2',
+      `echo 'tests/docs: an example runs "npm '"$*"'", which changes the checkout: mark its block <!-- example: skip (why) -->' >&2`,
       'exit 97',
       '',
     ].join('\n'),
