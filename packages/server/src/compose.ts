@@ -113,7 +113,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       : null;
   const oauth = createOAuthComponents({ deps, config, verifier, verdictCache, clientFailures });
   const metrics = new ServerMetrics(
-    { verdictCache, follower: (bus as Partial<LogFollowingBus>).follower ?? null },
+    { verdictCache, verifier, follower: (bus as Partial<LogFollowingBus>).follower ?? null },
     { processDefaults: config.metricsToken !== null },
   );
   const redisClient = limiterClient;

@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { CachedVerdictSource, InvalidationFollower } from '@keyward/core';
+import type { CachedVerdictSource, InvalidationFollower, KeyVerifier } from '@keyward/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the gauges and counters read when Prometheus scrapes: numbers other components keep. */
 export interface MetricSources {
   readonly verdictCache: Pick<CachedVerdictSource, 'hits' | 'misses' | 'size'>;
+  /** Verifications answered from tokens the verifier remembers, without a cache lookup. */
+  readonly verifier?: Pick<KeyVerifier, 'rememberedHits'>;
   /** The store's invalidation log follower; null for a bus that is not the log's (a test's in-process bus). */
   readonly follower: Pick<InvalidationFollower, 'received' | 'lagMs'> | null;
 }
@@ -61,7 +63,12 @@ export class ServerMetrics {
         this.set(sources.verdictCache.size);
       },
     });
-    monotonic('keyward_verifier_cache_hits_total', "Lookups the verifier's cache answered.", () => sources.verdictCache.hits, registers);
+    monotonic(
+      'keyward_verifier_cache_hits_total',
+      "Lookups the verifier's cache answered, and verifications of tokens it remembered (answered from memory without a lookup).",
+      () => sources.verdictCache.hits + (sources.verifier?.rememberedHits ?? 0),
+      registers,
+    );
     monotonic('keyward_verifier_cache_misses_total', "Lookups the verifier's cache passed to the store.", () => sources.verdictCache.misses, registers);
     this.usageFlushDuration = new Histogram({
       name: 'keyward_usage_flush_duration_seconds',

@@ -87,6 +87,20 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     return this.missCount;
   }
 
+  /**
+   * A number that changes with every invalidation: a value peeked while it had one value was current
+   * then, and nothing has invalidated it since while it still has that value (evictions and lifetimes
+   * aside).
+   */
+  get generation(): number {
+    return this.epoch;
+  }
+
+  /** Whether the cache may be used now (`trusted`, when given). */
+  get isTrusted(): boolean {
+    return this.trusted === undefined || this.trusted();
+  }
+
   /** The stored value, or undefined (none, expired, or the cache is not trusted now). Never loads. */
   peek(name: K): V | undefined {
     if (this.trusted !== undefined && !this.trusted()) return undefined;

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { SingleFlightCache } from '../cache/single-flight-cache.js';
 import type { UserRoleBinding } from '../bindings/role-binding.js';
 import type { OrgId, ProjectId, UserId } from '../ids.js';
 import type { Membership } from '../members/membership.js';
@@ -81,32 +81,47 @@ type Entry =
   | { kind: 'project'; value: Project | null };
 
 /**
- * Caches verdict inputs in a bounded LRU and drops what an invalidation touches before the change's
- * request answers. A load that started before an invalidation is never stored after it (the epoch
- * check), and concurrent loads of one entry share one store read unless an invalidation intervenes.
+ * Caches verdict inputs in a bounded LRU (a `SingleFlightCache`) and drops what an invalidation
+ * touches before the change's request answers. A load that started before an invalidation is never
+ * stored after it, and concurrent loads of one entry share one store read unless an invalidation
+ * intervenes. While the bus is not healthy (invalidations may be missing) it reads through.
  */
 export class CachedVerdictSource implements VerdictSource {
-  private readonly cache: LRUCache<string, Entry>;
-  private readonly inflight = new Map<string, Promise<Entry>>();
+  private readonly cache: SingleFlightCache<string, Entry>;
   /** Cache names of keys found by digest (project keys), by key id, so an invalidation by id finds them. */
   private readonly namesByKeyId = new Map<string, Set<string>>();
-  private epoch = 0;
   private readonly unsubscribe: () => void;
-  hits = 0;
-  misses = 0;
+  private readonly loadKeyByLookupId: (name: string, lookupId: string) => Promise<Entry>;
+  private readonly loadKeyByDigest: (name: string, digestHex: string) => Promise<Entry>;
+  private readonly loadOwner: (name: string, ids: readonly [OrgId, UserId]) => Promise<Entry>;
+  private readonly loadProject: (name: string, ids: readonly [OrgId, ProjectId]) => Promise<Entry>;
 
   constructor(
-    private readonly source: VerdictSource,
+    source: VerdictSource,
     private readonly bus: CacheBus,
-    private readonly options: VerdictCacheOptions,
+    options: VerdictCacheOptions,
   ) {
-    this.cache = new LRUCache<string, Entry>({
-      max: options.maxEntries,
-      ...(options.maxAgeMs > 0 ? { ttl: options.maxAgeMs, ttlAutopurge: false } : {}),
-      dispose: (entry, name) => {
+    this.cache = new SingleFlightCache<string, Entry>({
+      maxEntries: options.maxEntries,
+      ttlMs: options.maxAgeMs > 0 ? options.maxAgeMs : undefined,
+      ttlFor: (entry) => (entry.value === null ? options.negativeTtlMs : undefined),
+      trusted: () => bus.healthy !== false,
+      onStore: (entry, name) => {
+        // Keys found by lookup id are invalidated by their id's name; only digest names need the index.
+        if (entry.kind === 'key' && entry.value && name.startsWith('d:')) {
+          let names = this.namesByKeyId.get(entry.value.id);
+          if (!names) this.namesByKeyId.set(entry.value.id, (names = new Set()));
+          names.add(name);
+        }
+      },
+      onDrop: (entry, name) => {
         if (entry.kind === 'key' && entry.value) this.forgetName(entry.value.id, name);
       },
     });
+    this.loadKeyByLookupId = async (_name, lookupId) => ({ kind: 'key', value: await source.keyByLookupId(lookupId) });
+    this.loadKeyByDigest = async (_name, digestHex) => ({ kind: 'key', value: await source.keyByDigest(digestHex) });
+    this.loadOwner = async (_name, [orgId, userId]) => ({ kind: 'owner', value: await source.owner(orgId, userId) });
+    this.loadProject = async (_name, [orgId, projectId]) => ({ kind: 'project', value: await source.project(orgId, projectId) });
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
   }
 
@@ -114,142 +129,89 @@ export class CachedVerdictSource implements VerdictSource {
     return this.cache.size;
   }
 
-  keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null> {
-    return this.load(keyCacheName.lookup(lookupId), async () => ({ kind: 'key', value: await this.source.keyByLookupId(lookupId) })).then(
-      (e) => (e as { value: ApiKeyRecord | null }).value,
-    );
+  /** Answers from memory. */
+  get hits(): number {
+    return this.cache.hits;
   }
 
-  keyByDigest(digestHex: string): Promise<ApiKeyRecord | null> {
-    return this.load(keyCacheName.digest(digestHex), async () => ({ kind: 'key', value: await this.source.keyByDigest(digestHex) })).then(
-      (e) => (e as { value: ApiKeyRecord | null }).value,
-    );
+  /** Store reads (loads, and reads through while the bus is not healthy). */
+  get misses(): number {
+    return this.cache.misses;
   }
 
-  owner(orgId: OrgId, userId: UserId): Promise<OwnerState> {
-    return this.load(ownerCacheName(orgId, userId), async () => ({ kind: 'owner', value: await this.source.owner(orgId, userId) })).then(
-      (e) => (e as { value: OwnerState }).value,
-    );
+  async keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null> {
+    return ((await this.cache.get(keyCacheName.lookup(lookupId), this.loadKeyByLookupId, lookupId)) as { value: ApiKeyRecord | null }).value;
   }
 
-  project(orgId: OrgId, projectId: ProjectId): Promise<Project | null> {
-    return this.load(projectCacheName(orgId, projectId), async () => ({ kind: 'project', value: await this.source.project(orgId, projectId) })).then(
-      (e) => (e as { value: Project | null }).value,
-    );
+  async keyByDigest(digestHex: string): Promise<ApiKeyRecord | null> {
+    return ((await this.cache.get(keyCacheName.digest(digestHex), this.loadKeyByDigest, digestHex)) as { value: ApiKeyRecord | null }).value;
   }
 
-  /** Synchronous lookups for the hot path: undefined when not cached (a hit is counted; a miss is counted by the load that follows). */
+  async owner(orgId: OrgId, userId: UserId): Promise<OwnerState> {
+    return ((await this.cache.get(ownerCacheName(orgId, userId), this.loadOwner, [orgId, userId] as const)) as { value: OwnerState }).value;
+  }
+
+  async project(orgId: OrgId, projectId: ProjectId): Promise<Project | null> {
+    return ((await this.cache.get(projectCacheName(orgId, projectId), this.loadProject, [orgId, projectId] as const)) as { value: Project | null }).value;
+  }
+
+  peekGeneration(): number | undefined {
+    return this.bus.healthy === false ? undefined : this.cache.generation;
+  }
+
+  /** Synchronous lookups for the hot path: undefined when not cached (or the bus is not healthy). */
   peekKeyByLookupId(lookupId: string): ApiKeyRecord | null | undefined {
     return this.peekKey(keyCacheName.lookup(lookupId));
   }
 
-  peekGeneration(): number | undefined {
-    return this.bus.healthy === false ? undefined : this.epoch;
-  }
-
   peekKey(name: string): ApiKeyRecord | null | undefined {
-    if (this.bus.healthy === false) return undefined;
-    const entry = this.cache.get(name);
-    if (!entry) return undefined;
-    this.hits++;
-    return entry.value as ApiKeyRecord | null;
+    return (this.cache.peek(name) as { value: ApiKeyRecord | null } | undefined)?.value;
   }
 
   peekOwner(orgId: OrgId, userId: UserId, name?: string): OwnerState | undefined {
-    if (this.bus.healthy === false) return undefined;
-    const entry = this.cache.get(name ?? ownerCacheName(orgId, userId));
-    if (!entry) return undefined;
-    this.hits++;
-    return entry.value as OwnerState;
+    return (this.cache.peek(name ?? ownerCacheName(orgId, userId)) as { value: OwnerState } | undefined)?.value;
   }
 
   peekProject(orgId: OrgId, projectId: ProjectId, name?: string): Project | null | undefined {
-    if (this.bus.healthy === false) return undefined;
-    const entry = this.cache.get(name ?? projectCacheName(orgId, projectId));
-    if (!entry) return undefined;
-    this.hits++;
-    return entry.value as Project | null;
+    return (this.cache.peek(name ?? projectCacheName(orgId, projectId)) as { value: Project | null } | undefined)?.value;
   }
 
+  /** Drops what the event touches; loads in flight (which may have read the old state) are never stored. */
   invalidate(event: Invalidation): void {
-    this.epoch++;
-    // Loads in flight may have read the old state: new callers must not join them.
-    this.inflight.clear();
     switch (event.type) {
       case 'all':
-        this.cache.clear();
+        this.cache.invalidate();
         this.namesByKeyId.clear();
         break;
       case 'key': {
         const lookupId = event.keyId.startsWith('key_') ? event.keyId.slice(4) : null;
-        if (lookupId) this.cache.delete(keyCacheName.lookup(lookupId));
-        for (const name of this.namesByKeyId.get(event.keyId) ?? []) this.cache.delete(name);
-        this.namesByKeyId.delete(event.keyId);
+        const names = [...(this.namesByKeyId.get(event.keyId) ?? [])];
+        if (lookupId) names.push(keyCacheName.lookup(lookupId));
         // Unknown project-key digests are cached as misses; a new key has a fresh random digest, so
         // those entries cannot hide it.
+        this.cache.invalidateMany(names);
+        this.namesByKeyId.delete(event.keyId);
         break;
       }
       case 'member':
-        this.cache.delete(ownerCacheName(event.orgId, event.userId));
+        this.cache.invalidate(ownerCacheName(event.orgId, event.userId));
         break;
       case 'org':
-        for (const [name, entry] of this.cache.entries()) {
-          if (name.includes(`:${event.orgId}:`) || (entry.kind === 'key' && entry.value?.orgId === event.orgId)) this.cache.delete(name);
-        }
+        this.cache.invalidateWhere((entry, name) => name.includes(`:${event.orgId}:`) || (entry.kind === 'key' && entry.value?.orgId === event.orgId));
         break;
+      default:
+        // Nothing cached here depends on it; loads in flight are abandoned all the same, as for any event.
+        this.cache.invalidateMany([]);
     }
   }
 
   clear(): void {
-    this.epoch++;
-    this.inflight.clear();
-    this.cache.clear();
+    this.cache.invalidate();
     this.namesByKeyId.clear();
   }
 
   close(): void {
     this.unsubscribe();
-  }
-
-  private async load(name: string, read: () => Promise<Entry>): Promise<Entry> {
-    // Without a healthy bus, invalidations from other instances may be missing: read through.
-    if (this.bus.healthy === false) {
-      this.misses++;
-      return read();
-    }
-    const cached = this.cache.get(name);
-    if (cached) {
-      this.hits++;
-      return cached;
-    }
-    const pending = this.inflight.get(name);
-    if (pending) return pending;
-    this.misses++;
-    const startEpoch = this.epoch;
-    const promise = read().then(
-      (entry) => {
-        if (this.inflight.get(name) === promise) this.inflight.delete(name);
-        if (this.epoch === startEpoch) this.store(name, entry);
-        return entry;
-      },
-      (err: unknown) => {
-        if (this.inflight.get(name) === promise) this.inflight.delete(name);
-        throw err;
-      },
-    );
-    this.inflight.set(name, promise);
-    return promise;
-  }
-
-  private store(name: string, entry: Entry): void {
-    const isMiss = entry.value === null;
-    this.cache.set(name, entry, isMiss ? { ttl: this.options.negativeTtlMs } : {});
-    // Keys found by lookup id are invalidated by their id's name; only digest names need the index.
-    if (entry.kind === 'key' && entry.value && name.startsWith('d:')) {
-      let names = this.namesByKeyId.get(entry.value.id);
-      if (!names) this.namesByKeyId.set(entry.value.id, (names = new Set()));
-      names.add(name);
-    }
   }
 
   private forgetName(keyId: string, name: string): void {

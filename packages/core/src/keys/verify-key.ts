@@ -208,6 +208,8 @@ export class KeyVerifier {
   private readonly verifiedTokens = new Map<string, VerifiedToken>();
   private readonly verifiedTokensMax: number;
   private readonly asks = new Map<string, Ask>();
+  /** Verifications whose token was found in memory (no cache lookup, format check or HMAC). */
+  rememberedHits = 0;
   /** Effective permissions, per key grants, owner grants and project: the same inputs give the same list. */
   private readonly permissionLists = new WeakMap<Grant[], WeakMap<Grant[] | typeof NO_OWNER, Map<string, Permission[]>>>();
 
@@ -508,6 +510,7 @@ export class KeyVerifier {
       known.checkedAtMs = nowMs;
     }
     if (known.viaPrevious && !(known.key.previousSecretExpiresAt && known.key.previousSecretExpiresAt.getTime() > nowMs)) return null;
+    this.rememberedHits++;
     return known;
   }
 

@@ -27,6 +27,9 @@ interface Counter {
  */
 export class UsageRecorder {
   private counters = new Map<string, Counter>();
+  /** The current minute's counters by key, so that counting makes no string (kept in step with `counters`). */
+  private minute = -1;
+  private minuteCounters = new Map<KeyId, Counter>();
   private lastUsed = new Map<KeyId, number>();
   /** The `lastUsedAt` last written per key, for keys written within the resolution. */
   private written = new Map<KeyId, number>();
@@ -41,15 +44,23 @@ export class UsageRecorder {
     return this.counters.size;
   }
 
-  record(orgId: OrgId, keyId: KeyId, code: string, at: Date): void {
-    const time = at.getTime();
+  record(orgId: OrgId, keyId: KeyId, code: string, at: Date | number): void {
+    const time = typeof at === 'number' ? at : at.getTime();
     const minuteStart = time - (time % MINUTE_MS);
-    const name = `${keyId}|${minuteStart}`;
-    let counter = this.counters.get(name);
+    if (minuteStart !== this.minute) {
+      this.minute = minuteStart;
+      this.minuteCounters = new Map();
+    }
+    let counter = this.minuteCounters.get(keyId);
     if (!counter) {
-      counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: {} };
-      this.counters.set(name, counter);
-      if (this.counters.size >= this.options.maxBufferedEntries) this.options.onOverflow?.();
+      const name = `${keyId}|${minuteStart}`;
+      counter = this.counters.get(name);
+      if (!counter) {
+        counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: {} };
+        this.counters.set(name, counter);
+        if (this.counters.size >= this.options.maxBufferedEntries) this.options.onOverflow?.();
+      }
+      this.minuteCounters.set(keyId, counter);
     }
     if (code === 'VALID') {
       counter.valid++;
@@ -71,6 +82,7 @@ export class UsageRecorder {
     const counters = this.counters;
     const pending = this.lastUsed;
     this.counters = new Map();
+    this.minuteCounters = new Map();
     this.lastUsed = new Map();
     // Touches that are not due yet stay pending for a later flush.
     const lastUsed = new Map<KeyId, number>();
