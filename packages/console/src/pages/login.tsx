@@ -74,6 +74,7 @@ export function LoginPage() {
         </button>
       </form>
       <p className="auth-note">Invited by a colleague? Open the invitation link you were sent: it lets you choose your password.</p>
+      <p className="auth-note">Forgot your password? Ask your operator for a reset link.</p>
     </AuthLayout>
   );
 }
