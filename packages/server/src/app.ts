@@ -28,6 +28,7 @@ import { createTokenFastLane } from './oauth/token-fast-lane.js';
 import { registerSigningKeyRoutes } from './routes/signing-keys.js';
 import { registerApiDocsRoutes } from './routes/api-docs.js';
 import type { Services } from './services.js';
+import { API_HEADERS, HYGIENE_HEADERS } from './http/response-writer.js';
 
 export { BODY_LIMIT_BYTES } from './limits.js';
 
@@ -116,11 +117,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   // content type a route accepts, then authentication.
   const authenticate = authenticator(services, verifiers);
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
+    reply.headers(HYGIENE_HEADERS);
     reply.header('x-request-id', request.id);
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    if (request.url.startsWith('/api/')) reply.headers(API_HEADERS);
     if (request.method === 'POST' || request.method === 'PATCH' || request.method === 'PUT') assertContentType(request);
     await authenticate(request, reply);
   });

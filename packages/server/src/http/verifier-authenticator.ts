@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { authenticateVerifier, type VerifierActor, type VerifierId, type VerifierRecord } from '@keyward/core';
 import { LRUCache } from 'lru-cache';
@@ -7,6 +8,17 @@ import { readCredential } from './credentials.js';
 
 /** How often a server writes a verifier credential's `lastUsedAt`, at most. */
 const LAST_USED_EVERY_MS = 60_000;
+/** How long an address that failed here is asked about at the shared failure limiter (its window). */
+const FAILURE_MEMORY_MS = 60_000;
+/** How long a record read for a credential is trusted without an invalidation (as the records cache). */
+const RECORD_TTL_MS = 30_000;
+
+/** A credential that authenticated: the answer, and until when (at most) it holds without a new check. */
+interface Remembered {
+  readonly actor: VerifierActor;
+  readonly epoch: number;
+  readonly until: number;
+}
 
 /**
  * Authenticates verifier credentials for `POST /api/keys/verify`, from the Fastify route and from
@@ -16,7 +28,11 @@ const LAST_USED_EVERY_MS = 60_000;
  * credential and instance, off the request's path.
  */
 export class VerifierAuthenticator {
-  private readonly records = new LRUCache<string, { record: VerifierRecord | null }>({ max: 10_000, ttl: 30_000 });
+  private readonly records = new LRUCache<string, { record: VerifierRecord | null }>({ max: 10_000, ttl: RECORD_TTL_MS });
+  /** Credentials that authenticated, by a SHA-256 of the token (never the token). */
+  private readonly remembered = new LRUCache<string, Remembered>({ max: 10_000 });
+  /** Addresses with a failed authentication here within the limiter's window: only those are asked about. */
+  private readonly recentFailures = new LRUCache<string, true>({ max: 100_000, ttl: FAILURE_MEMORY_MS });
   private readonly lastTouched = new LRUCache<string, number>({ max: 10_000 });
   private readonly limited: boolean;
   private epoch = 0;
@@ -29,38 +45,72 @@ export class VerifierAuthenticator {
       this.epoch++;
       if (event.type === 'verifier') this.records.delete(event.verifierId);
       else this.records.clear();
+      this.remembered.clear();
     });
   }
 
-  /** The verifier behind the request's one credential; throws 400, 401 or 429 as an `ApiError`. */
-  async authenticate(raw: IncomingMessage, query: unknown, ip: string): Promise<VerifierActor> {
-    if (this.limited) {
-      const state = await this.services.authFailures.check(ip);
-      if (state.limited) {
-        throw new ApiError(429, 'rate_limited', 'Too many failed authentication attempts from this address; try again later.', {}, {
-          'retry-after': String(state.retryAfterSeconds),
-        });
-      }
+  /**
+   * The verifier behind the request's one credential; throws 400, 401 or 429 as an `ApiError`. A
+   * credential that authenticated before is answered from memory (no HMAC, no lookup) while no
+   * invalidation reached this instance, the invalidation log is being read, and its record would
+   * still be cached. The shared failure limiter is asked only about addresses that failed here
+   * within its window: an address that failed only on other instances is limited once it fails here.
+   */
+  authenticate(raw: IncomingMessage, query: unknown, ip: string): VerifierActor | Promise<VerifierActor> {
+    if (this.limited && this.recentFailures.has(ip)) return this.authenticateLimited(raw, query, ip);
+    return this.authenticateCredential(raw, query, ip);
+  }
+
+  private async authenticateLimited(raw: IncomingMessage, query: unknown, ip: string): Promise<VerifierActor> {
+    const state = await this.services.authFailures.check(ip);
+    if (state.limited) {
+      throw new ApiError(429, 'rate_limited', 'Too many failed authentication attempts from this address; try again later.', {}, {
+        'retry-after': String(state.retryAfterSeconds),
+      });
     }
+    return this.authenticateCredential(raw, query, ip);
+  }
+
+  private authenticateCredential(raw: IncomingMessage, query: unknown, ip: string): VerifierActor | Promise<VerifierActor> {
     let token: string | undefined;
     try {
       token = readCredential(raw, query, { allowQuery: false, cookieToken: undefined })?.token;
     } catch (err) {
-      if (err instanceof ApiError && err.statusCode === 401) await this.fail(ip);
+      if (err instanceof ApiError && err.statusCode === 401) return this.fail(ip).then(() => Promise.reject(err));
       throw err;
     }
     if (!token) throw unauthorized('missing', 'A verifier credential is required: send it as Authorization: Bearer kwv_… (keyward admin verifier create).');
-    const verifier = await authenticateVerifier(this.services.deps, token, (id) => this.find(id));
+    const fingerprint = hash('sha256', token, 'base64');
+    const known = this.remembered.get(fingerprint);
+    if (known && known.epoch === this.epoch && this.services.deps.bus.healthy !== false && Date.now() < known.until) {
+      this.touch(known.actor.verifierId);
+      return known.actor;
+    }
+    return this.authenticateToken(token, fingerprint, ip);
+  }
+
+  private async authenticateToken(token: string, fingerprint: string, ip: string): Promise<VerifierActor> {
+    const epoch = this.epoch;
+    let seen: VerifierRecord | null = null;
+    const verifier = await authenticateVerifier(this.services.deps, token, async (id) => (seen = await this.find(id)));
     if (!verifier) {
       await this.fail(ip);
-      throw unauthorized('invalid', 'A verifier credential is required (keyward admin create-verifier).');
+      throw unauthorized('invalid', 'A verifier credential is required: send it as Authorization: Bearer kwv_… (keyward admin verifier create).');
+    }
+    const record = seen as VerifierRecord | null;
+    if (epoch === this.epoch && record) {
+      // A rolled credential's old secret holds only until its overlap ends: remember no longer than that.
+      const overlapEnd = record.previousExpiresAt ? record.previousExpiresAt.getTime() : Infinity;
+      this.remembered.set(fingerprint, { actor: verifier, epoch, until: Math.min(Date.now() + RECORD_TTL_MS, overlapEnd) });
     }
     this.touch(verifier.verifierId);
     return verifier;
   }
 
   private async fail(ip: string): Promise<void> {
-    if (this.limited) await this.services.authFailures.hit(ip);
+    if (!this.limited) return;
+    this.recentFailures.set(ip, true);
+    await this.services.authFailures.hit(ip);
   }
 
   private touch(id: VerifierId): void {

@@ -6,16 +6,13 @@ import type { Services } from '../services.js';
 import { ApiError } from './api-error.js';
 import { toErrorAnswer } from './error-handler.js';
 import { clientIpResolver, readBoundedBody } from './raw-request.js';
+import { API_HEADERS, fixedHeaders, HYGIENE_HEADERS, JSON_CONTENT_TYPE, writeAnswer } from './response-writer.js';
 import type { VerifierAuthenticator } from './verifier-authenticator.js';
 
 const PATH = '/api/keys/verify';
-const baseHeaders = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+const headers = fixedHeaders({ 'content-type': JSON_CONTENT_TYPE }, API_HEADERS, HYGIENE_HEADERS);
+/** The JSON of memoized answers (frozen, shared by every verification with the same key and ask), and its length. */
+const written = new WeakMap<object, { json: string; length: number }>();
 
 export interface FastLaneOptions {
   readonly services: Services;
@@ -52,16 +49,19 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
         throw new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
       }
       if (!validate(body)) throw Object.assign(new Error('invalid body'), { code: 'FST_ERR_VALIDATION', validation: validate.errors ?? [], validationContext: 'body' });
-      const payload = serialize(await verdictFor(options.services, verifier, body as VerifyBody));
-      res.writeHead(200, { ...baseHeaders, 'x-request-id': requestId, 'content-length': Buffer.byteLength(payload) });
-      res.end(payload);
+      const answer = await verdictFor(options.services, verifier, body as VerifyBody);
+      let known = written.get(answer);
+      if (!known) {
+        const json = serialize(answer);
+        known = { json, length: Buffer.byteLength(json) };
+        if (Object.isFrozen(answer)) written.set(answer, known);
+      }
+      writeAnswer(res, 200, headers, requestId, known.json, known.length);
     } catch (err) {
-      const { status, body, headers } = toErrorAnswer(err);
-      if (status >= 500) options.log().error({ err, reqId: requestId }, 'verification failed');
-      options.services.operations.metrics.countVerifyError(status);
-      const payload = JSON.stringify({ ...body, requestId });
-      if (!res.headersSent) res.writeHead(status, { ...baseHeaders, ...headers, 'x-request-id': requestId, 'content-length': Buffer.byteLength(payload) });
-      res.end(payload);
+      const answer = toErrorAnswer(err);
+      if (answer.status >= 500) options.log().error({ err, reqId: requestId }, 'verification failed');
+      options.services.operations.metrics.countVerifyError(answer.status);
+      writeAnswer(res, answer.status, headers, requestId, JSON.stringify({ ...answer.body, requestId }), undefined, answer.headers);
     }
   }
 

@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { clientIpResolver, readBoundedBody } from '../http/raw-request.js';
+import { fixedHeaders, HYGIENE_HEADERS, writeAnswer } from '../http/response-writer.js';
 import type { Services } from '../services.js';
 import { OAUTH_HEADERS, OAuthError, oauthErrorAnswer } from './oauth-error.js';
 import { parseForm } from './oauth-request.js';
 import { tokenEndpoint } from './token-endpoint.js';
 
 const PATH = '/oauth/token';
-const hygiene = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
-const okHeaders = { ...OAUTH_HEADERS, ...hygiene };
+const okHeaders = fixedHeaders(OAUTH_HEADERS, HYGIENE_HEADERS);
+const errorHeaders = fixedHeaders(HYGIENE_HEADERS);
 
 export interface TokenFastLaneOptions {
   readonly services: Services;
@@ -29,7 +30,8 @@ export function createTokenFastLane(options: TokenFastLaneOptions): (req: Incomi
   async function handle(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     let status = 200;
     let body: string;
-    let headers: Record<string, string> = okHeaders;
+    let headers = okHeaders;
+    let extra: Record<string, string> | undefined;
     try {
       const form = await readBoundedBody(req, tooLarge);
       body = await tokenEndpoint(options.services, { ip: clientIp(req), id, rawHeaders: req.rawHeaders, query: {}, body: form === '' ? undefined : parseForm(form) });
@@ -37,11 +39,10 @@ export function createTokenFastLane(options: TokenFastLaneOptions): (req: Incomi
       const answer = oauthErrorAnswer(err, (cause) => options.log().error({ err: cause, reqId: id }, 'oauth request failed'));
       status = answer.status;
       body = answer.body;
-      headers = { ...answer.headers, ...hygiene };
+      headers = errorHeaders;
+      extra = answer.headers;
     }
-    if (res.headersSent) return void res.end();
-    res.writeHead(status, { ...headers, 'x-request-id': id, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    writeAnswer(res, status, headers, id, body, undefined, extra);
   }
 
   return (req, res) => {
