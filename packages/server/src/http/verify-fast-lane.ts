@@ -44,7 +44,9 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
       const text = await readBoundedBody(req, payloadTooLarge);
       let body: unknown;
       try {
-        body = text.length === 0 ? null : secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+        // An empty body is not JSON either (Fastify's parser answers it so).
+        if (text.length === 0) throw new SyntaxError('empty body');
+        body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
       } catch {
         throw new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
       }
