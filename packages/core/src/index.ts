@@ -36,6 +36,7 @@ export * from './keys/roll-key.js';
 export * from './keys/revoke-key.js';
 export * from './keys/verdict-source.js';
 export * from './keys/verify-key.js';
+export * from './keys/key-verification.js';
 export * from './keys/verdict-answer.js';
 export * from './orgs/create-organization.js';
 export * from './orgs/bootstrap-organization.js';

@@ -1,15 +1,12 @@
 import {
-  CachedVerdictSource,
-  KeyVerifier,
   PepperRing,
-  UsageRecorder,
+  createKeyVerification,
   createLocalCacheBus,
   createLogFollowingBus,
   createKeyFormat,
   defaultLimits,
   type LogFollowingBus,
   prefixedIds,
-  storeVerdictSource,
   systemClock,
   type CacheBus,
   type Clock,
@@ -89,13 +86,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limits: { ...defaultLimits, ...options.limits },
     encryptionKey: config.encryptionKey,
   };
-  const verdictCache = new CachedVerdictSource(storeVerdictSource(store), bus, {
-    maxEntries: config.verifierCacheEntries,
-    negativeTtlMs: 10_000,
-    maxAgeMs: config.redisUrl ? 60_000 : 0,
+  const verification = createKeyVerification({
+    ...deps,
+    cache: { maxEntries: config.verifierCacheEntries, negativeTtlMs: 10_000, maxAgeMs: config.redisUrl ? 60_000 : 0 },
+    usage: { maxBufferedEntries: 100_000 },
   });
-  const verifier = new KeyVerifier({ source: verdictCache, clock: deps.clock, peppers: deps.peppers, keyFormat: deps.keyFormat, catalogue: deps.catalogue });
-  const usage = new UsageRecorder(store, { maxBufferedEntries: 100_000 });
+  const { verifier, cache: verdictCache } = verification;
+  const usage = verification.usage!;
   const points = Math.max(1, config.authFailuresPerMinute);
   const authFailures = limiterClient
     ? createRedisRateLimiter({ client: limiterClient, prefix: `${config.redisPrefix}:auth-failures`, points, durationSeconds: 60 })
@@ -119,7 +116,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const redisClient = limiterClient;
   const pingRedis = redisClient ? () => redisClient.ping().then(() => undefined) : null;
   const operations = { metrics, pingRedis, draining: false };
-  const services: Services = { deps, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
+  const services: Services = { deps, verification, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
 

@@ -1,4 +1,4 @@
-import type { CachedVerdictSource, CoreDeps, KeyVerifier, RateLimiter, UsageRecorder } from '@keyward/core';
+import type { CachedVerdictSource, CoreDeps, KeyVerification, KeyVerifier, RateLimiter, UsageRecorder } from '@keyward/core';
 import type { CreationQuota } from './adapters/creation-quota.js';
 import type { Config } from './config.js';
 import type { OAuthComponents } from './oauth/components.js';
@@ -7,6 +7,8 @@ import type { Operations } from './operations.js';
 /** What the HTTP app is built from: core's deps and the long-lived components compose.ts made. */
 export interface Services {
   readonly deps: CoreDeps;
+  /** Verification assembled once (core's `createKeyVerification`); `verifier`, `verdictCache` and `usage` are its parts. */
+  readonly verification: KeyVerification;
   readonly verifier: KeyVerifier;
   readonly verdictCache: CachedVerdictSource;
   readonly usage: UsageRecorder;

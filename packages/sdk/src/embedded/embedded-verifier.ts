@@ -1,17 +1,14 @@
 import {
-  CachedVerdictSource,
   InvalidAskError,
-  KeyVerifier,
   allPermissions,
   PepperRing,
-  UsageRecorder,
   createKeyFormat,
+  createKeyVerification,
   createLocalCacheBus,
   createLogFollowingBus,
   defaultCatalogue,
   parseCatalogue,
   parsePepperSetting,
-  storeVerdictSource,
   systemClock,
   type CacheBus,
   type Invalidation,
@@ -140,21 +137,19 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
   // An unhealthy bus makes the cache read through: 0 turns caching off.
   const caching = maxAgeMs > 0;
   const bus = cacheBus(followed, caching);
-  const cache = new CachedVerdictSource(storeVerdictSource(store), bus, {
-    maxEntries: options.cache?.maxEntries ?? 100_000,
-    negativeTtlMs: Math.min(5_000, maxAgeMs > 0 ? maxAgeMs : 5_000),
-    maxAgeMs,
-  });
   const catalogue = options.catalogue === undefined ? defaultCatalogue : parseCatalogue(options.catalogue);
-  const verifier = new KeyVerifier({
-    source: cache,
+  const verification = createKeyVerification({
+    store,
+    bus,
     clock,
     peppers: new PepperRing(parsePepperSetting(options.pepper)),
     keyFormat: createKeyFormat(options.keyPrefix ?? 'kw_'),
     catalogue,
+    cache: { maxEntries: options.cache?.maxEntries ?? 100_000, negativeTtlMs: Math.min(5_000, maxAgeMs > 0 ? maxAgeMs : 5_000), maxAgeMs },
+    usage: options.usage === false ? false : { maxBufferedEntries: 100_000 },
   });
+  const { verifier, cache, usage } = verification;
   const orgId = (options.organizationId ?? null) as OrgId | null;
-  const usage = options.usage === false ? null : new UsageRecorder(store, { maxBufferedEntries: 100_000 });
   const flushTimer = usage ? setInterval(() => usage.flush().catch(report), (options.usage || undefined)?.flushIntervalMs ?? 5_000) : null;
   flushTimer?.unref();
 
@@ -188,12 +183,11 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       unsafeText('ip', request.ip);
       try {
         const { key, projectId, permission, action, resource, ip } = request;
-        verdict = await verifier.verify({ token: key, projectId, permission, action, resource, ip, orgId });
+        verdict = await verification.verify({ token: key, projectId, permission, action, resource, ip, orgId });
       } catch (err) {
         if (err instanceof InvalidAskError) throw new VerificationError('invalid_request', err.message, null, { cause: err });
         throw new VerificationError('unavailable', "Keyward's database could not be read.", null, { cause: err });
       }
-      if (usage && verdict.key) usage.record(verdict.key.orgId, verdict.key.id, verdict.code, clock.now());
       return verifier.answer(verdict);
     },
     get streamConnected() {

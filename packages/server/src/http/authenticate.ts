@@ -114,8 +114,7 @@ export function authenticator(services: Services, verifiers: VerifierAuthenticat
     if (credential.carrier === 'cookie') return fail(request, unauthorized());
 
     if (credential.token.startsWith(config.keyPrefix)) {
-      const verdict = await services.verifier.verify({ token: credential.token, ip: request.ip });
-      if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, deps.clock.now());
+      const verdict = await services.verification.verify({ token: credential.token, ip: request.ip });
       if (!verdict.valid) {
         if (verdict.code === 'IP_NOT_ALLOWED') {
           throw new ApiError(403, 'ip_not_allowed', 'This key may not be used from this address.');

@@ -12,7 +12,7 @@ import { keyActorOf } from './client-authentication.js';
  */
 export async function accessTokenActor(services: Services, request: FastifyRequest, token: string): Promise<KeyActor | null> {
   const { verdict } = await services.oauth.tokens.verify(token, { ip: request.ip, audience: services.config.publicUrl });
-  if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
+  services.verification.count(verdict);
   if (!verdict.valid) {
     if (verdict.code === 'IP_NOT_ALLOWED') throw new ApiError(403, 'ip_not_allowed', 'This key may not be used from this address.');
     return null;

@@ -22,10 +22,10 @@ export async function verdictFor(services: Services, verifier: VerifierActor, bo
     const checked = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
     verdict = checked.verdict;
     if (checked.token) tokenExpiresAt = new Date(checked.token.claims.exp * 1000);
+    services.verification.count(verdict);
   } else {
-    verdict = await services.verifier.verify({ token: body.key, ...request });
+    verdict = await services.verification.verify({ token: body.key, ...request });
   }
-  if (verdict.key) services.usage.record(verdict.key.orgId, verdict.key.id, verdict.code, services.deps.clock.now());
   services.operations.metrics.countVerification(verdict.code, startedAt);
   return services.verifier.answer(verdict, tokenExpiresAt);
 }
