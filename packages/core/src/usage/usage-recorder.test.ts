@@ -60,6 +60,23 @@ describe('UsageRecorder', () => {
     expect(written.touches).toEqual([{ keyId: keyA, at: new Date(1) }]);
   });
 
+  it('writes a big flush in small transactions, and after one fails writes only what it and the rest held, once', async () => {
+    const { store, written, failNextTransaction } = recordingStore();
+    const recorder = new UsageRecorder(store, { maxBufferedEntries: 100, rowsPerTransaction: 2, pause: async () => failAfterFirst() });
+    let pauses = 0;
+    const failAfterFirst = () => {
+      if (pauses++ === 0) failNextTransaction();
+    };
+    const keys = ['key_1', 'key_2', 'key_3', 'key_4', 'key_5'] as KeyId[];
+    for (const keyId of keys) recorder.record(org, keyId, 'REVOKED', new Date(0));
+    await expect(recorder.flush()).rejects.toThrow('database unavailable');
+    expect(written.transactions).toBe(1);
+    expect(written.increments.map((i) => i.keyId)).toEqual(['key_1', 'key_2']);
+    await recorder.flush();
+    expect(written.increments.map((i) => i.keyId).sort()).toEqual(keys);
+    expect(written.transactions).toBe(3);
+  });
+
   it('writes lastUsedAt once per key per resolution interval, keeps the latest use pending, and writes it all on the final flush', async () => {
     const { store, written } = recordingStore();
     const recorder = new UsageRecorder(store);

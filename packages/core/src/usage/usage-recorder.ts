@@ -3,6 +3,16 @@ import type { Store } from '../ports.js';
 import type { UsageIncrement } from './usage.js';
 
 const MINUTE_MS = 60_000;
+/** Rows written per transaction of a flush: small enough that one holds the event loop about a millisecond. */
+const ROWS_PER_TRANSACTION = 500;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function incrementOf(c: Counter): UsageIncrement {
+  return { orgId: c.orgId, keyId: c.keyId, minuteStart: new Date(c.minuteStart), valid: c.valid, rejected: c.rejected, rejectedByCode: c.rejectedByCode };
+}
 /**
  * `lastUsedAt` is written at most this often per key (the latest use always gets written: a newer
  * use waits for the next flush after the interval, and the final flush writes everything).
@@ -20,10 +30,11 @@ interface Counter {
 
 /**
  * Usage, off the hot path: verifications are counted in memory per key and minute, and `flush` writes
- * every count and the due `lastUsedAt`s in one transaction. A failed flush puts its counts back, so a
- * count is written once or (after a crash) at most one flush interval of counts is lost; never twice.
- * `lastUsedAt` is written once per key per LAST_USED_RESOLUTION_MS at most, so a busy key costs one
- * row update a minute, not one per flush.
+ * every count and the due `lastUsedAt`s in small transactions (`rowsPerTransaction`) an event-loop turn
+ * apart, so a flush of a busy minute never holds the loop for long. A failed transaction puts back what
+ * it and the rest of that flush held, so a count is written once or (after a crash) at most one flush
+ * interval of counts is lost; never twice. `lastUsedAt` is written once per key per
+ * LAST_USED_RESOLUTION_MS at most, so a busy key costs one row update a minute, not one per flush.
  */
 export class UsageRecorder {
   private counters = new Map<string, Counter>();
@@ -37,7 +48,14 @@ export class UsageRecorder {
 
   constructor(
     private readonly store: Pick<Store, 'transaction'>,
-    private readonly options: { maxBufferedEntries: number; onOverflow?: () => void } = { maxBufferedEntries: 100_000 },
+    private readonly options: {
+      maxBufferedEntries: number;
+      onOverflow?: () => void;
+      /** Rows (counts and `lastUsedAt`s) per transaction (default 500). */
+      rowsPerTransaction?: number;
+      /** Waits between two transactions of one flush (default: one event-loop turn). */
+      pause?: () => Promise<void>;
+    } = { maxBufferedEntries: 100_000 },
   ) {}
 
   get pendingEntries(): number {
@@ -94,32 +112,41 @@ export class UsageRecorder {
       else this.lastUsed.set(keyId, at);
     }
     if (counters.size === 0 && lastUsed.size === 0) return;
-    const increments: UsageIncrement[] = [...counters.values()].map((c) => ({
-      orgId: c.orgId,
-      keyId: c.keyId,
-      minuteStart: new Date(c.minuteStart),
-      valid: c.valid,
-      rejected: c.rejected,
-      rejectedByCode: c.rejectedByCode,
-    }));
-    const touches = [...lastUsed].map(([keyId, at]) => ({ keyId, at: new Date(at) }));
-    this.flushing = this.store
-      .transaction(async (tx) => {
-        if (increments.length) await tx.usage.add(increments);
-        if (touches.length) await tx.keys.touchLastUsed(touches);
-      })
-      .then(() => {
-        for (const [keyId, at] of lastUsed) this.written.set(keyId, at);
-        // Entries older than the resolution no longer hold anything back.
-        for (const [keyId, at] of this.written) if (newest - at >= LAST_USED_RESOLUTION_MS) this.written.delete(keyId);
-      })
-      .catch((err: unknown) => {
-        this.restore(counters, lastUsed);
+    const names = [...counters.keys()];
+    const keys = [...lastUsed.keys()];
+    const chunk = this.options.rowsPerTransaction ?? ROWS_PER_TRANSACTION;
+    const run = async () => {
+      // Small transactions, an event-loop turn apart: a big flush never holds the loop (or, on SQLite,
+      // the write lock) for long. Each is all or nothing; what a failed one held goes back.
+      let counted = 0;
+      let touched = 0;
+      try {
+        while (counted < names.length || touched < keys.length) {
+          const increments = names.slice(counted, counted + chunk).map((name) => incrementOf(counters.get(name)!));
+          const room = chunk - increments.length;
+          const touches = room > 0 ? keys.slice(touched, touched + room).map((keyId) => ({ keyId, at: new Date(lastUsed.get(keyId)!) })) : [];
+          await this.store.transaction(async (tx) => {
+            if (increments.length) await tx.usage.add(increments);
+            if (touches.length) await tx.keys.touchLastUsed(touches);
+          });
+          counted += increments.length;
+          touched += touches.length;
+          for (const { keyId } of touches) this.written.set(keyId, lastUsed.get(keyId)!);
+          if (counted < names.length || touched < keys.length) await (this.options.pause ?? nextTurn)();
+        }
+      } catch (err) {
+        this.restore(
+          new Map(names.slice(counted).map((name) => [name, counters.get(name)!])),
+          new Map(keys.slice(touched).map((keyId) => [keyId, lastUsed.get(keyId)!])),
+        );
         throw err;
-      })
-      .finally(() => {
-        this.flushing = null;
-      });
+      }
+      // Entries older than the resolution no longer hold anything back.
+      for (const [keyId, at] of this.written) if (newest - at >= LAST_USED_RESOLUTION_MS) this.written.delete(keyId);
+    };
+    this.flushing = run().finally(() => {
+      this.flushing = null;
+    });
     await this.flushing;
   }
 
