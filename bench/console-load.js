@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { freePort, waitForHttp } from './lib/processes.js';
+import { freePort, killWithBench, waitForHttp } from './lib/processes.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'packages/server/dist/main.js');
@@ -36,15 +36,19 @@ async function startKeyward(keys) {
     KEYWARD_HOST: '127.0.0.1',
     KEYWARD_PUBLIC_URL: url,
     KEYWARD_LOG_LEVEL: 'warn',
+    // The setup makes its keys in a second: the per-person creation rate is off for it.
+    KEYWARD_KEY_CREATIONS_PER_MINUTE: '0',
   };
   delete env.KEYWARD_CONSOLE_DIR;
+  // Operator commands refuse a store that does not exist yet: `migrate` makes it, as an operator would.
+  execFileSync(process.execPath, [main, 'migrate'], { cwd: root, env, stdio: 'ignore' });
   execFileSync(process.execPath, [main, 'admin', 'create-org', '--name', 'Bench', '--owner-email', 'owner@bench.test', '--owner-password-stdin', '--json'], {
     cwd: root,
     env,
     input: `${password}\n`,
     encoding: 'utf8',
   });
-  const child = spawn(process.execPath, [main, 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = killWithBench(spawn(process.execPath, [main, 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] }));
   await waitForHttp(`${url}/healthz`);
   const login = await fetch(`${url}/api/auth/login`, {
     method: 'POST',

@@ -1,6 +1,6 @@
 // Token issuance (OAuth 2.0 client credentials, ES256 JWT access tokens): Keyward against
 // node-oidc-provider, side by side in one run on the same machine (BENCHMARKING.md). Each server runs
-// in its own process pinned to core 0; the load generator (autocannon, in this process) runs on core 1.
+// in its own process pinned to core 0; the load generator (wrk, bench/lib/wrk.js) runs on core 1.
 // Both have a few hundred clients and every request uses the next one (HTTP Basic), so neither serves a
 // single hot client. Runs are interleaved (Keyward, oidc-provider, Keyward, ...) and medians reported.
 //
@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
-import { freePort, waitForHttp } from './lib/processes.js';
+import { freePort, killWithBench, waitForHttp } from './lib/processes.js';
+import { measure, requireWrk, variantsFile } from './lib/wrk.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'packages/server/dist/main.js');
@@ -32,7 +32,8 @@ function hasTaskset() {
 function startProcess(args, env, ready, pin) {
   const command = pin ? 'taskset' : process.execPath;
   const argv = pin ? ['-c', '0', process.execPath, ...args] : args;
-  const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Killed with the benchmark however it ends (a failure while setting up included).
+  const child = killWithBench(spawn(command, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   return new Promise((resolveChild, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 30_000);
@@ -80,7 +81,11 @@ export async function startKeyward(clients, pin) {
     KEYWARD_PUBLIC_URL: url,
     KEYWARD_LOG_LEVEL: 'warn',
     KEYWARD_CONSOLE_DIR: '',
+    // The setup makes hundreds of keys in seconds: the per-person creation rate is off for it.
+    KEYWARD_KEY_CREATIONS_PER_MINUTE: '0',
   };
+  // Operator commands refuse a store that does not exist yet: `migrate` makes it, as an operator would.
+  execFileSync(process.execPath, [main, 'migrate'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
   const created = JSON.parse(
     execFileSync(process.execPath, [main, 'admin', 'create-org', '--name', 'Bench', '--owner-email', 'bench@example.test', '--json'], {
       cwd: root,
@@ -167,25 +172,15 @@ provider.listen(${port}, '127.0.0.1', () => console.log('listening'));
   };
 }
 
-/**
- * One autocannon run. Every connection cycles through one prebuilt request per client (autocannon
- * rebuilding a request for each send would cost the load generator more than the servers).
- */
+/** One wrk run: every request uses a client drawn at random (its HTTP Basic authorization). */
 async function load(target, connections, durationSeconds) {
-  const result = await autocannon({
-    url: target.url,
-    connections,
-    duration: durationSeconds,
-    requests: target.authorizations.map((authorization) => ({
-      method: 'POST',
-      path: target.path,
-      body: target.body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
-    })),
-  });
-  const failures = result.non2xx + result.errors + result.timeouts;
-  if (failures > 0) throw new Error(`${target.name}: ${failures} failed requests of ${result.requests.total}`);
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+  target.variants ??= variantsFile('header:Authorization', target.authorizations);
+  const result = await measure(
+    { url: target.url, path: target.path, method: 'POST', body: target.body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, variants: target.variants, label: target.name },
+    { connections, durationSeconds },
+  );
+  if (result.errors > 0) throw new Error(`${target.name}: ${result.errors} connection errors or timeouts in ${result.total} requests`);
+  return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms };
 }
 
 /** A token from the target, checked to be an ES256 JWT, before measuring. */
@@ -217,6 +212,7 @@ const median = (values) => {
  */
 export async function runOAuthIssuanceBench({ connections = 50, durationSeconds = 10, rounds = 3, clients = 300, log = () => {} } = {}) {
   if (!existsSync(main)) throw new Error('Build first: npm run build');
+  requireWrk(log);
   const pin = hasTaskset();
   if (pin) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   log(`starting Keyward and oidc-provider with ${clients} clients each${pin ? ' (servers on core 0, load on core 1)' : ''}`);

@@ -14,6 +14,8 @@ import { cacheDir } from './keyward-db.js';
 import { onExit } from './processes.js';
 
 const CACHE_VERSION = 1;
+/** Keys of the Better Auth database the benchmark measures. */
+export const BETTER_AUTH_KEYS = 1000;
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 
 /**

@@ -45,6 +45,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/** Kills `child` (any program the benchmark started) with the benchmark, however it ends. */
+export function killWithBench(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** Whether servers and the load generator can run on different cores. */
 export const canPin = (() => {
   if (cpus().length < 2) return false;
@@ -112,9 +119,14 @@ export function startNode(args, { env = {}, core = 0, ready = () => true, timeou
 }
 
 /** Runs `node <args>` on `core` to completion and returns its stdout (JSON workers print one line). */
-export function runNode(args, { env = {}, core = 1, label = args.join(' ') } = {}) {
-  const command = canPin ? 'taskset' : process.execPath;
-  const argv = canPin ? ['-c', String(core), process.execPath, ...args] : args;
+export function runNode(args, options = {}) {
+  return runProgram(process.execPath, args, options);
+}
+
+/** Runs `program <args>` on `core` to completion and returns its stdout. */
+export function runProgram(program, args, { env = {}, core = 1, label = `${program} ${args.join(' ')}` } = {}) {
+  const command = canPin ? 'taskset' : program;
+  const argv = canPin ? ['-c', String(core), program, ...args] : args;
   const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   let stdout = '';
