@@ -5,8 +5,6 @@ import { registerVerifierCommands } from './verifier-commands.js';
 import { registerPasswordCommands } from './password-commands.js';
 import { migrateToLatest, openStore, storeProblem } from '@keyward/store';
 import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from '../config.js';
-import { serve } from './serve.js';
-import { runRotateSigningKey } from '../oauth/rotate-signing-key-command.js';
 
 /** Operator commands: they act on the store directly, with the same environment as the server. */
 export function registerOperatorCommands(program: Command): void {
@@ -15,6 +13,8 @@ export function registerOperatorCommands(program: Command): void {
     .description('Start the Keyward server (API and console). Applies pending migrations first.')
     .addHelpText('after', '\nExamples:\n  $ keyward serve\n  $ KEYWARD_DATABASE_URL=postgres://localhost/keyward KEYWARD_PEPPER=... KEYWARD_ENCRYPTION_KEY=... keyward serve\n')
     .action(async () => {
+      // Loaded only for serve: the whole server takes about a second to import, which no other command needs.
+      const { serve } = await import('./serve.js');
       await serve(config());
     });
 
@@ -85,6 +85,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'print one JSON document: {"data":[signing keys]}')
     .addHelpText('after', '\nExample:\n  $ keyward admin rotate-signing-key --organization org_123 --json\n')
     .action(async (options: { organization: string; emergency?: boolean; json?: boolean }) => {
+      const { runRotateSigningKey } = await import('../oauth/rotate-signing-key-command.js');
       await runRotateSigningKey(await existingStoreConfig(), options);
     });
 }
