@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { keyGrants, soleProjectOf, userGrants } from '../auth/grants.js';
 import type { KeyId, OrgId, ProjectId } from '../ids.js';
 import { IpAllowlist } from '../network/cidr.js';
@@ -99,8 +100,8 @@ interface KeyFacts {
   /** The cache name of that project and of the owner, made once. */
   readonly soleProjectName: string | null;
   readonly ownerName: string | null;
-  /** Memoized verdicts: owner grants (or NO_OWNER) → project → ask. */
-  readonly memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>>;
+  /** Memoized verdicts: owner grants (or NO_OWNER) → project → ask; null while `last` is the only one. */
+  memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>> | null;
   memoSize: number;
   /** The last memoized verdict and what it was for: most keys are asked the same thing every time. */
   last: { ownerGrants: Grant[]; project: string; ask: string; verdict: KeyVerdict } | null;
@@ -204,7 +205,8 @@ export class KeyVerifier {
   private readonly order: Permission[];
   private readonly facts = new WeakMap<ApiKeyRecord, KeyFacts>();
   private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
-  private readonly digestBuffers = new WeakMap<ApiKeyRecord, Buffer>();
+  /** Grants by access profile (see `sharedGrants`); bounded, as the caller's keys are. */
+  private readonly profiles = new LRUCache<string, Grant[]>({ max: 10_000 });
   private readonly verifiedTokens = new Map<string, VerifiedToken>();
   private readonly verifiedTokensMax: number;
   private readonly asks = new Map<string, Ask>();
@@ -420,27 +422,22 @@ export class KeyVerifier {
 
     const { grants } = facts;
     const tokenPermissions = request.tokenPermissions ?? null;
-    let memo: Map<string, KeyVerdict> | undefined;
     const name = askName(ask);
     const owned = ownerGrants ?? NO_OWNER;
     const projectName = requested ?? '';
     if (!tokenPermissions) {
       const last = facts.last;
       if (last !== null && last.ask === name && last.project === projectName && last.ownerGrants === owned) return last.verdict;
-      let byProject = facts.memo.get(owned);
-      if (!byProject) facts.memo.set(owned, (byProject = new Map()));
-      memo = byProject.get(projectName);
-      if (!memo) byProject.set(projectName, (memo = new Map()));
-      const known = memo.get(name);
+      const known = facts.memo?.get(owned)?.get(projectName)?.get(name);
       if (known) {
         facts.last = { ownerGrants: owned, project: projectName, ask: name, verdict: known };
         return known;
       }
       // Asks are the caller's: bound what one key's memo holds.
       if (facts.memoSize >= MEMO_PER_KEY) {
-        facts.memo.clear();
+        facts.memo = null;
+        facts.last = null;
         facts.memoSize = 0;
-        facts.memo.set(owned, new Map([[projectName, (memo = new Map())]]));
       }
     }
     const subject: Subject = {
@@ -471,10 +468,16 @@ export class KeyVerifier {
         verdict = { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
       }
     }
-    if (memo) {
+    if (!tokenPermissions) {
       // Not enumerable: a verdict spread into another one must not carry this answer along.
       Object.defineProperty(verdict, ANSWER, { value: Object.freeze(verdictAnswer(verdict)) });
-      memo.set(name, verdict);
+      // Most keys are asked one thing: the maps are made only once a second thing is asked.
+      const last = facts.last;
+      if (last !== null) {
+        facts.memo ??= new Map();
+        memoPut(facts.memo, last.ownerGrants, last.project, last.ask, last.verdict);
+        memoPut(facts.memo, owned, projectName, name, verdict);
+      }
       facts.memoSize++;
       facts.last = { ownerGrants: owned, project: projectName, ask: name, verdict };
     }
@@ -583,9 +586,8 @@ export class KeyVerifier {
 
   private secretMatches(key: ApiKeyRecord, secret: string, presented: Buffer): 'current' | 'previous' | null {
     const { peppers } = this.deps;
-    let stored = this.digestBuffers.get(key);
-    if (!stored) this.digestBuffers.set(key, (stored = Buffer.from(key.secret.digest, 'hex')));
-    if (digestsEqual(presented, stored)) return 'current';
+    // Made per call: this runs once per token and cache entry (a remembered token skips it).
+    if (digestsEqual(presented, Buffer.from(key.secret.digest, 'hex'))) return 'current';
     const previous = key.previousSecret;
     if (!previous || !key.previousSecretExpiresAt || key.previousSecretExpiresAt.getTime() <= this.deps.clock.now().getTime()) {
       return null;
@@ -602,12 +604,12 @@ export class KeyVerifier {
     facts = {
       status: key.revokedAt ? 'revoked' : key.disabledAt ? 'disabled' : null,
       expiresMs: key.expiresAt ? key.expiresAt.getTime() : Infinity,
-      grants: keyGrants(this.deps.catalogue, key),
+      grants: this.sharedGrants(key),
       allowlist: key.allowedCidrs.length > 0 ? new IpAllowlist(key.allowedCidrs) : null,
       soleProject,
       soleProjectName: soleProject ? projectCacheName(key.orgId, soleProject) : null,
       ownerName: key.ownerUserId ? ownerCacheName(key.orgId, key.ownerUserId) : null,
-      memo: new Map(),
+      memo: null,
       memoSize: 0,
       last: null,
       inputs: null,
@@ -616,11 +618,30 @@ export class KeyVerifier {
     return facts;
   }
 
+  /**
+   * A key's grants, shared by every key with the same access (type, project, bindings, mode,
+   * permissions and scopes): the memoized permission lists follow the grants, so they are shared too.
+   */
+  private sharedGrants(key: ApiKeyRecord): Grant[] {
+    const profile = JSON.stringify([key.keyType, key.projectId, key.bindings, key.permissionMode, key.permissions, key.scopes]);
+    let grants = this.profiles.get(profile);
+    if (!grants) this.profiles.set(profile, (grants = keyGrants(this.deps.catalogue, key)));
+    return grants;
+  }
+
   private ownerGrants(orgId: OrgId, owner: OwnerState): Grant[] {
     let grants = this.grantsByOwner.get(owner);
     if (!grants) this.grantsByOwner.set(owner, (grants = userGrants(this.deps.catalogue, orgId, owner.membership, owner.bindings)));
     return grants;
   }
+}
+
+function memoPut(memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>>, owner: Grant[], project: string, ask: string, verdict: KeyVerdict): void {
+  let byProject = memo.get(owner);
+  if (!byProject) memo.set(owner, (byProject = new Map()));
+  let byAsk = byProject.get(project);
+  if (!byAsk) byProject.set(project, (byAsk = new Map()));
+  byAsk.set(ask, verdict);
 }
 
 const NOT_FOUND = Object.freeze({ valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const);
