@@ -1,7 +1,8 @@
 // In-process verification, in its own process so its memory figures are its own, one verification
 // at a time on one core, each asking for a permission as `POST /api/keys/verify` does. Two ways in:
-//   via "core": core's KeyVerifier over a CachedVerdictSource on the SQLite store (the bench's own
-//     wiring of @keyward/core's exports, in `coreVerifier` below), its cache sized by `cacheEntries`;
+//   via "core": @keyward/core's `createKeyVerification` on the SQLite store (the one assembly the
+//     server and the SDK use: verdict cache, verifier, usage counts), its cache sized by
+//     `cacheEntries`, usage flushed as the server does;
 //   via "sdk": the SDK's public embedded verifier, `createEmbeddedVerifier` from
 //     @keyward/sdk/embedded with its defaults, called as a service calls it:
 //     `await verifier.verify({ key, permission })`.
@@ -15,7 +16,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { CachedVerdictSource, KeyVerifier, PepperRing, createKeyFormat, createLocalCacheBus, defaultCatalogue, parsePepperSetting, storeVerdictSource, systemClock } from '@keyward/core';
+import { PepperRing, createKeyFormat, createKeyVerification, createLocalCacheBus, defaultCatalogue, parsePepperSetting, systemClock } from '@keyward/core';
 import { createEmbeddedVerifier } from '@keyward/sdk/embedded';
 import { openStore } from '@keyward/store';
 import Database from 'better-sqlite3';
@@ -27,6 +28,8 @@ const { databaseFile, secretsFile, seed, keyCount, via = 'core', seconds = 1, sa
 const hot = Math.min(options.hotKeys ?? keyCount, keyCount);
 const secrets = JSON.parse(readFileSync(secretsFile, 'utf8'));
 const mb = (bytes) => Math.round(bytes / 1048576);
+/** How often the core wiring writes its usage counts: the server's default (KEYWARD_USAGE_FLUSH_MS). */
+const USAGE_FLUSH_MS = 5000;
 const gc = () => {
   if (!globalThis.gc) throw new Error('run with --expose-gc');
   globalThis.gc();
@@ -52,25 +55,42 @@ let keyReads = 0;
   }
 }
 
-/** core's verifier over a verdict cache on the store: `verify(token)` resolves the verdict. */
+/**
+ * core's one assembly of verification (`createKeyVerification`: the verdict cache on the store, the
+ * verifier and usage counts, as the server builds it), its usage flushed every USAGE_FLUSH_MS as the
+ * server flushes by default: `verify(token)` resolves the verdict.
+ */
 async function coreVerifier() {
   const store = await openStore(`sqlite:${databaseFile}`);
   const bus = createLocalCacheBus();
   const maxEntries = options.cacheEntries ?? 100_000;
-  const cache = new CachedVerdictSource(storeVerdictSource(store), bus, { maxEntries, negativeTtlMs: 10_000, maxAgeMs: 0 });
-  const verifier = new KeyVerifier({
-    source: cache,
+  const verification = createKeyVerification({
+    store,
+    bus,
     clock: systemClock,
     peppers: new PepperRing(parsePepperSetting(secrets.pepper)),
     keyFormat: createKeyFormat(),
     catalogue: defaultCatalogue,
+    cache: { maxEntries, negativeTtlMs: 10_000, maxAgeMs: 0 },
+    usage: { maxBufferedEntries: 100_000 },
   });
+  // Under callgrind (`count`) the number of timed flushes would follow valgrind's speed: usage is
+  // counted all the same and written once, at the end.
+  const flushTimer =
+    options.count === undefined
+      ? setInterval(() => {
+          verification.usage?.flush().catch((err) => process.stderr.write(`usage flush failed: ${err}\n`));
+        }, USAGE_FLUSH_MS)
+      : null;
   return {
-    description: { cacheCapacity: maxEntries },
-    verify: (token) => verifier.verify({ token, permission: BENCH_PERMISSION, orgId: null }),
-    cacheSize: () => cache.size ?? null,
+    description: { cacheCapacity: maxEntries, usageFlushMs: USAGE_FLUSH_MS },
+    verify: (token) => verification.verify({ token, permission: BENCH_PERMISSION, orgId: null }),
+    cacheSize: () => verification.cache.size ?? null,
+    flushUsage: () => verification.usage?.flush(),
     async close() {
-      cache.close();
+      if (flushTimer) clearInterval(flushTimer);
+      await verification.usage?.flush({ final: true });
+      verification.close();
       await bus.close();
       await store.close();
     },
@@ -83,6 +103,7 @@ async function sdkVerifier() {
   return {
     description: { defaults: true },
     verify: (key) => verifier.verify({ key, permission: BENCH_PERMISSION }),
+    flushUsage: () => verifier.flushUsage(),
     // Entries held, if this version of the SDK reports them.
     cacheSize: () => (typeof verifier.stats === 'function' ? (verifier.stats()?.cached ?? null) : null),
     close: () => verifier.close(),
@@ -148,6 +169,8 @@ for (let from = 0; from < hot; from += batch) {
     memorySamples.push([to, mb(rss), mb(process.memoryUsage().heapUsed)]);
   }
 }
+// The usage counts still buffered are written first: the heap measured is what the cache keeps.
+await subject.flushUsage();
 gc();
 const after = process.memoryUsage();
 Object.assign(result, {
