@@ -22,6 +22,7 @@ import { ApiError } from '../http/api-error.js';
 import { AuditCoalescer } from '../http/audit-coalescer.js';
 import { requireActor } from '../http/authenticate.js';
 import { SESSION_COOKIE } from '../http/credentials.js';
+import { limitedAttempt } from '../http/failure-limit.js';
 import { errors, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 import { organizationSummaries } from '../views.js';
@@ -52,13 +53,8 @@ export function registerAuthRoutes(app: App, services: Services): void {
       response: { 200: wire.loginResponse, ...errors(400, 401, 422, 429) },
     },
     handler: async (request, reply) => {
-      const limited = config.authFailuresPerMinute > 0;
-      if (limited) {
-        const state = await services.authFailures.check(request.ip);
-        if (state.limited) throw tooManyFailures(state.retryAfterSeconds);
-      }
       try {
-        const result = await login(deps, request.body.email, request.body.password);
+        const result = await limitedAttempt(services, request.ip, () => true, () => login(deps, request.body.email, request.body.password));
         setSessionCookie(reply, result.sessionToken, result.session.expiresAt);
         reply.header('cache-control', 'no-store');
         return {
@@ -68,7 +64,6 @@ export function registerAuthRoutes(app: App, services: Services): void {
           organizations: organizationSummaries(result.organizations),
         };
       } catch (err) {
-        if (limited) await services.authFailures.hit(request.ip);
         const email = normalizeEmail(request.body.email);
         const verdict = err instanceof DomainError && err.code === 'invalid_credentials' ? failedLogins.admit(email, deps.clock.now().getTime()) : null;
         if (verdict?.audit) {
@@ -133,18 +128,9 @@ export function registerAuthRoutes(app: App, services: Services): void {
       response: { 204: wire.noContent, ...errors(400, 404, 422, 429) },
     },
     handler: async (request, reply) => {
-      const limited = config.authFailuresPerMinute > 0;
-      if (limited) {
-        const state = await services.authFailures.check(request.ip);
-        if (state.limited) throw tooManyFailures(state.retryAfterSeconds);
-      }
-      try {
-        await resetPassword(deps, request.body, { ip: request.ip, requestId: request.id });
-      } catch (err) {
-        // A token that does not work is a failed authentication: guessing tokens is limited per address.
-        if (limited && err instanceof DomainError && err.code === 'reset_token_invalid') await services.authFailures.hit(request.ip);
-        throw err;
-      }
+      // A token that does not work is a failed authentication: guessing tokens is limited per address.
+      const wrongToken = (err: unknown) => err instanceof DomainError && err.code === 'reset_token_invalid';
+      await limitedAttempt(services, request.ip, wrongToken, () => resetPassword(deps, request.body, { ip: request.ip, requestId: request.id }));
       reply.header('cache-control', 'no-store');
       return reply.code(204).send(null);
     },
@@ -206,30 +192,20 @@ export function registerAuthRoutes(app: App, services: Services): void {
       response: { 201: wire.setupResponse, ...errors(400, 403, 422, 429) },
     },
     handler: async (request, reply) => {
-      const limited = config.authFailuresPerMinute > 0;
-      if (limited) {
-        const state = await services.authFailures.check(request.ip);
-        if (state.limited) throw tooManyFailures(state.retryAfterSeconds);
-      }
-      try {
-        const { created, login: session } = await completeSetup(deps, request.body, { ip: request.ip, requestId: request.id });
-        setSessionCookie(reply, session.sessionToken, session.session.expiresAt);
-        reply.code(201).header('cache-control', 'no-store');
-        return {
-          organizationId: created.organization.id,
-          userId: created.ownerUserId,
-          sessionToken: session.sessionToken,
-          expiresAt: session.session.expiresAt.toISOString(),
-        };
-      } catch (err) {
-        if (limited && (err as { code?: string }).code === 'setup_token_invalid') await services.authFailures.hit(request.ip);
-        throw err;
-      }
+      const wrongToken = (err: unknown) => (err as { code?: string }).code === 'setup_token_invalid';
+      const { created, login: session } = await limitedAttempt(services, request.ip, wrongToken, () =>
+        completeSetup(deps, request.body, { ip: request.ip, requestId: request.id }),
+      );
+      setSessionCookie(reply, session.sessionToken, session.session.expiresAt);
+      reply.code(201).header('cache-control', 'no-store');
+      return {
+        organizationId: created.organization.id,
+        userId: created.ownerUserId,
+        sessionToken: session.sessionToken,
+        expiresAt: session.session.expiresAt.toISOString(),
+      };
     },
   });
 
 }
 
-function tooManyFailures(retryAfterSeconds: number): ApiError {
-  return new ApiError(429, 'rate_limited', 'Too many failed attempts from this address; try again later.', {}, { 'retry-after': String(retryAfterSeconds) });
-}

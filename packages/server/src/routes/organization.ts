@@ -29,8 +29,8 @@ import {
   type UserId,
 } from '@keyward/core';
 import * as wire from '@keyward/wire';
-import { ApiError } from '../http/api-error.js';
 import { requireActor } from '../http/authenticate.js';
+import { limitedAttempt } from '../http/failure-limit.js';
 import { errors, pageOf, type App } from '../http/typed.js';
 import type { Services } from '../services.js';
 import { auditEntryView, memberView, organizationView, projectView, roleBindingView, teamView } from '../views.js';
@@ -140,22 +140,11 @@ export function registerOrganizationRoutes(app: App, services: Services): void {
       response: { 200: wire.acceptInvitationResponse, ...errors(401, 404, 422, 429) },
     },
     handler: async (request) => {
-      const limited = config.authFailuresPerMinute > 0;
-      if (limited) {
-        const state = await services.authFailures.check(request.ip);
-        if (state.limited) {
-          throw new ApiError(429, 'rate_limited', 'Too many failed attempts from this address; try again later.', {}, {
-            'retry-after': String(state.retryAfterSeconds),
-          });
-        }
-      }
-      try {
-        const { user, organizationId } = await acceptInvitation(deps, request.body, { ip: request.ip, requestId: request.id });
-        return { user: { id: user.id, email: user.email }, organizationId };
-      } catch (err) {
-        if (limited && err instanceof DomainError && failedAccepts.has(err.code)) await services.authFailures.hit(request.ip);
-        throw err;
-      }
+      const failed = (err: unknown) => err instanceof DomainError && failedAccepts.has(err.code);
+      const { user, organizationId } = await limitedAttempt(services, request.ip, failed, () =>
+        acceptInvitation(deps, request.body, { ip: request.ip, requestId: request.id }),
+      );
+      return { user: { id: user.id, email: user.email }, organizationId };
     },
   });
 
