@@ -41,7 +41,15 @@ export interface KeyVerification {
 export function createKeyVerification(options: KeyVerificationOptions): KeyVerification {
   const { store, bus, clock } = options;
   const cache = new CachedVerdictSource(storeVerdictSource(store), bus, options.cache);
-  const verifier = new KeyVerifier({ source: cache, clock, peppers: options.peppers, keyFormat: options.keyFormat, catalogue: options.catalogue });
+  const verifier = new KeyVerifier({
+    source: cache,
+    clock,
+    peppers: options.peppers,
+    keyFormat: options.keyFormat,
+    catalogue: options.catalogue,
+    // A remembered token holds its key's record: no more of them than the cache holds records.
+    verifiedTokensMax: options.cache.maxEntries,
+  });
   const usage = options.usage === false ? null : new UsageRecorder(store, options.usage ?? { maxBufferedEntries: 100_000 });
   const count = usage
     ? (verdict: KeyVerdict) => {

@@ -81,8 +81,12 @@ function askName(ask: Ask | null): string {
   return ask.kind === 'permission' ? ask.permission : `r:${ask.action}:${ask.resource}`;
 }
 const NO_OWNER: Grant[] = [];
-/** Tokens known to match a cached key, remembered at most (by a SHA-256 of the token, never the token). */
-const VERIFIED_TOKENS_MAX = 1_000_000;
+/**
+ * Tokens known to match a cached key, remembered at most (by a SHA-256 of the token, never the
+ * token), unless told (`createKeyVerification` gives the cache's size): each holds its key's record,
+ * so this bounds memory as the cache's size does.
+ */
+const VERIFIED_TOKENS_MAX = 100_000;
 
 /**
  * What verification derives from one cached key record, computed once per record: a record is
