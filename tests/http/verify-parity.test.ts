@@ -46,7 +46,7 @@ describe('POST /api/keys/verify: the fast lane and the Fastify route give the sa
   let server: TestServer;
   let org: OrgFixture;
   let verifier: string;
-  const tokens: Record<string, string> = {};
+  const tokens = { valid: '', revoked: '', viewer: '', listed: '' };
 
   beforeAll(async () => {
     server = await startServer();

@@ -256,7 +256,7 @@ describe('CachedVerdictSource', () => {
     let release!: () => void;
     let reads = 0;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const record = { id: 'key_x' } as ApiKeyRecord;
+    const record = { id: 'key_x' } as unknown as ApiKeyRecord;
     const source: VerdictSource = {
       keyByLookupId: async () => {
         reads++;
