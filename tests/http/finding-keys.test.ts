@@ -248,9 +248,11 @@ for (const dialect of await dialects()) {
     });
 
     it('never writes a pasted token to the logs', () => {
-      expect(searched.length).toBeGreaterThan(5);
+      // Only whole pasted tokens: a short search (three letters of a tail) can be part of any log line.
+      const pasted = searched.filter((q) => q.length >= 40);
+      expect(pasted.length).toBeGreaterThan(5);
       const logs = server.logs.join('');
-      for (const token of searched) {
+      for (const token of pasted) {
         expect(logs).not.toContain(token);
         expect(logs).not.toContain(token.slice(-30));
       }
