@@ -18,7 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { PepperRing, createKeyFormat, createKeyVerification, createLocalCacheBus, defaultCatalogue, parsePepperSetting, systemClock } from '@keyward/core';
 import { createEmbeddedVerifier } from '@keyward/sdk/embedded';
-import { openStore } from '@keyward/store';
+import { openStore, usageWriterFor } from '@keyward/store';
 import Database from 'better-sqlite3';
 import { BENCH_PERMISSION, tokenFactory } from '../lib/keyward-db.js';
 import { xorshift32 } from '../lib/random.js';
@@ -72,7 +72,8 @@ async function coreVerifier() {
     keyFormat: createKeyFormat(),
     catalogue: defaultCatalogue,
     cache: { maxEntries, negativeTtlMs: 10_000, maxAgeMs: 0 },
-    usage: { maxBufferedEntries: 100_000 },
+    // As the server writes it: on the SQLite file, by a worker thread.
+    usage: { maxBufferedEntries: 100_000, writer: usageWriterFor(store) },
   });
   // Under callgrind (`count`) the number of timed flushes would follow valgrind's speed: usage is
   // counted all the same and written once, at the end.
@@ -90,6 +91,7 @@ async function coreVerifier() {
     async close() {
       if (flushTimer) clearInterval(flushTimer);
       await verification.usage?.flush({ final: true });
+      await verification.usage?.close();
       verification.close();
       await bus.close();
       await store.close();

@@ -54,6 +54,7 @@ export * from './verifiers/verifier-credentials.js';
 export * from './signing-keys/key-encryption.js';
 export * from './signing-keys/generate-signing-key.js';
 export * from './usage/usage-recorder.js';
+export * from './usage/transactional-usage-writer.js';
 export * from './usage/query-usage.js';
 export * from './keys/report-leaked-key.js';
 export * from './signing-keys/signing-key-lifecycle.js';

@@ -265,6 +265,22 @@ export interface SigningKeyRepository {
   ): Promise<void>;
 }
 
+/** What one usage flush writes: counts per key and minute, and the due `lastUsedAt`s. */
+export interface UsageBatch {
+  readonly increments: readonly UsageIncrement[];
+  readonly touches: readonly { readonly keyId: KeyId; readonly at: Date }[];
+}
+
+/**
+ * Writes usage flushes. `written` is called after each commit with how many more increments and
+ * touches (each in batch order) are now durable; when `write` rejects, the rest was not written.
+ */
+export interface UsageWriter {
+  write(batch: UsageBatch, written: (increments: number, touches: number) => void): Promise<void>;
+  /** Releases what the writer holds (a worker thread); later writes may start it again. */
+  close(): Promise<void>;
+}
+
 export interface UsageRepository {
   /** Adds the counts (upsert-add), all in one statement or transaction. */
   add(increments: readonly UsageIncrement[]): Promise<void>;

@@ -16,7 +16,7 @@ import {
   type Store,
 } from '@keyward/core';
 import { createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
-import { openStore } from '@keyward/store';
+import { openStore, usageWriterFor, type KyselyStore } from '@keyward/store';
 import { Redis } from 'ioredis';
 import { createCreationQuota } from './adapters/creation-quota.js';
 import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
@@ -86,10 +86,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limits: { ...defaultLimits, ...options.limits },
     encryptionKey: config.encryptionKey,
   };
+  // On a SQLite file, usage is written by a worker thread: a commit's fsync never holds the event loop.
+  const usageWriter = 'connection' in store ? usageWriterFor(store as KyselyStore, { lockWaitMs: config.sqliteLockWaitMs }) : undefined;
   const verification = createKeyVerification({
     ...deps,
     cache: { maxEntries: config.verifierCacheEntries, negativeTtlMs: 10_000, maxAgeMs: config.redisUrl ? 60_000 : 0 },
-    usage: { maxBufferedEntries: 100_000 },
+    usage: { maxBufferedEntries: 100_000, ...(usageWriter ? { writer: usageWriter } : {}) },
   });
   const { verifier, cache: verdictCache } = verification;
   const usage = verification.usage!;
@@ -135,6 +137,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       clearInterval(timer);
       await app.close();
       await metrics.timeUsageFlush(() => usage.flush({ final: true })).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
+      await usage.close();
       verdictCache.close();
       oauth.close();
       if (!options.bus) await bus.close();

@@ -4,3 +4,4 @@ export { connect, isPostgresUrl, type Connection, type ConnectOptions, type Dial
 export { translateDriverError } from './translate-driver-error.js';
 export type { Database } from './schema.js';
 export { describeDatabase, storeProblem } from './store-check.js';
+export { usageWriterFor, sqliteUsageWriter } from './sqlite-usage-writer.js';

@@ -1,6 +1,7 @@
 import type { PermissionCatalogue } from '../permissions/catalogue.js';
-import type { CacheBus, Clock, Store } from '../ports.js';
-import { UsageRecorder } from '../usage/usage-recorder.js';
+import type { CacheBus, Clock, Store, UsageWriter } from '../ports.js';
+import { transactionalUsageWriter } from '../usage/transactional-usage-writer.js';
+import { UsageRecorder, type UsageRecorderOptions } from '../usage/usage-recorder.js';
 import type { PepperRing } from './key-digest.js';
 import type { KeyFormat } from './key-format.js';
 import { CachedVerdictSource, storeVerdictSource, type VerdictCacheOptions } from './verdict-source.js';
@@ -16,7 +17,7 @@ export interface KeyVerificationOptions {
   readonly catalogue: PermissionCatalogue;
   readonly cache: VerdictCacheOptions;
   /** Counts of verifications for usage and `lastUsedAt`, buffered until `usage.flush()`; false: none. */
-  readonly usage?: { readonly maxBufferedEntries: number; readonly onOverflow?: () => void } | false;
+  readonly usage?: (UsageRecorderOptions & { readonly writer?: UsageWriter }) | false;
 }
 
 /** The verifier as every caller needs it: cache, verifier and usage counts, assembled once. */
@@ -50,7 +51,8 @@ export function createKeyVerification(options: KeyVerificationOptions): KeyVerif
     // A remembered token holds its key's record: no more of them than the cache holds records.
     verifiedTokensMax: options.cache.maxEntries,
   });
-  const usage = options.usage === false ? null : new UsageRecorder(store, options.usage ?? { maxBufferedEntries: 100_000 });
+  const usageOptions = options.usage === false ? null : (options.usage ?? { maxBufferedEntries: 100_000 });
+  const usage = usageOptions ? new UsageRecorder(usageOptions.writer ?? transactionalUsageWriter(store), usageOptions) : null;
   const count = usage
     ? (verdict: KeyVerdict) => {
         if (verdict.key) usage.record(verdict.key.orgId, verdict.key.id, verdict.code, clock.now());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyId, OrgId } from '../ids.js';
 import type { Store } from '../ports.js';
+import { transactionalUsageWriter } from './transactional-usage-writer.js';
 import { LAST_USED_RESOLUTION_MS, UsageRecorder } from './usage-recorder.js';
 import type { UsageIncrement } from './usage.js';
 
@@ -35,7 +36,7 @@ const total = (increments: UsageIncrement[], keyId: KeyId) =>
 describe('UsageRecorder', () => {
   it('writes every count once, in one transaction per flush, with rejections by code', async () => {
     const { store, written } = recordingStore();
-    const recorder = new UsageRecorder(store);
+    const recorder = new UsageRecorder(transactionalUsageWriter(store));
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 30);
     for (let i = 0; i < 5; i++) recorder.record(org, keyA, 'VALID', new Date(t0 + i));
     recorder.record(org, keyA, 'REVOKED', new Date(t0));
@@ -50,7 +51,7 @@ describe('UsageRecorder', () => {
 
   it('puts the counts of a failed flush back, so the next flush writes them once', async () => {
     const { store, written, failNextTransaction } = recordingStore();
-    const recorder = new UsageRecorder(store);
+    const recorder = new UsageRecorder(transactionalUsageWriter(store));
     recorder.record(org, keyA, 'VALID', new Date(0));
     failNextTransaction();
     await expect(recorder.flush()).rejects.toThrow('database unavailable');
@@ -62,7 +63,7 @@ describe('UsageRecorder', () => {
 
   it('writes a big flush in small transactions, and after one fails writes only what it and the rest held, once', async () => {
     const { store, written, failNextTransaction } = recordingStore();
-    const recorder = new UsageRecorder(store, { maxBufferedEntries: 100, rowsPerTransaction: 2, pause: async () => failAfterFirst() });
+    const recorder = new UsageRecorder(transactionalUsageWriter(store, { rowsPerTransaction: 2, pause: async () => failAfterFirst() }), { maxBufferedEntries: 100 });
     let pauses = 0;
     const failAfterFirst = () => {
       if (pauses++ === 0) failNextTransaction();
@@ -79,7 +80,7 @@ describe('UsageRecorder', () => {
 
   it('writes lastUsedAt once per key per resolution interval, keeps the latest use pending, and writes it all on the final flush', async () => {
     const { store, written } = recordingStore();
-    const recorder = new UsageRecorder(store);
+    const recorder = new UsageRecorder(transactionalUsageWriter(store));
     recorder.record(org, keyA, 'VALID', new Date(1_000));
     recorder.record(org, keyB, 'REVOKED', new Date(1_000)); // rejected uses never set lastUsedAt
     await recorder.flush();

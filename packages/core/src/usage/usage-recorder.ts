@@ -1,14 +1,8 @@
 import type { KeyId, OrgId } from '../ids.js';
-import type { Store } from '../ports.js';
+import type { UsageWriter } from '../ports.js';
 import type { UsageIncrement } from './usage.js';
 
 const MINUTE_MS = 60_000;
-/** Rows written per transaction of a flush: small enough that one holds the event loop about a millisecond. */
-const ROWS_PER_TRANSACTION = 500;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function incrementOf(c: Counter): UsageIncrement {
   return { orgId: c.orgId, keyId: c.keyId, minuteStart: new Date(c.minuteStart), valid: c.valid, rejected: c.rejected, rejectedByCode: c.rejectedByCode };
@@ -18,6 +12,11 @@ function incrementOf(c: Counter): UsageIncrement {
  * use waits for the next flush after the interval, and the final flush writes everything).
  */
 export const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface UsageRecorderOptions {
+  readonly maxBufferedEntries: number;
+  readonly onOverflow?: () => void;
+}
 
 interface Counter {
   orgId: OrgId;
@@ -29,12 +28,13 @@ interface Counter {
 }
 
 /**
- * Usage, off the hot path: verifications are counted in memory per key and minute, and `flush` writes
- * every count and the due `lastUsedAt`s in small transactions (`rowsPerTransaction`) an event-loop turn
- * apart, so a flush of a busy minute never holds the loop for long. A failed transaction puts back what
- * it and the rest of that flush held, so a count is written once or (after a crash) at most one flush
- * interval of counts is lost; never twice. `lastUsedAt` is written once per key per
- * LAST_USED_RESOLUTION_MS at most, so a busy key costs one row update a minute, not one per flush.
+ * Usage, off the hot path: verifications are counted in memory per key and minute, and `flush` hands
+ * every count and the due `lastUsedAt`s to a `UsageWriter` (on SQLite a worker thread with its own
+ * connection, so a commit's fsync never holds the event loop; elsewhere small transactions an
+ * event-loop turn apart). What the writer did not report written goes back, so a count is written
+ * once or (after a crash) at most one flush interval of counts is lost; never twice. `lastUsedAt` is
+ * written once per key per LAST_USED_RESOLUTION_MS at most, so a busy key costs one row update a
+ * minute, not one per flush.
  */
 export class UsageRecorder {
   private counters = new Map<string, Counter>();
@@ -47,15 +47,8 @@ export class UsageRecorder {
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly store: Pick<Store, 'transaction'>,
-    private readonly options: {
-      maxBufferedEntries: number;
-      onOverflow?: () => void;
-      /** Rows (counts and `lastUsedAt`s) per transaction (default 500). */
-      rowsPerTransaction?: number;
-      /** Waits between two transactions of one flush (default: one event-loop turn). */
-      pause?: () => Promise<void>;
-    } = { maxBufferedEntries: 100_000 },
+    private readonly writer: UsageWriter,
+    private readonly options: UsageRecorderOptions = { maxBufferedEntries: 100_000 },
   ) {}
 
   get pendingEntries(): number {
@@ -112,32 +105,22 @@ export class UsageRecorder {
       else this.lastUsed.set(keyId, at);
     }
     if (counters.size === 0 && lastUsed.size === 0) return;
-    const names = [...counters.keys()];
-    const keys = [...lastUsed.keys()];
-    const chunk = this.options.rowsPerTransaction ?? ROWS_PER_TRANSACTION;
+    const increments = [...counters.values()].map(incrementOf);
+    const touches = [...lastUsed].map(([keyId, at]) => ({ keyId, at: new Date(at) }));
     const run = async () => {
-      // Small transactions, an event-loop turn apart: a big flush never holds the loop (or, on SQLite,
-      // the write lock) for long. Each is all or nothing; what a failed one held goes back.
       let counted = 0;
       let touched = 0;
       try {
-        while (counted < names.length || touched < keys.length) {
-          const increments = names.slice(counted, counted + chunk).map((name) => incrementOf(counters.get(name)!));
-          const room = chunk - increments.length;
-          const touches = room > 0 ? keys.slice(touched, touched + room).map((keyId) => ({ keyId, at: new Date(lastUsed.get(keyId)!) })) : [];
-          await this.store.transaction(async (tx) => {
-            if (increments.length) await tx.usage.add(increments);
-            if (touches.length) await tx.keys.touchLastUsed(touches);
-          });
-          counted += increments.length;
-          touched += touches.length;
-          for (const { keyId } of touches) this.written.set(keyId, lastUsed.get(keyId)!);
-          if (counted < names.length || touched < keys.length) await (this.options.pause ?? nextTurn)();
-        }
+        await this.writer.write({ increments, touches }, (moreIncrements, moreTouches) => {
+          for (const { keyId } of touches.slice(touched, touched + moreTouches)) this.written.set(keyId, lastUsed.get(keyId)!);
+          counted += moreIncrements;
+          touched += moreTouches;
+        });
       } catch (err) {
+        // What the writer did not report written goes back, to be written once by a later flush.
         this.restore(
-          new Map(names.slice(counted).map((name) => [name, counters.get(name)!])),
-          new Map(keys.slice(touched).map((keyId) => [keyId, lastUsed.get(keyId)!])),
+          [...counters.values()].slice(counted),
+          new Map(touches.slice(touched).map(({ keyId }) => [keyId, lastUsed.get(keyId)!])),
         );
         throw err;
       }
@@ -150,8 +133,14 @@ export class UsageRecorder {
     await this.flushing;
   }
 
-  private restore(counters: Map<string, Counter>, lastUsed: Map<KeyId, number>): void {
-    for (const [name, old] of counters) {
+  /** Releases the writer (its worker thread, if any); flush first. */
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  private restore(counters: readonly Counter[], lastUsed: Map<KeyId, number>): void {
+    for (const old of counters) {
+      const name = `${old.keyId}|${old.minuteStart}`;
       const current = this.counters.get(name);
       if (!current) {
         this.counters.set(name, old);

@@ -15,7 +15,7 @@ import {
   type KeyVerdict,
   type OrgId,
 } from '@keyward/core';
-import { openStore } from '@keyward/store';
+import { openStore, usageWriterFor } from '@keyward/store';
 import { isSafeText } from '@keyward/wire';
 import { VerificationError } from '../errors.js';
 import { sharedEventLoopTurn } from '../event-loop-turn.js';
@@ -146,7 +146,8 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
     keyFormat: createKeyFormat(options.keyPrefix ?? 'kw_'),
     catalogue,
     cache: { maxEntries: options.cache?.maxEntries ?? 100_000, negativeTtlMs: Math.min(5_000, maxAgeMs > 0 ? maxAgeMs : 5_000), maxAgeMs },
-    usage: options.usage === false ? false : { maxBufferedEntries: 100_000 },
+    // On a SQLite file, usage is written by a worker thread: a commit's fsync never holds your event loop.
+    usage: options.usage === false ? false : { maxBufferedEntries: 100_000, writer: usageWriterFor(store) },
   });
   const { verifier, cache, usage } = verification;
   const orgId = (options.organizationId ?? null) as OrgId | null;
@@ -206,6 +207,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       stream?.close();
       if (flushTimer) clearInterval(flushTimer);
       await usage?.flush({ final: true }).catch(report);
+      await usage?.close();
       cache.close();
       await followed.close();
       await store.close();

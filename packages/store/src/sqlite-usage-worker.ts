@@ -1,0 +1,37 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { UsageBatch } from '@keyward/core';
+import { openStore } from './open-store.js';
+
+/**
+ * The worker thread behind `sqliteUsageWriter`: its own connection to the database file, so that a
+ * usage flush's statements and its commit's fsync (`synchronous=FULL`, R48) run here and never on the
+ * server's event loop. One batch is one transaction.
+ */
+export interface UsageWorkerData {
+  readonly file: string;
+  /** How long a transaction waits for another connection's write lock (the store's default if unset). */
+  readonly lockWaitMs?: number | undefined;
+}
+
+export type UsageWorkerRequest = { readonly id: number; readonly batch: UsageBatch };
+export type UsageWorkerReply = { readonly id: number; readonly error: { readonly name: string; readonly message: string } | null };
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-usage-worker runs as a worker thread');
+const { file, lockWaitMs } = workerData as UsageWorkerData;
+const store = await openStore(`sqlite:${file}`, { lockWaitMs });
+
+port.on('message', ({ id, batch }: UsageWorkerRequest) => {
+  store
+    .transaction(async (tx) => {
+      if (batch.increments.length) await tx.usage.add(batch.increments);
+      if (batch.touches.length) await tx.keys.touchLastUsed(batch.touches);
+    })
+    .then(
+      () => port.postMessage({ id, error: null } satisfies UsageWorkerReply),
+      (err: unknown) => {
+        const { name, message } = err instanceof Error ? err : new Error(String(err));
+        port.postMessage({ id, error: { name, message } } satisfies UsageWorkerReply);
+      },
+    );
+});

@@ -1,0 +1,87 @@
+import { Worker } from 'node:worker_threads';
+import { StoreUnavailable, transactionalUsageWriter, type UsageBatch, type UsageWriter } from '@keyward/core';
+import type { KyselyStore } from './open-store.js';
+import type { UsageWorkerData, UsageWorkerReply } from './sqlite-usage-worker.js';
+
+/**
+ * The worker's compiled module. From the TypeScript sources (tests), the built one in `dist/`: a
+ * worker thread cannot load TypeScript.
+ */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../dist/sqlite-usage-worker.js', import.meta.url)
+    : new URL('./sqlite-usage-worker.js', import.meta.url);
+}
+
+/**
+ * The usage writer a store wants: for a SQLite file, a worker thread with its own connection (a
+ * commit's fsync takes milliseconds, and on the server's thread it would hold every request waiting
+ * behind it); for PostgreSQL (asynchronous I/O) and in-memory SQLite (one connection only), small
+ * transactions on the caller's thread.
+ */
+export function usageWriterFor(store: KyselyStore, options: { lockWaitMs?: number | undefined } = {}): UsageWriter {
+  const sqlite = store.connection.sqlite;
+  if (!sqlite || sqlite.memory) return transactionalUsageWriter(store);
+  return sqliteUsageWriter({ file: sqlite.name, lockWaitMs: options.lockWaitMs });
+}
+
+/**
+ * Usage written by a worker thread on its own connection to the SQLite file, one transaction per
+ * flush. The worker starts on the first write and again after it died; while a write is pending it
+ * keeps the process alive (a final flush at shutdown is never cut short), otherwise it does not.
+ */
+export function sqliteUsageWriter(data: UsageWorkerData): UsageWriter {
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+  const failAll = (err: Error) => {
+    for (const { reject } of pending.values()) reject(err);
+    pending.clear();
+  };
+  const start = (): Worker => {
+    // No inherited flags: under a test runner they would make the worker resolve packages to their
+    // TypeScript sources, which a worker cannot load.
+    const started = new Worker(workerUrl(), { workerData: data, execArgv: [] });
+    started.unref();
+    started.on('message', ({ id, error }: UsageWorkerReply) => {
+      const waiting = pending.get(id);
+      if (!waiting) return;
+      pending.delete(id);
+      if (pending.size === 0) started.unref();
+      if (error) waiting.reject(new StoreUnavailable(`usage not written: ${error.name}: ${error.message}`));
+      else waiting.resolve();
+    });
+    started.on('error', (err) => failAll(new StoreUnavailable(`usage writer failed: ${err.message}`, { cause: err })));
+    started.on('exit', (code) => {
+      if (worker === started) worker = null;
+      failAll(new StoreUnavailable(`usage writer stopped (exit code ${code})`));
+    });
+    return started;
+  };
+
+  return {
+    write(batch: UsageBatch, written) {
+      if (batch.increments.length === 0 && batch.touches.length === 0) return Promise.resolve();
+      worker ??= start();
+      const target = worker;
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        pending.set(id, {
+          resolve: () => {
+            written(batch.increments.length, batch.touches.length);
+            resolve();
+          },
+          reject,
+        });
+        target.ref();
+        target.postMessage({ id, batch });
+      });
+    },
+    async close() {
+      const stopping = worker;
+      worker = null;
+      if (stopping) await stopping.terminate();
+    },
+  };
+}

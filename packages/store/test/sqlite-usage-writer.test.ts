@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { StoreUnavailable, type UsageIncrement } from '@keyward/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { at, seedKey, seedOrg } from '../src/contracts/seed.js';
+import { openStore, sqliteUsageWriter, usageWriterFor, type KyselyStore } from '../src/index.js';
+
+/**
+ * Usage on a SQLite file is written by a worker thread on its own connection (the commit's fsync off
+ * the event loop), one transaction per flush, and reported written only once committed. The worker is
+ * the built one (`dist/`): run `npm run build` first, as `npm test` does.
+ */
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+async function openOnFile(): Promise<{ store: KyselyStore; file: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-usage-'));
+  dirs.push(dir);
+  const file = join(dir, 'keyward.db');
+  return { store: await openStore(`sqlite:${file}`, { migrate: true }), file };
+}
+
+describe('SQLite usage writer (worker thread)', () => {
+  it('writes counts and lastUsedAt in one transaction the main connection then reads, and reports them written', async () => {
+    const { store, file } = await openOnFile();
+    const writer = sqliteUsageWriter({ file });
+    try {
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      const increments: UsageIncrement[] = [
+        { orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 3, rejected: 1, rejectedByCode: { IP_NOT_ALLOWED: 1 } },
+        { orgId: org.id, keyId: key.id, minuteStart: at(60), valid: 2, rejected: 0, rejectedByCode: {} },
+      ];
+      const reported: Array<[number, number]> = [];
+      await writer.write({ increments, touches: [{ keyId: key.id, at: at(61) }] }, (i, t) => reported.push([i, t]));
+      expect(reported).toEqual([[2, 1]]);
+      expect(await store.usage.buckets(org.id, key.id, at(0), at(3600), 'hour')).toEqual([
+        { start: at(0), valid: 5, rejected: 1, rejectedByCode: { IP_NOT_ALLOWED: 1 } },
+      ]);
+      expect((await store.keys.findById(org.id, key.id))?.lastUsedAt).toEqual(at(61));
+      // A second flush adds to the same rows (the worker is reused).
+      await writer.write({ increments: increments.slice(0, 1), touches: [] }, () => {});
+      expect((await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute'))[0]?.valid).toBe(6);
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+
+  it('fails without reporting anything written when the write lock stays taken, and writes on the next try', async () => {
+    const { store, file } = await openOnFile();
+    const writer = sqliteUsageWriter({ file, lockWaitMs: 100 });
+    try {
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      const batch = { increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 1, rejected: 0, rejectedByCode: {} }], touches: [] };
+      const other = new SqliteDatabase(file, { timeout: 0 });
+      other.exec('begin immediate');
+      const reported: number[] = [];
+      await expect(writer.write(batch, (i) => reported.push(i))).rejects.toBeInstanceOf(StoreUnavailable);
+      other.exec('commit');
+      other.close();
+      expect(reported).toEqual([]);
+      expect(await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute')).toEqual([]);
+      await writer.write(batch, (i) => reported.push(i));
+      expect(reported).toEqual([1]);
+      expect((await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute'))[0]?.valid).toBe(1);
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+
+  it('starts the worker again after it was closed', async () => {
+    const { store, file } = await openOnFile();
+    const writer = usageWriterFor(store);
+    try {
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      const batch = { increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 1, rejected: 0, rejectedByCode: {} }], touches: [] };
+      await writer.write(batch, () => {});
+      await writer.close();
+      await writer.write(batch, () => {});
+      expect((await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute'))[0]?.valid).toBe(2);
+      expect(file).toContain('keyward.db');
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+
+  it('writes on the caller\'s connection for an in-memory database (a worker could not open it)', async () => {
+    const store = await openStore('sqlite::memory:', { migrate: true });
+    const writer = usageWriterFor(store);
+    try {
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      await writer.write({ increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 4, rejected: 0, rejectedByCode: {} }], touches: [] }, () => {});
+      expect((await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute'))[0]?.valid).toBe(4);
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+});
