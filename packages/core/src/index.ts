@@ -40,6 +40,8 @@ export * from './keys/key-verification.js';
 export * from './keys/verdict-answer.js';
 export * from './orgs/create-organization.js';
 export * from './orgs/bootstrap-organization.js';
+export * from './policy/organization-policy.js';
+export * from './policy/manage-policy.js';
 export * from './setup/setup.js';
 export * from './users/password.js';
 export * from './users/sessions.js';

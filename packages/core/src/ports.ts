@@ -4,6 +4,7 @@ import type { ApiKeyRecord, KeyStatus, KeyType, SecretDigest } from './keys/api-
 import type { Invitation, Membership, MemberView, MembershipStatus } from './members/membership.js';
 import type { Organization, SigningAlgorithm } from './orgs/organization.js';
 import type { OrgRole } from './permissions/roles.js';
+import type { OrganizationPolicy } from './policy/organization-policy.js';
 import type { Project } from './projects/project.js';
 import type { SigningKeyRecord, SigningKeyState } from './signing-keys/signing-key.js';
 import type { Team } from './teams/team.js';
@@ -40,6 +41,14 @@ export interface OrgRepository {
   markBootstrapped(orgId: OrgId, at: Date): Promise<boolean>;
   update(orgId: OrgId, patch: { name?: string; signingAlgorithm?: SigningAlgorithm; accessTokenTtlSeconds?: number }): Promise<void>;
   count(): Promise<number>;
+}
+
+/** Organization key policies: one per organization that set one. */
+export interface PolicyRepository {
+  /** The organization's policy, or null when it never set one (the defaults apply). */
+  find(orgId: OrgId): Promise<OrganizationPolicy | null>;
+  /** Replaces the organization's policy. */
+  save(orgId: OrgId, policy: OrganizationPolicy, at: Date): Promise<void>;
 }
 
 export interface UserRepository {
@@ -305,6 +314,7 @@ export interface RevokedTokenRepository {
 
 export interface Repositories {
   readonly orgs: OrgRepository;
+  readonly policies: PolicyRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly passwordResets: PasswordResetRepository;

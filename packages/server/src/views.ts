@@ -1,9 +1,11 @@
 import {
   keyStatus,
+  policyViolationsOf,
   type ApiKeyRecord,
   type AuditEntry,
   type MemberView,
   type Organization,
+  type OrganizationPolicy,
   type Project,
   type Team,
   type UserRoleBinding,
@@ -13,8 +15,11 @@ import type * as wire from '@keyward/wire';
 const iso = (date: Date) => date.toISOString();
 const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
-/** The public form of a key: no secret, no digest, no pepper version. */
-export function apiKeyView(key: ApiKeyRecord, now: Date): wire.ApiKey {
+/**
+ * The public form of a key: no secret, no digest, no pepper version. `policy` is its organization's,
+ * for `policyViolations`.
+ */
+export function apiKeyView(key: ApiKeyRecord, now: Date, policy: OrganizationPolicy): wire.ApiKey {
   const overlap = key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > now.getTime() ? key.previousSecretExpiresAt : null;
   return {
     id: key.id,
@@ -39,6 +44,7 @@ export function apiKeyView(key: ApiKeyRecord, now: Date): wire.ApiKey {
     revokedAt: isoOrNull(key.revokedAt),
     revokedReason: key.revokedReason,
     rollOverlapEndsAt: isoOrNull(overlap),
+    policyViolations: policyViolationsOf(policy, key, now),
   };
 }
 

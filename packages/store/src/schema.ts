@@ -196,6 +196,16 @@ export interface InvalidationsTable {
   origin: string;
 }
 
+export interface OrganizationPoliciesTable {
+  org_id: string;
+  max_key_lifetime_days: number | null;
+  default_key_lifetime_days: number | null;
+  require_expiry: number;
+  require_allowed_cidrs_for_service_keys: number;
+  personal_keys_allowed: number;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -214,4 +224,5 @@ export interface Database {
   meta: MetaTable;
   revoked_tokens: RevokedTokensTable;
   invalidations: InvalidationsTable;
+  organization_policies: OrganizationPoliciesTable;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bindingRole, instant, instantOrDate, keyId, pageQuery, permission, projectId, safeText, scopeType, userId } from './common.js';
+import { policyField } from './policy.js';
 
 export const keyType = z.enum(['personal', 'service', 'project']);
 export const keyStatus = z.enum(['active', 'expired', 'revoked', 'disabled']);
@@ -51,6 +52,9 @@ export const apiKey = z
       .nullable()
       .describe('Null unless revoked: the reason given when revoking, else "revoked"; "leaked" when revoked through a leak report'),
     rollOverlapEndsAt: instant.nullable().describe('After a roll, when the previous secret stops working'),
+    policyViolations: z
+      .array(policyField)
+      .describe("The organization policy's fields this key breaks now (the policy changes no existing key); [] when it complies"),
   })
   .describe('An API key. Never contains the secret or any hash of it.')
   .meta({ id: 'ApiKey' });
@@ -58,7 +62,7 @@ export type ApiKey = z.infer<typeof apiKey>;
 
 export const keyWarning = z
   .object({
-    code: z.enum(['allowed_cidrs_wildcard', 'service_key_without_expiry', 'service_key_organization_wide', 'access_changed_while_in_use']),
+    code: z.enum(['allowed_cidrs_wildcard', 'service_key_without_expiry', 'service_key_organization_wide', 'access_changed_while_in_use', 'expiry_set_by_policy']),
     message: z.string(),
   })
   .meta({ id: 'KeyWarning' });

@@ -27,6 +27,7 @@ export const apiErrorCodes = [
   'api_key_not_owned',
   'api_key_already_revoked',
   'api_key_scope_violation',
+  'policy_violation',
   'credential_class_mismatch',
   'insufficient_permissions',
   'member_not_found',

@@ -8,3 +8,4 @@ export * from './usage.js';
 export * from './verify.js';
 export * from './oauth.js';
 export * from './signing-keys.js';
+export * from './policy.js';

@@ -25,6 +25,7 @@ const key: ApiKey = {
   revokedAt: null,
   revokedReason: null,
   rollOverlapEndsAt: null,
+  policyViolations: [],
 };
 
 describe('api-key flags', () => {

@@ -21,6 +21,8 @@ import {
 } from './key-input.js';
 import { LOOKUP_ID_LENGTH } from './key-format.js';
 import { randomBase62 } from '../ids.js';
+import { loadPolicy } from '../policy/manage-policy.js';
+import { applyPolicyToNewKey } from '../policy/organization-policy.js';
 
 export interface CreateKeyInput {
   readonly name: string;
@@ -64,7 +66,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
   const permissions = validatePermissions(deps.catalogue, mode, input.permissions ?? []);
   const scopes = validateScopes(input.scopes ?? [], deps.limits);
   const { cidrs, warnings } = canonicalCidrs(input.allowedCidrs ?? [], deps.limits);
-  const expiresAt = validateExpiry(input.expiresAt, now);
+  const requestedExpiresAt = validateExpiry(input.expiresAt, now);
   if (keyType !== 'service' && input.projectIds && input.projectIds.length > 0) {
     throw new FieldError('projectIds', 'projectIds is for service keys; personal keys take bindings, project keys projectId.');
   }
@@ -78,6 +80,10 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
     if (!org.bootstrappedAt) {
       throw new DomainError('organization_not_bootstrapped', 'Bootstrap the organization before creating API keys: POST /api/organization/bootstrap.');
     }
+    // The organization's key policy: refuses what it forbids, and gives a default expiry.
+    const policy = await loadPolicy(tx, actor.orgId);
+    const { expiresAt, warnings: policyWarnings } = applyPolicyToNewKey(policy, { keyType, expiresAt: requestedExpiresAt, allowedCidrs: cidrs }, now);
+    warnings.push(...policyWarnings);
 
     let ownerUserId: UserId | null = null;
     let projectId: ProjectId | null = null;

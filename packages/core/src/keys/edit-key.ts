@@ -8,6 +8,8 @@ import type { KeyId } from '../ids.js';
 import type { Binding } from '../permissions/roles.js';
 import type { KeyPatch } from '../ports.js';
 import type { Scope } from '../resources/resource-filter.js';
+import { loadPolicy } from '../policy/manage-policy.js';
+import { assertEditWithinPolicy } from '../policy/organization-policy.js';
 import type { ApiKeyRecord, PermissionMode } from './api-key.js';
 import {
   assertRestrictedPermissionsGrantable,
@@ -68,6 +70,9 @@ export async function editKey(
       const { cidrs, warnings: cidrWarnings } = canonicalCidrs(input.allowedCidrs, deps.limits);
       patch.allowedCidrs = cidrs;
       warnings.push(...cidrWarnings);
+    }
+    if (patch.expiresAt !== undefined || patch.allowedCidrs !== undefined) {
+      assertEditWithinPolicy(await loadPolicy(tx, orgId), key, { expiresAt: patch.expiresAt, allowedCidrs: patch.allowedCidrs }, now);
     }
     if (input.permissionMode !== undefined || input.permissions !== undefined) {
       patch.permissionMode = mode;

@@ -10,7 +10,7 @@ import { resourceFilterProblem, scopeActions, type Scope } from '../resources/re
 import type { PermissionMode } from './api-key.js';
 
 export interface KeyWarning {
-  readonly code: 'allowed_cidrs_wildcard' | 'service_key_without_expiry' | 'service_key_organization_wide' | 'access_changed_while_in_use';
+  readonly code: 'allowed_cidrs_wildcard' | 'service_key_without_expiry' | 'service_key_organization_wide' | 'access_changed_while_in_use' | 'expiry_set_by_policy';
   readonly message: string;
 }
 

@@ -5,6 +5,8 @@ import { assertKeyManageable, assertMayGrantKey } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
 import { DomainError, FieldError } from '../errors.js';
 import type { KeyId } from '../ids.js';
+import { loadPolicy } from '../policy/manage-policy.js';
+import { assertRollWithinPolicy } from '../policy/organization-policy.js';
 import type { ApiKeyRecord } from './api-key.js';
 
 export type RollKeyDeps = Pick<CoreDeps, 'store' | 'clock' | 'ids' | 'peppers' | 'keyFormat' | 'catalogue' | 'bus' | 'limits'>;
@@ -37,6 +39,7 @@ export async function rollKey(
     const owner = key.keyType === 'personal' && key.ownerUserId ? await loadUserGrants(tx, deps.catalogue, orgId, key.ownerUserId) : null;
     await assertMayGrantKey(tx, deps.catalogue, actor, key, owner?.grants ?? null);
     const now = deps.clock.now();
+    assertRollWithinPolicy(await loadPolicy(tx, orgId), key, now);
     const overlapEnd = options.oldKeyExpiresAt && options.oldKeyExpiresAt.getTime() > now.getTime() ? options.oldKeyExpiresAt : null;
     if (overlapEnd && key.expiresAt && overlapEnd.getTime() > key.expiresAt.getTime()) {
       throw new FieldError('oldKeyExpiresAt', `The old secret cannot outlive the key, which expires at ${key.expiresAt.toISOString()}.`);

@@ -9,6 +9,7 @@ export const statusByCode = {
   api_key_not_owned: 403,
   api_key_already_revoked: 409,
   api_key_scope_violation: 403,
+  policy_violation: 422,
   credential_class_mismatch: 401,
   insufficient_permissions: 403,
   member_not_found: 404,

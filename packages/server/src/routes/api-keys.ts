@@ -4,6 +4,7 @@ import {
   getKey,
   keyUsage,
   listKeys,
+  loadPolicy,
   revokeKey,
   rollKey,
   type Actor,
@@ -53,9 +54,11 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     handler: async (request) => {
       const { status, q, keyType, projectId, ownerUserId, sort, ...page } = request.query;
       const query = { status, q, keyType, projectId: projectId as ProjectId | undefined, ownerUserId: ownerUserId as UserId | undefined, sort: sortOf(sort) };
-      const result = await listKeys(deps, requireActor(request), query, pageOf(page));
+      const actor = requireActor(request);
+      const result = await listKeys(deps, actor, query, pageOf(page));
       const at = now();
-      return { data: result.items.map((k) => apiKeyView(k, at)), nextCursor: result.nextCursor };
+      const policy = await loadPolicy(deps.store, actor.orgId);
+      return { data: result.items.map((k) => apiKeyView(k, at, policy)), nextCursor: result.nextCursor };
     },
   });
 
@@ -84,14 +87,18 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
         throw err;
       }
       reply.code(201).header('cache-control', 'no-store');
-      return { token: created.token, apiKey: apiKeyView(created.key, now()), warnings: created.warnings };
+      return { token: created.token, apiKey: apiKeyView(created.key, now(), await loadPolicy(deps.store, actor.orgId)), warnings: created.warnings };
     },
   });
 
   app.get('/api/api-keys/:id', {
     config,
     schema: { tags, summary: 'One API key', params: wire.apiKeyIdParams, response: { 200: wire.apiKey, ...errors(401, 403, 404) } },
-    handler: async (request) => apiKeyView(await getKey(deps, requireActor(request), request.params.id as KeyId), now()),
+    handler: async (request) => {
+      const actor = requireActor(request);
+      const key = await getKey(deps, actor, request.params.id as KeyId);
+      return apiKeyView(key, now(), await loadPolicy(deps.store, actor.orgId));
+    },
   });
 
   app.patch('/api/api-keys/:id', {
@@ -105,8 +112,9 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     },
     handler: async (request) => {
       const { expiresAt, ...body } = request.body;
-      const { key, warnings } = await editKey(deps, requireActor(request), request.params.id as KeyId, { ...body, expiresAt: date(expiresAt) });
-      return { ...apiKeyView(key, now()), warnings };
+      const actor = requireActor(request);
+      const { key, warnings } = await editKey(deps, actor, request.params.id as KeyId, { ...body, expiresAt: date(expiresAt) });
+      return { ...apiKeyView(key, now(), await loadPolicy(deps.store, actor.orgId)), warnings };
     },
   });
 
@@ -121,12 +129,13 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     },
     handler: async (request, reply) => {
       const oldKeyExpiresAt = request.body?.oldKeyExpiresAt;
-      const rolled = await rollKey(deps, requireActor(request), request.params.id as KeyId, {
+      const actor = requireActor(request);
+      const rolled = await rollKey(deps, actor, request.params.id as KeyId, {
         oldKeyExpiresAt: oldKeyExpiresAt ? new Date(oldKeyExpiresAt) : undefined,
       });
       reply.code(201).header('cache-control', 'no-store');
       const warnings = rolled.warnings.map((warning) => ({ ...warning, previousSecretExpiresAt: warning.previousSecretExpiresAt.toISOString() }));
-      return { token: rolled.token, apiKey: apiKeyView(rolled.key, now()), warnings };
+      return { token: rolled.token, apiKey: apiKeyView(rolled.key, now(), await loadPolicy(deps.store, actor.orgId)), warnings };
     },
   });
 

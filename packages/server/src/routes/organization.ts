@@ -10,6 +10,7 @@ import {
   deleteRoleBinding,
   DomainError,
   getMember,
+  getPolicy,
   getProject,
   getTeam,
   inviteMember,
@@ -22,6 +23,7 @@ import {
   organizationUsage,
   removeMember,
   renameTeam,
+  updatePolicy,
   updateProject,
   type ProjectId,
   type RoleBindingId,
@@ -62,6 +64,27 @@ export function registerOrganizationRoutes(app: App, services: Services): void {
       const { bootstrappedAt } = await bootstrapOrganization(deps, actor);
       return { bootstrapped: true as const, bootstrappedAt: bootstrappedAt.toISOString() };
     },
+  });
+
+  app.get('/api/organization/policy', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['Organization'],
+      summary: "The organization's key policy: lifetimes, required expiry and allowlists, personal keys",
+      response: { 200: wire.organizationPolicyResponse, ...errors(401) },
+    },
+    handler: async (request) => ({ policy: await getPolicy(deps, requireActor(request)) }),
+  });
+
+  app.put('/api/organization/policy', {
+    config: management,
+    schema: {
+      tags: ['Organization'],
+      summary: 'Replace the key policy (OWNER only; audited); existing keys are not changed',
+      body: wire.organizationPolicyBody,
+      response: { 200: wire.organizationPolicyResponse, ...errors(400, 401, 403, 422) },
+    },
+    handler: async (request) => ({ policy: await updatePolicy(deps, requireActor(request), request.body) }),
   });
 
   app.get('/api/catalogue', {

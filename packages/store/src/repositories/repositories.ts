@@ -9,6 +9,7 @@ import { memberRepository } from './member-repository.js';
 import { metaRepository } from './meta-repository.js';
 import { orgRepository } from './org-repository.js';
 import { passwordResetRepository } from './password-reset-repository.js';
+import { policyRepository } from './policy-repository.js';
 import { projectRepository } from './project-repository.js';
 import { revokedTokenRepository } from './revoked-token-repository.js';
 import { roleBindingRepository } from './role-binding-repository.js';
@@ -24,6 +25,7 @@ export function repositories(db: Db, dialect: Dialect, origin: string): Reposito
   const ctx = { db, dialect };
   return {
     orgs: orgRepository(ctx),
+    policies: policyRepository(ctx),
     users: userRepository(ctx),
     sessions: sessionRepository(ctx),
     passwordResets: passwordResetRepository(ctx),
