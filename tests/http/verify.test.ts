@@ -244,8 +244,8 @@ describe('leak reports (R4)', () => {
       expect(key.body).toMatchObject({ status: 'revoked', revokedReason: 'leaked' });
       const audit = await call(server, 'GET', `/api/audit-log?targetId=${apiKey.id}&action=api_key.leaked`, { token: org.owner.session });
       expect(audit.body.data[0].details).toMatchObject({ source: 'github-secret-scanning', url: 'https://github.com/acme/app/blob/main/.env' });
-      // Keyward revoked it on a leak report, not an operator (issue 12).
-      expect(audit.body.data[0].actor).toMatchObject({ type: 'system', id: 'leak_report' });
+      // Revoked on a leak report, not by an operator (issue 12); the actor names the channel (issue 15).
+      expect(audit.body.data[0].actor).toEqual({ type: 'leak_report', id: 'report_endpoint' });
       for (const key of [token, 'kw_nothing', `${token.slice(0, -1)}x`]) {
         const again = await call(server, 'POST', '/api/keys/leaked', { body: { key } });
         expect(again.status).toBe(202);

@@ -22,6 +22,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrganizationRoutes } from './routes/organization.js';
 import { registerLeakRoutes, registerVerifyRoutes } from './routes/verify.js';
+import { registerGitHubSecretScanningRoutes } from './routes/github-secret-scanning.js';
 import { registerInvalidationRoutes } from './routes/invalidations.js';
 import { registerOAuthRoutes } from './routes/oauth.js';
 import { createTokenFastLane } from './oauth/token-fast-lane.js';
@@ -130,6 +131,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerOrganizationRoutes(app, services);
   registerVerifyRoutes(app, services);
   registerLeakRoutes(app, services);
+  await registerGitHubSecretScanningRoutes(app, services);
   registerInvalidationRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerOAuthRoutes(app, services);

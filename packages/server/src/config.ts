@@ -10,6 +10,7 @@ import {
   type Pepper,
   type PermissionCatalogue,
 } from '@keyward/core';
+import type { GitHubKeySource } from './adapters/github-scanning-keys.js';
 
 /** Everything the server reads from its environment, resolved and checked once at start. */
 export interface Config {
@@ -47,6 +48,11 @@ export interface Config {
   /** Where the built console is, if it is served. */
   readonly consoleDir: string | null;
   readonly secureCookies: boolean;
+  /**
+   * `KEYWARD_GITHUB_SECRET_SCANNING_KEYS`: where GitHub's secret-scanning public keys are read (a
+   * file, or an https URL; http only on a loopback address). Null turns `POST /api/keys/leaked/github` off (404).
+   */
+  readonly githubSecretScanningKeys: GitHubKeySource | null;
 }
 
 export class ConfigError extends Error {}
@@ -165,7 +171,31 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: metricsTokenSetting(env.KEYWARD_METRICS_TOKEN),
     consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),
     secureCookies: publicUrl.startsWith('https://'),
+    githubSecretScanningKeys: githubKeySourceSetting(env.KEYWARD_GITHUB_SECRET_SCANNING_KEYS),
   };
+}
+
+/**
+ * An https URL, an http URL on a loopback address (a local mirror; tests), or a file that exists.
+ * Plain http elsewhere would let anyone on the path swap the keys and forge leak reports.
+ */
+function githubKeySourceSetting(raw: string | undefined): GitHubKeySource | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const name = 'KEYWARD_GITHUB_SECRET_SCANNING_KEYS';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL`);
+    }
+    const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return { kind: 'url', url: url.href };
+    throw new ConfigError(`${name} must be an https URL (http only on a loopback address) or a file path`);
+  }
+  const path = resolve(raw);
+  if (!existsSync(path)) throw new ConfigError(`${name}: no file at ${path}`);
+  return { kind: 'file', path };
 }
 
 /** A guessable token would publish the metrics: at least 16 characters, printable, no spaces. */

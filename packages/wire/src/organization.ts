@@ -91,7 +91,7 @@ export const listRoleBindingsQuery = pageQuery.extend({ userId: userId.optional(
 export const auditEntry = z.object({
   id: z.string(),
   at: instant,
-  actor: z.object({ type: z.enum(['user', 'api_key', 'access_token', 'verifier', 'system']), id: z.string(), preview: z.string().optional() }),
+  actor: z.object({ type: z.enum(['user', 'api_key', 'access_token', 'verifier', 'system', 'leak_report']), id: z.string(), preview: z.string().optional() }),
   action: z.string(),
   targetType: z.string(),
   targetId: z.string().nullable(),

@@ -94,7 +94,9 @@ function AuditLog() {
         </>
       );
     }
-    if (actor.type === 'system') return <span className="muted">{actor.id === 'leak_report' ? 'Keyward (leak report)' : 'Keyward (operator command)'}</span>;
+    if (actor.type === 'leak_report') return <span className="muted">{actor.id === 'github_secret_scanning' ? 'Leak report (GitHub secret scanning)' : 'Leak report'}</span>;
+    // Entries written before leak reports had their own actor type (issue 15) say system / leak_report.
+    if (actor.type === 'system') return <span className="muted">{actor.id === 'leak_report' ? 'Leak report' : 'Keyward (operator command)'}</span>;
     return <span className="muted">{actor.type}</span>;
   }
 

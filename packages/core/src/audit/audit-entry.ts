@@ -1,6 +1,6 @@
 import type { AuditEntryId, OrgId } from '../ids.js';
 
-export type ActorType = 'user' | 'api_key' | 'access_token' | 'verifier' | 'system';
+export type ActorType = 'user' | 'api_key' | 'access_token' | 'verifier' | 'system' | 'leak_report';
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
 export interface AuditActor {

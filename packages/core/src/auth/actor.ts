@@ -46,15 +46,12 @@ export interface VerifierActor {
   readonly orgId: OrgId | null;
 }
 
-/**
- * Keyward itself acting on the store: an operator command (`operator`), or a leak report answered
- * by revoking the key (`leak_report`).
- */
+/** Keyward itself acting on the store: an operator command (leak reports have their own actor type). */
 export interface SystemActor extends RequestOrigin {
   readonly type: 'system';
   readonly orgId: OrgId;
   /** Who acted, for the audit log's actor id (default `operator`). */
-  readonly label?: 'operator' | 'leak_report';
+  readonly label?: 'operator';
 }
 
 export function auditActorOf(actor: Actor | SystemActor): AuditActor {

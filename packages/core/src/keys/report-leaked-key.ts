@@ -1,17 +1,22 @@
-import { recordAudit } from '../audit/record-audit.js';
+import { recordAuditFor } from '../audit/record-audit.js';
 import type { CoreDeps } from '../deps.js';
 import type { KeyVerifier } from './verify-key.js';
+
+/** The channel a leak report came through, the audit actor's id. */
+export type LeakReporter = 'report_endpoint' | 'github_secret_scanning';
 
 /**
  * A leaked key reported by anyone who holds it (a secret scanner, a colleague who found it in a
  * chat): the key is revoked at once with the reason `leaked`, and the audit log tells its owner and
  * admins where it was found. Holding a key is enough to report it, since holding it is enough to
  * abuse it. The caller learns nothing about the key either way (no oracle): the answer is the same.
+ * The audit entry's actor is of type `leak_report`, its id the channel the report came through:
+ * `report_endpoint` (`POST /api/keys/leaked`) or `github_secret_scanning` (GitHub's signed reports).
  */
 export async function reportLeakedKey(
   deps: Pick<CoreDeps, 'store' | 'clock' | 'ids' | 'bus'>,
   verifier: Pick<KeyVerifier, 'identifyKey'>,
-  report: { token: string; source?: string | undefined; url?: string | undefined },
+  report: { token: string; source?: string | undefined; url?: string | undefined; reporter?: LeakReporter },
   origin: { ip: string | null; requestId: string | null },
 ): Promise<'revoked' | 'already_revoked' | 'unknown'> {
   const key = await verifier.identifyKey(report.token);
@@ -20,7 +25,8 @@ export async function reportLeakedKey(
   const revoked = await deps.store.transaction(async (tx) => {
     const now = deps.clock.now();
     if (!(await tx.keys.setRevoked(key.orgId, key.id, now, 'leaked'))) return false;
-    await recordAudit(tx, deps.ids, { type: 'system', orgId: key.orgId, label: 'leak_report', ...origin }, now, {
+    const subject = { orgId: key.orgId, actor: { type: 'leak_report' as const, id: report.reporter ?? 'report_endpoint' }, ...origin };
+    await recordAuditFor(tx, deps.ids, subject, now, {
       action: 'api_key.leaked',
       targetType: 'api_key',
       targetId: key.id,
