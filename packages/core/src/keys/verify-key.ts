@@ -113,6 +113,23 @@ interface KeyFacts {
   inputs: { generation: number; checkedAtMs: number; owner: OwnerState | null; project: string; projectState: Project | null } | null;
 }
 
+/** Distinct explanations of memoized verdicts that are shared, at most (the oldest go first). */
+const SHARED_EXPLANATIONS_MAX = 10_000;
+const explanations = new Map<string, string>();
+
+/**
+ * One string per distinct explanation of a decision: a memoized verdict lives as long as its key's
+ * cache entry, and keys decided alike (most of them) then share one string instead of each holding a
+ * tree of concatenated pieces.
+ */
+function sharedExplanation(text: string): string {
+  const known = explanations.get(text);
+  if (known !== undefined) return known;
+  if (explanations.size >= SHARED_EXPLANATIONS_MAX) explanations.delete(explanations.keys().next().value!);
+  explanations.set(text, text);
+  return text;
+}
+
 /** Where a memoized verdict keeps its answer, made once. */
 const ANSWER = Symbol('answer');
 type Memoized = KeyVerdict & { [ANSWER]?: VerdictAnswer };
@@ -459,17 +476,19 @@ export class KeyVerifier {
     else {
       const decision = decide(this.deps.catalogue, subject, ask, ctx);
       if (decision.allowed) {
-        const explanation = orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation;
+        const explanation = sharedExplanation(orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation);
         verdict = { valid: true, code: 'VALID', explanation, ...verified };
       } else if (orgLevel && reachesSomeProjects(grants, ownerGrants)) {
         verdict = {
           valid: false,
           code: 'PROJECT_REQUIRED',
-          explanation: `not granted at organization scope (${decision.explanation}); the key's rights reach some projects or teams: name one (projectId / X-Project-Id)`,
+          explanation: sharedExplanation(
+            `not granted at organization scope (${decision.explanation}); the key's rights reach some projects or teams: name one (projectId / X-Project-Id)`,
+          ),
           key,
         };
       } else {
-        verdict = { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: decision.explanation, key };
+        verdict = { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: sharedExplanation(decision.explanation), key };
       }
     }
     if (!tokenPermissions) {

@@ -19,6 +19,48 @@ export const toDateOrNull = (ms: number | null): Date | null => (ms === null || 
 export const json = (value: unknown): string => JSON.stringify(value);
 export const parseJson = <T>(text: string | null, fallback: T): T => (text === null ? fallback : (JSON.parse(text) as T));
 
+/** Distinct JSON texts whose parsed value is shared, at most (the oldest go first); as many texts. */
+const SHARED_MAX = 10_000;
+const sharedJson = new Map<string, unknown>();
+const sharedText = new Map<string, string>();
+
+/**
+ * One string for a value that many rows repeat (an organization id, a project id, an enum): the
+ * driver makes a new string per row, and a cache of a million keys would hold a million copies.
+ */
+export function sharedString<T extends string | null>(text: T): T {
+  if (text === null) return text;
+  const known = sharedText.get(text);
+  if (known !== undefined) return known as T;
+  if (sharedText.size >= SHARED_MAX) sharedText.delete(sharedText.keys().next().value!);
+  sharedText.set(text, text);
+  return text;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * `parseJson` for values that many rows repeat (a key's permissions, bindings, scopes, allowlist): rows
+ * with the same text share one deeply frozen value, so that a cache of a million keys does not hold a
+ * million copies of the same 26 permission strings. Callers must not mutate it (the types say
+ * `readonly`; frozen, a mutation throws instead of corrupting other rows).
+ */
+export function parseSharedJson<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  const known = sharedJson.get(text);
+  if (known !== undefined) return known as T;
+  const value = deepFreeze(JSON.parse(text) as T);
+  if (sharedJson.size >= SHARED_MAX) sharedJson.delete(sharedJson.keys().next().value!);
+  sharedJson.set(text, value);
+  return value;
+}
+
 /** Escapes LIKE wildcards so that a search for "50%" finds "50%", not everything. Use with `escape '\'`. */
 export function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;

@@ -2,17 +2,20 @@ import type { ApiKeyRecord, Binding, KeyId, KeyRepository, KeyType, OrgId, Permi
 import type { Page, PageRequest } from '@keyward/core';
 import { sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
-import { json, nameContains, parseJson, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
 import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
 
 /** Keys per `touchLastUsed` statement: 2 parameters each. */
 const TOUCH_CHUNK = 500;
 
+/** The shared empty list of a column that is null. */
+const NONE: readonly never[] = Object.freeze([]);
+
 function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   return {
     id: row.id as KeyId,
-    orgId: row.org_id as OrgId,
-    keyType: row.key_type as KeyType,
+    orgId: sharedString(row.org_id) as OrgId,
+    keyType: sharedString(row.key_type) as KeyType,
     name: row.name,
     description: row.description,
     lookupId: row.lookup_id,
@@ -20,21 +23,21 @@ function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     previousSecret: row.previous_secret_digest ? { digest: row.previous_secret_digest, pepperVersion: Number(row.previous_pepper_version) } : null,
     previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
     preview: row.preview,
-    ownerUserId: row.owner_user_id as UserId | null,
+    ownerUserId: sharedString(row.owner_user_id) as UserId | null,
     createdByUserId: row.created_by_user_id as UserId | null,
     createdByKeyId: row.created_by_key_id as KeyId | null,
-    projectId: row.project_id as ProjectId | null,
-    bindings: parseJson<Binding[]>(row.bindings, []),
-    permissionMode: row.permission_mode as PermissionMode,
-    permissions: parseJson<Permission[]>(row.permissions, []),
-    scopes: parseJson<Scope[]>(row.scopes, []),
-    allowedCidrs: parseJson<string[]>(row.allowed_cidrs, []),
+    projectId: sharedString(row.project_id) as ProjectId | null,
+    bindings: parseSharedJson<readonly Binding[]>(row.bindings, NONE),
+    permissionMode: sharedString(row.permission_mode) as PermissionMode,
+    permissions: parseSharedJson<readonly Permission[]>(row.permissions, NONE),
+    scopes: parseSharedJson<readonly Scope[]>(row.scopes, NONE),
+    allowedCidrs: parseSharedJson<readonly string[]>(row.allowed_cidrs, NONE),
     expiresAt: toDateOrNull(row.expires_at),
     lastUsedAt: toDateOrNull(row.last_used_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
     revokedAt: toDateOrNull(row.revoked_at),
-    revokedReason: row.revoked_reason,
+    revokedReason: sharedString(row.revoked_reason),
     disabledAt: toDateOrNull(row.disabled_at),
   };
 }
