@@ -10,6 +10,7 @@ import { formatDateTime, formatRelative, roleLabel } from '../../lib/format';
 import { canManageKey, revocationReasonLabel, typeLabels } from '../../lib/keys';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
+import { ExpiringBadge } from './expiring-badge';
 import { useKeyActions } from './key-actions';
 
 export function KeyDetailPage() {
@@ -56,7 +57,7 @@ export function KeyDetailPage() {
       <PageHeader
         title={
           <>
-            {apiKey.name} <StatusBadge status={apiKey.status} />
+            {apiKey.name} <StatusBadge status={apiKey.status} /> <ExpiringBadge apiKey={apiKey} />
           </>
         }
         description={apiKey.description ?? undefined}

@@ -8,6 +8,7 @@ import { useDirectory, type Directory } from '../../lib/directory';
 import { formatDate, formatDateTime, formatRelative } from '../../lib/format';
 import { canManageKey, describePermissions, describeScope, revocationReasonLabel, typeLabels, type KeySort, type SortField } from '../../lib/keys';
 import { useSession } from '../../lib/session';
+import { ExpiringBadge, isExpiringSoon } from './expiring-badge';
 
 export interface KeyTableProps {
   readonly keys: readonly ApiKey[] | undefined;
@@ -160,8 +161,13 @@ export function KeyTable({ keys, loading, error, onRetry, onAction, empty, capti
                       </span>
                     ) : null}
                   </td>
-                  <td>
+                  <td className="cell-status">
                     <StatusBadge status={key.status} />
+                    {isExpiringSoon(key) ? (
+                      <span className="cell-sub">
+                        <ExpiringBadge apiKey={key} />
+                      </span>
+                    ) : null}
                   </td>
                   <td className="cell-access" title={`${scope.detail}\n${permissions.detail}`}>
                     <span className="cell-line">{scope.text}</span>
