@@ -27,6 +27,8 @@ export const domainErrorCodes = [
   'setup_token_invalid',
   'reset_token_invalid',
   'signing_key_not_found',
+  'webhook_not_found',
+  'webhook_delivery_not_found',
   'invalid_field',
   'conflict',
   'service_unavailable',

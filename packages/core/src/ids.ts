@@ -12,7 +12,7 @@ export type SessionId = `ses_${string}`;
 export type AuditEntryId = `aud_${string}`;
 export type VerifierId = `ver_${string}`;
 
-export const idPrefixes = ['org', 'usr', 'team', 'proj', 'key', 'rb', 'sk', 'inv', 'ses', 'aud', 'ver', 'req'] as const;
+export const idPrefixes = ['org', 'usr', 'team', 'proj', 'key', 'rb', 'sk', 'inv', 'ses', 'aud', 'ver', 'req', 'wh', 'evt', 'whd'] as const;
 export type IdPrefix = (typeof idPrefixes)[number];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

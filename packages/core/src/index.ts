@@ -79,3 +79,8 @@ export * from './cache/single-flight-cache.js';
 export * from './invalidation/invalidation-follower.js';
 export * from './invalidation/log-following-bus.js';
 export * from './permissions/removed-permissions.js';
+export * from './webhooks/webhook.js';
+export * from './webhooks/webhook-target.js';
+export * from './webhooks/webhook-secret.js';
+export * from './webhooks/record-event.js';
+export * from './webhooks/manage-webhooks.js';

@@ -11,6 +11,17 @@ import type { Team } from './teams/team.js';
 import type { KeyUsageTotal, UsageBucket, UsageIncrement, UsageInterval } from './usage/usage.js';
 import type { PasswordReset, Session, User } from './users/user.js';
 import type { VerifierRecord } from './verifiers/verifier.js';
+import type {
+  ClaimedWebhookDelivery,
+  WebhookAttempt,
+  WebhookDeliveryId,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookEndpointPatch,
+  WebhookEndpointRecord,
+  WebhookEventRecord,
+  WebhookId,
+} from './webhooks/webhook.js';
 import type { KeyId, OrgId, ProjectId, RoleBindingId, SessionId, SigningKeyId, TeamId, UserId, VerifierId } from './ids.js';
 
 export type { IdGenerator } from './ids.js';
@@ -312,6 +323,45 @@ export interface RevokedTokenRepository {
   purgeExpired(now: Date): Promise<number>;
 }
 
+/** Webhook endpoints, the outbox of events and their deliveries (issue 15). */
+export interface WebhookRepository {
+  insertEndpoint(endpoint: WebhookEndpointRecord): Promise<void>;
+  findEndpoint(orgId: OrgId, webhookId: WebhookId): Promise<WebhookEndpointRecord | null>;
+  /** Oldest first. */
+  listEndpoints(orgId: OrgId, page: PageRequest): Promise<Page<WebhookEndpointRecord>>;
+  countEndpoints(orgId: OrgId): Promise<number>;
+  /** Enabled endpoints subscribed to the event type (or to `*`). */
+  listSubscribed(orgId: OrgId, eventType: string): Promise<WebhookEndpointRecord[]>;
+  updateEndpoint(orgId: OrgId, webhookId: WebhookId, patch: WebhookEndpointPatch): Promise<void>;
+  /** Deletes the endpoint and its deliveries; false when there was none. */
+  deleteEndpoint(orgId: OrgId, webhookId: WebhookId): Promise<boolean>;
+  insertEvent(event: WebhookEventRecord): Promise<void>;
+  insertDelivery(delivery: Omit<WebhookDeliveryRecord, 'attempts'>): Promise<void>;
+  /** Newest first, each with its attempts. */
+  listDeliveries(orgId: OrgId, webhookId: WebhookId, page: PageRequest): Promise<Page<WebhookDeliveryRecord>>;
+  findDelivery(orgId: OrgId, webhookId: WebhookId, deliveryId: WebhookDeliveryId): Promise<WebhookDeliveryRecord | null>;
+  /** Makes the delivery due at `at` for one more attempt (a manual retry), ending any lease on it. */
+  requeueDelivery(orgId: OrgId, deliveryId: WebhookDeliveryId, at: Date): Promise<void>;
+  /** Whether any delivery of an enabled endpoint is due at `now` (a read, to poll cheaply). */
+  hasDue(now: Date): Promise<boolean>;
+  /**
+   * Leases up to `limit` due deliveries of enabled endpoints until `leaseUntil` under `leaseToken`, in
+   * one statement: on PostgreSQL rows locked by another claimer are skipped (`FOR UPDATE SKIP LOCKED`),
+   * so that with several instances each attempt is claimed by exactly one of them.
+   */
+  claimDue(now: Date, limit: number, leaseUntil: Date, leaseToken: string): Promise<ClaimedWebhookDelivery[]>;
+  /**
+   * Records an attempt and the delivery's next state, only while the lease is still `leaseToken`;
+   * false when the lease was lost (the attempt is then not recorded).
+   */
+  finishAttempt(
+    deliveryId: WebhookDeliveryId,
+    leaseToken: string,
+    attempt: WebhookAttempt,
+    next: { status: WebhookDeliveryStatus; nextAttemptAt: Date | null; retriesLeft: number | null },
+  ): Promise<boolean>;
+}
+
 export interface Repositories {
   readonly orgs: OrgRepository;
   readonly policies: PolicyRepository;
@@ -331,6 +381,7 @@ export interface Repositories {
   readonly meta: MetaRepository;
   readonly revokedTokens: RevokedTokenRepository;
   readonly invalidations: InvalidationLog;
+  readonly webhooks: WebhookRepository;
 }
 
 /** One entry of the invalidation log: what changed, in commit-sequence order. */

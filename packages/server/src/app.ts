@@ -27,6 +27,7 @@ import { registerInvalidationRoutes } from './routes/invalidations.js';
 import { registerOAuthRoutes } from './routes/oauth.js';
 import { createTokenFastLane } from './oauth/token-fast-lane.js';
 import { registerSigningKeyRoutes } from './routes/signing-keys.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerApiDocsRoutes } from './routes/api-docs.js';
 import type { Services } from './services.js';
 import { API_HEADERS, HYGIENE_HEADERS } from './http/response-writer.js';
@@ -134,6 +135,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   await registerGitHubSecretScanningRoutes(app, services);
   registerInvalidationRoutes(app, services);
   registerSigningKeyRoutes(app, services);
+  registerWebhookRoutes(app, services);
   registerOAuthRoutes(app, services);
   app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
   await registerApiDocsRoutes(app, services);

@@ -24,6 +24,7 @@ import { buildApp, type BuildAppOptions } from './app.js';
 import type { Config } from './config.js';
 import type { App } from './http/typed.js';
 import { ServerMetrics } from './metrics.js';
+import { createDeliveryWorker } from './webhooks/delivery-worker.js';
 import { CLIENT_FAILURES_PER_MINUTE, createOAuthComponents } from './oauth/components.js';
 import type { Services } from './services.js';
 
@@ -121,6 +122,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const services: Services = { deps, verification, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
+  // Webhooks are sent off the request path, from the outbox, by this instance's worker.
+  const webhookWorker = createDeliveryWorker({ store, clock: deps.clock, encryptionKey: deps.encryptionKey, settings: config.webhooks, onError: (err, msg) => app.log.warn({ err }, msg) });
+  webhookWorker.start();
 
   const timer = setInterval(() => {
     metrics.timeUsageFlush(() => usage.flush()).catch((err: unknown) => app.log.error({ err }, 'usage flush failed; counts kept for the next flush'));
@@ -135,6 +139,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      await webhookWorker.stop();
       await app.close();
       await metrics.timeUsageFlush(() => usage.flush({ final: true })).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       await usage.close();

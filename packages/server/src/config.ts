@@ -48,6 +48,8 @@ export interface Config {
   /** Where the built console is, if it is served. */
   readonly consoleDir: string | null;
   readonly secureCookies: boolean;
+  /** Webhook delivery (issue 15): see `webhookSettings`. */
+  readonly webhooks: WebhookSettings;
   /**
    * `KEYWARD_GITHUB_SECRET_SCANNING_KEYS`: where GitHub's secret-scanning public keys are read (a
    * file, or an https URL; http only on a loopback address). Null turns `POST /api/keys/leaked/github` off (404).
@@ -65,6 +67,38 @@ function intSetting(env: Env, name: string, fallback: number, min: number, max: 
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
   return value;
+}
+
+export interface WebhookSettings {
+  /** `KEYWARD_WEBHOOK_ALLOW_PRIVATE=1`: loopback, private, link-local and metadata targets are allowed (tests, closed networks). */
+  readonly allowPrivateTargets: boolean;
+  /** `KEYWARD_WEBHOOK_RETRY_SCHEDULE`: seconds to wait before each retry after a failed attempt. */
+  readonly retryScheduleSeconds: readonly number[];
+  /** `KEYWARD_WEBHOOK_TIMEOUT_MS` (10000): how long one attempt may take, connection to last byte. */
+  readonly timeoutMs: number;
+  /** `KEYWARD_WEBHOOK_CONCURRENCY` (16): sends in flight at once on this instance. */
+  readonly concurrency: number;
+}
+
+/** About 24 hours of retries after the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 8 h, 8 h. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 28800, 28800] as const;
+
+function webhookSettings(env: Env): WebhookSettings {
+  const raw = env.KEYWARD_WEBHOOK_RETRY_SCHEDULE;
+  let retryScheduleSeconds: readonly number[] = DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+  if (raw !== undefined && raw.trim() !== '') {
+    const parts = raw.split(',').map((part) => part.trim());
+    if (parts.length > 50 || parts.some((part) => !/^\d{1,7}(\.\d{1,3})?$/.test(part))) {
+      throw new ConfigError('KEYWARD_WEBHOOK_RETRY_SCHEDULE must be up to 50 comma-separated numbers of seconds, e.g. 5,300,1800');
+    }
+    retryScheduleSeconds = parts.map(Number);
+  }
+  return {
+    allowPrivateTargets: env.KEYWARD_WEBHOOK_ALLOW_PRIVATE === '1' || env.KEYWARD_WEBHOOK_ALLOW_PRIVATE === 'true',
+    retryScheduleSeconds,
+    timeoutMs: intSetting(env, 'KEYWARD_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    concurrency: intSetting(env, 'KEYWARD_WEBHOOK_CONCURRENCY', 16, 1, 1000),
+  };
 }
 
 function hex32(name: string, value: string): Buffer {
@@ -171,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: metricsTokenSetting(env.KEYWARD_METRICS_TOKEN),
     consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),
     secureCookies: publicUrl.startsWith('https://'),
+    webhooks: webhookSettings(env),
     githubSecretScanningKeys: githubKeySourceSetting(env.KEYWARD_GITHUB_SECRET_SCANNING_KEYS),
   };
 }

@@ -206,6 +206,56 @@ export interface OrganizationPoliciesTable {
   updated_at: number;
 }
 
+/** Webhook endpoints (0010); secrets are AES-256-GCM envelopes. */
+export interface WebhookEndpointsTable {
+  id: string;
+  org_id: string;
+  url: string;
+  events: string;
+  description: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: number | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The outbox (0010): the body of every event, as signed and sent. */
+export interface WebhookEventsTable {
+  id: string;
+  org_id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  org_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  next_attempt_at: number | null;
+  retries_left: number | null;
+  attempt_count: number;
+  lease_token: string | null;
+  created_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  number: number;
+  at: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -224,5 +274,9 @@ export interface Database {
   meta: MetaTable;
   revoked_tokens: RevokedTokensTable;
   invalidations: InvalidationsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   organization_policies: OrganizationPoliciesTable;
 }

@@ -43,6 +43,8 @@ export const apiErrorCodes = [
   'setup_token_invalid',
   'reset_token_invalid',
   'signing_key_not_found',
+  'webhook_not_found',
+  'webhook_delivery_not_found',
   'conflict',
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];

@@ -8,5 +8,6 @@ export * from './usage.js';
 export * from './verify.js';
 export * from './oauth.js';
 export * from './signing-keys.js';
+export * from './webhooks.js';
 export * from './secret-scanning.js';
 export * from './policy.js';

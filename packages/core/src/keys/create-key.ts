@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record-audit.js';
+import { keyEventData, recordEvent } from '../webhooks/record-event.js';
 import { actingUserId, type Actor } from '../auth/actor.js';
 import { loadUserGrants } from '../auth/grants.js';
 import { assertMayGrantKey, canManageOrganization } from '../auth/policy.js';
@@ -161,6 +162,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
       targetId: key.id,
       details: { name: key.name, keyType, preview: key.preview, ownerUserId, permissionMode: mode },
     });
+    await recordEvent(tx, deps.ids, now, key.orgId, 'api_key.created', keyEventData(key, actor, now));
     await tx.invalidations.append({ type: 'key', orgId: key.orgId, keyId: key.id }, now);
     return { token, key };
   });

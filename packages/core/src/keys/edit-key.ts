@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record-audit.js';
+import { keyEventData, recordEvent } from '../webhooks/record-event.js';
 import type { Actor } from '../auth/actor.js';
 import { loadUserGrants } from '../auth/grants.js';
 import { assertKeyManageable, assertMayGrantKey } from '../auth/policy.js';
@@ -115,6 +116,7 @@ export async function editKey(
     });
     await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
     const updated = { ...key, ...patch } as ApiKeyRecord;
+    await recordEvent(tx, deps.ids, now, orgId, 'api_key.updated', keyEventData(updated, actor, now));
     return { key: updated, warnings };
   });
   await deps.bus.publish({ type: 'key', orgId, keyId });

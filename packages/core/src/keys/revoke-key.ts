@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record-audit.js';
+import { keyEventData, recordEvent } from '../webhooks/record-event.js';
 import type { Actor } from '../auth/actor.js';
 import { assertKeyManageable } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
@@ -25,6 +26,7 @@ export async function revokeKey(deps: RevokeKeyDeps, actor: Actor, keyId: KeyId,
       targetId: keyId,
       details: { name: key.name, preview: key.preview, reason },
     });
+    await recordEvent(tx, deps.ids, now, orgId, 'api_key.revoked', keyEventData({ ...key, revokedAt: now, revokedReason: reason }, actor, now));
     await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
   });
   await deps.bus.publish({ type: 'key', orgId, keyId });

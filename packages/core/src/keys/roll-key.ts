@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record-audit.js';
+import { keyEventData, recordEvent } from '../webhooks/record-event.js';
 import type { Actor } from '../auth/actor.js';
 import { loadUserGrants } from '../auth/grants.js';
 import { assertKeyManageable, assertMayGrantKey } from '../auth/policy.js';
@@ -87,6 +88,7 @@ export async function rollKey(
       preview,
       updatedAt: now,
     };
+    await recordEvent(tx, deps.ids, now, orgId, 'api_key.rolled', keyEventData(updated, actor, now));
     await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
     return { token: generated.token, key: updated, warnings };
   });

@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record-audit.js';
+import { eventActor, recordEvent } from '../webhooks/record-event.js';
 import type { Actor } from '../auth/actor.js';
 import { assertCanManageOrganization, assertMayGrantRole } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
@@ -78,6 +79,10 @@ export async function inviteMember(
       details: { email, role: input.role },
     });
     const member: MemberView = { orgId: actor.orgId, userId: user.id, role: input.role, status: 'invited', createdAt: now, email, name: user.name };
+    await recordEvent(tx, deps.ids, now, actor.orgId, 'member.added', {
+      member: { userId: user.id, email, name: user.name, role: input.role, status: 'invited' },
+      actor: eventActor(actor),
+    });
     return { member, invitation, token };
   });
 }
@@ -126,6 +131,9 @@ export async function changeMemberRole(deps: MemberDeps, actor: Actor, userId: U
       targetId: userId,
       details: { from: current.role, to: role },
     });
+    if (current.role !== role) {
+      await recordEvent(tx, deps.ids, now, actor.orgId, 'member.role_changed', { member: { userId, from: current.role, to: role }, actor: eventActor(actor) });
+    }
     await tx.invalidations.append({ type: 'member', orgId: actor.orgId, userId }, now);
     return (await tx.members.findView(actor.orgId, userId))!;
   });
@@ -154,6 +162,10 @@ export async function removeMember(deps: MemberDeps, actor: Actor, userId: UserI
       targetType: 'user',
       targetId: userId,
       details: { role: current.role, disabledKeyIds: disabled },
+    });
+    await recordEvent(tx, deps.ids, now, actor.orgId, 'member.removed', {
+      member: { userId, role: current.role, disabledKeyIds: disabled },
+      actor: eventActor(actor),
     });
     await tx.invalidations.append({ type: 'member', orgId: actor.orgId, userId }, now);
     for (const keyId of disabled) await tx.invalidations.append({ type: 'key', orgId: actor.orgId, keyId: keyId as KeyId }, now);

@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record-audit.js';
+import { eventActor, recordEvent } from '../webhooks/record-event.js';
 import type { Actor, SystemActor } from '../auth/actor.js';
 import { assertCanManageOrganization } from '../auth/policy.js';
 import type { CoreDeps } from '../deps.js';
@@ -82,6 +83,11 @@ export async function rotateSigningKey(
         published: created.id,
         algorithm: created.algorithm,
       },
+    });
+    await recordEvent(tx, deps.ids, now, orgId, 'signing_key.rotated', {
+      signingKey: { activated: next.id, ...(current ? { [options.emergency ? 'compromised' : 'deactivated']: current.id } : {}), published: created.id },
+      emergency: options.emergency,
+      actor: eventActor(actor),
     });
     await tx.invalidations.append({ type: 'org', orgId }, now);
     return (await tx.signingKeys.listForOrg(orgId)).map((k) => signingKeyViewAt(k, now, locked.accessTokenTtlSeconds));

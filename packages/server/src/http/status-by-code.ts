@@ -25,6 +25,8 @@ export const statusByCode = {
   setup_token_invalid: 403,
   reset_token_invalid: 404,
   signing_key_not_found: 404,
+  webhook_not_found: 404,
+  webhook_delivery_not_found: 404,
   invalid_field: 422,
   conflict: 409,
   service_unavailable: 503,

@@ -9,6 +9,7 @@ import { keyListOrdersMigration } from './0006-key-list-orders.js';
 import { verifierManagementMigration } from './0007-verifier-management.js';
 import { passwordResetsMigration } from './0008-password-resets.js';
 import { organizationPolicyMigration } from './0009-organization-policy.js';
+import { webhooksMigration } from './0010-webhooks.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -26,6 +27,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0007_verifier_management': verifierManagementMigration,
     '0008_password_resets': passwordResetsMigration,
     '0009_organization_policy': organizationPolicyMigration,
+    '0010_webhooks': webhooksMigration,
   };
 }
 

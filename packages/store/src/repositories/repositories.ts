@@ -19,6 +19,7 @@ import { teamRepository } from './team-repository.js';
 import { usageRepository } from './usage-repository.js';
 import { userRepository } from './user-repository.js';
 import { verifierRepository } from './verifier-repository.js';
+import { webhookRepository } from './webhook-repository.js';
 
 /** Every repository over one Kysely handle: the database, or one transaction on it. */
 export function repositories(db: Db, dialect: Dialect, origin: string): Repositories {
@@ -42,5 +43,6 @@ export function repositories(db: Db, dialect: Dialect, origin: string): Reposito
     meta: metaRepository(ctx),
     revokedTokens: revokedTokenRepository(ctx),
     invalidations: invalidationRepository(ctx, origin),
+    webhooks: webhookRepository(ctx),
   };
 }

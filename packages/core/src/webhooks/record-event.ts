@@ -1,0 +1,85 @@
+import { auditActorOf, type Actor, type SystemActor } from '../auth/actor.js';
+import { keyStatus, type ApiKeyRecord } from '../keys/api-key.js';
+import type { IdGenerator, OrgId } from '../ids.js';
+import type { Repositories } from '../ports.js';
+import type { WebhookEventId, WebhookEventType } from './webhook.js';
+
+/**
+ * Writes an event to the outbox, and one pending delivery per enabled endpoint of the organization
+ * subscribed to it, through `tx`: called inside the transaction of the change it describes, so that
+ * every committed change has its event (across a crash) and a rolled-back one has none. Nothing is
+ * written when no endpoint wants it. Returns the event id, or null when nothing was written.
+ */
+export async function recordEvent(
+  tx: Pick<Repositories, 'webhooks'>,
+  ids: IdGenerator,
+  at: Date,
+  orgId: OrgId,
+  type: WebhookEventType,
+  data: Record<string, unknown>,
+): Promise<WebhookEventId | null> {
+  const endpoints = await tx.webhooks.listSubscribed(orgId, type);
+  if (endpoints.length === 0) return null;
+  const id = ids.next('evt');
+  const payload = JSON.stringify({ id, type, timestamp: at.toISOString(), organizationId: orgId, data });
+  await tx.webhooks.insertEvent({ id, orgId, type, payload, createdAt: at });
+  for (const endpoint of endpoints) {
+    await tx.webhooks.insertDelivery({
+      id: ids.next('whd'),
+      orgId,
+      endpointId: endpoint.id,
+      eventId: id,
+      eventType: type,
+      status: 'pending',
+      nextAttemptAt: at,
+      retriesLeft: null,
+      attemptCount: 0,
+      createdAt: at,
+    });
+  }
+  return id;
+}
+
+/** Who caused an event, as its payload names them: `{"type","id"}`, nothing more. */
+export function eventActor(actor: Actor | SystemActor): { type: string; id: string } {
+  const { type, id } = auditActorOf(actor);
+  return { type, id };
+}
+
+/**
+ * A key as events carry it: the API's `ApiKey` shape (what `GET /api/api-keys/{id}` answers), never
+ * a secret, a digest or a pepper version.
+ */
+export function apiKeyPayload(key: ApiKeyRecord, now: Date): Record<string, unknown> {
+  const iso = (date: Date | null) => (date ? date.toISOString() : null);
+  const overlap = key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > now.getTime() ? key.previousSecretExpiresAt : null;
+  return {
+    id: key.id,
+    name: key.name,
+    description: key.description,
+    keyType: key.keyType,
+    status: keyStatus(key, now),
+    preview: key.preview,
+    ownerUserId: key.ownerUserId,
+    createdByUserId: key.createdByUserId,
+    createdByKeyId: key.createdByKeyId,
+    projectId: key.projectId,
+    bindings: key.bindings.map((b) => ({ role: b.role, scopeType: b.scopeType, scopeId: b.scopeId, ...(b.permissions ? { permissions: [...b.permissions] } : {}) })),
+    permissionMode: key.permissionMode,
+    permissions: [...key.permissions],
+    scopes: key.scopes.map((s) => ({ action: s.action, resource: s.resource })),
+    allowedCidrs: [...key.allowedCidrs],
+    expiresAt: iso(key.expiresAt),
+    lastUsedAt: iso(key.lastUsedAt),
+    createdAt: key.createdAt.toISOString(),
+    updatedAt: key.updatedAt.toISOString(),
+    revokedAt: iso(key.revokedAt),
+    revokedReason: key.revokedReason,
+    rollOverlapEndsAt: iso(overlap),
+  };
+}
+
+/** The data of a key event: the key and who acted. */
+export function keyEventData(key: ApiKeyRecord, actor: Actor | SystemActor, now: Date): Record<string, unknown> {
+  return { apiKey: apiKeyPayload(key, now), actor: eventActor(actor) };
+}

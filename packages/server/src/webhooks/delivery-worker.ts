@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import {
+  WEBHOOK_DISABLE_AFTER_MS,
+  decryptWebhookSecret,
+  signWebhook,
+  type ClaimedWebhookDelivery,
+  type Clock,
+  type Store,
+  type WebhookEndpointPatch,
+} from '@keyward/core';
+import type { WebhookSettings } from '../config.js';
+import { createWebhookSender, type SendOutcome, type WebhookSender } from './send-webhook.js';
+
+export interface DeliveryWorkerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly encryptionKey: Buffer;
+  readonly settings: WebhookSettings;
+  readonly onError: (err: unknown, message: string) => void;
+  /** Counts finished attempts by outcome (metrics). */
+  readonly onAttempt?: (outcome: 'succeeded' | 'retrying' | 'failed') => void;
+}
+
+export interface DeliveryWorker {
+  start(): void;
+  /** Stops claiming, lets sends in flight finish for a moment, then aborts the rest. */
+  stop(): Promise<void>;
+}
+
+const POLL_MS = 250;
+const STOP_GRACE_MS = 3000;
+/** How long past its timeout a claimed attempt stays this instance's before another may take it. */
+const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * Delivers the webhook outbox, off the request path: a timer polls for due deliveries (a read),
+ * leases a batch no larger than the free send slots (`claimDue`: one instance per attempt, also with
+ * several instances on one PostgreSQL), signs each as Standard Webhooks and sends it, then records the
+ * attempt and the next step in one transaction. A slow or dead receiver holds only its own send slot.
+ * An instance that dies mid-send leaves its lease to expire; the delivery is then sent again with the
+ * same `webhook-id` (at least once).
+ */
+export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
+  const sender: WebhookSender = createWebhookSender({ timeoutMs: deps.settings.timeoutMs, allowPrivateTargets: deps.settings.allowPrivateTargets });
+  const schedule = deps.settings.retryScheduleSeconds;
+  const inFlight = new Set<Promise<void>>();
+  let timer: NodeJS.Timeout | null = null;
+  let ticking = false;
+  let stopped = true;
+
+  function scheduleTick(delayMs: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => void tick(), delayMs);
+    timer.unref();
+  }
+
+  async function tick(): Promise<void> {
+    if (ticking || stopped) return;
+    ticking = true;
+    let claimedFull = false;
+    try {
+      const free = deps.settings.concurrency - inFlight.size;
+      const now = deps.clock.now();
+      if (free > 0 && (await deps.store.webhooks.hasDue(now))) {
+        const leaseUntil = new Date(now.getTime() + deps.settings.timeoutMs + LEASE_MARGIN_MS);
+        const claimed = await deps.store.webhooks.claimDue(now, free, leaseUntil, randomBytes(12).toString('base64url'));
+        claimedFull = claimed.length === free;
+        for (const delivery of claimed) track(deliver(delivery));
+      }
+    } catch (err) {
+      deps.onError(err, 'webhook delivery poll failed; retrying');
+    } finally {
+      ticking = false;
+      scheduleTick(claimedFull ? 0 : POLL_MS);
+    }
+  }
+
+  function track(work: Promise<void>): void {
+    inFlight.add(work);
+    void work.finally(() => {
+      inFlight.delete(work);
+      // A free slot: look for more at once rather than at the next poll.
+      if (!stopped && !ticking && timer) {
+        clearTimeout(timer);
+        scheduleTick(0);
+      }
+    });
+  }
+
+  async function deliver(delivery: ClaimedWebhookDelivery): Promise<void> {
+    try {
+      const at = deps.clock.now();
+      const outcome = await sender.send(delivery.url, headersFor(delivery, at), delivery.payload);
+      if (stopped && outcome.statusCode === null && outcome.error?.startsWith('The server stopped')) return; // leased: retried later
+      await record(delivery, at, outcome);
+    } catch (err) {
+      deps.onError(err, 'webhook delivery failed to record; it is retried once its lease ends');
+    }
+  }
+
+  function headersFor(delivery: ClaimedWebhookDelivery, at: Date): Record<string, string> {
+    const secrets = [decryptWebhookSecret(deps.encryptionKey, delivery.orgId, delivery.endpointId, delivery.secretEncrypted)];
+    if (delivery.previousSecretEncrypted && delivery.previousSecretExpiresAt && delivery.previousSecretExpiresAt.getTime() > at.getTime()) {
+      secrets.push(decryptWebhookSecret(deps.encryptionKey, delivery.orgId, delivery.endpointId, delivery.previousSecretEncrypted));
+    }
+    // The timestamp is the attempt's, not the event's: a late retry is not "too old" for the receiver.
+    const timestamp = Math.floor(at.getTime() / 1000);
+    return {
+      'webhook-id': delivery.eventId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(secrets, delivery.eventId, timestamp, delivery.payload),
+    };
+  }
+
+  async function record(delivery: ClaimedWebhookDelivery, at: Date, outcome: SendOutcome): Promise<void> {
+    const succeeded = outcome.error === null;
+    const gone = outcome.statusCode === 410;
+    const next = nextStep(delivery, succeeded || gone, at);
+    const status = succeeded ? 'succeeded' : next ? 'pending' : 'failed';
+    const finishedAt = deps.clock.now();
+    await deps.store.transaction(async (tx) => {
+      const attempt = { number: delivery.attemptCount + 1, at, ...outcome };
+      const recorded = await tx.webhooks.finishAttempt(delivery.id, delivery.leaseToken, attempt, {
+        status,
+        nextAttemptAt: status === 'pending' ? next!.at : null,
+        retriesLeft: status === 'pending' ? next!.retriesLeft : delivery.retriesLeft,
+      });
+      if (!recorded) return;
+      const endpoint = await tx.webhooks.findEndpoint(delivery.orgId, delivery.endpointId);
+      if (!endpoint) return;
+      let patch: Omit<WebhookEndpointPatch, 'updatedAt'> | null = null;
+      if (succeeded) {
+        if (endpoint.failingSince) patch = { failingSince: null };
+      } else if (gone) {
+        patch = { enabled: false, disabledReason: `Disabled at ${finishedAt.toISOString()}: the endpoint answered 410 Gone.` };
+      } else if (!endpoint.failingSince) {
+        patch = { failingSince: at };
+      } else if (endpoint.enabled && at.getTime() - endpoint.failingSince.getTime() >= WEBHOOK_DISABLE_AFTER_MS) {
+        patch = {
+          enabled: false,
+          disabledReason: `Disabled at ${finishedAt.toISOString()}: every delivery attempt failed for 5 days, since ${endpoint.failingSince.toISOString()}.`,
+        };
+      }
+      if (patch) await tx.webhooks.updateEndpoint(delivery.orgId, delivery.endpointId, { ...patch, updatedAt: finishedAt });
+    });
+    deps.onAttempt?.(status === 'pending' ? 'retrying' : status);
+  }
+
+  /** When to try again after a failed attempt, or null when the delivery has failed for good. */
+  function nextStep(delivery: ClaimedWebhookDelivery, final: boolean, at: Date): { at: Date; retriesLeft: number | null } | null {
+    if (final) return null;
+    if (delivery.retriesLeft !== null) {
+      // A manual retry is one attempt.
+      if (delivery.retriesLeft <= 0) return null;
+      return { at: new Date(at.getTime() + (schedule[0] ?? 5) * 1000), retriesLeft: delivery.retriesLeft - 1 };
+    }
+    const delaySeconds = schedule[delivery.attemptCount];
+    if (delaySeconds === undefined) return null;
+    return { at: new Date(at.getTime() + withJitter(delaySeconds * 1000)), retriesLeft: null };
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      scheduleTick(0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (inFlight.size > 0) {
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS)))]);
+        clearTimeout(grace);
+        sender.abortAll();
+        await Promise.allSettled([...inFlight]);
+      }
+      sender.close();
+    },
+  };
+}
+
+/** Up to 10% more on waits of a minute or longer, so many endpoints failing together do not retry in step. */
+function withJitter(delayMs: number): number {
+  if (delayMs < 60_000) return delayMs;
+  return delayMs + Math.floor((randomBytes(2).readUInt16BE(0) / 65536) * delayMs * 0.1);
+}
