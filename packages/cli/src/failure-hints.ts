@@ -18,6 +18,8 @@ export function hintFor(failure: ApiFailure): string | undefined {
       return 'A personal key can never exceed your own rights: ask for less (see keyward auth whoami), or ask an admin.';
     case 'api_key_not_owned':
       return 'You may revoke only your own keys; ask an organization owner or admin to revoke this one.';
+    case 'policy_violation':
+      return "The organization's key policy refuses this (see keyward org policy get): change the values named above, e.g. an earlier --expires, or --allow-ip for a service key, and try again.";
     case 'api_key_not_found':
       return 'Check the id: keyward api-key list --status all';
     case 'api_key_already_revoked':

@@ -60,6 +60,7 @@ export function printKey(output: Output, key: ApiKey, creator: CreatorNames): vo
   rows.push(['Last used', key.lastUsedAt ? `${relativeTime(key.lastUsedAt, now)} (${minute(key.lastUsedAt)})` : 'never']);
   rows.push(['Created', minute(key.createdAt)]);
   if (key.rollOverlapEndsAt && new Date(key.rollOverlapEndsAt) > now) rows.push(['Old secret', `works until ${minute(key.rollOverlapEndsAt)}`]);
+  if (key.policyViolations?.length) rows.push(['Policy', style.yellow(`breaks ${key.policyViolations.join(', ')} (keyward org policy get)`)]);
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   for (const [label, value] of rows) output.line(`${style.dim(label.padEnd(width))}${value}`);
 }

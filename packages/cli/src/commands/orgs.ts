@@ -6,11 +6,13 @@ import { exitCodes } from '../exit-codes.js';
 import { renderTable } from '../output/table.js';
 import { writeSession } from '../session-store.js';
 import { terminalWidth, withCommon, withExamples } from './common.js';
+import { registerPolicyCommands } from './policy.js';
 
 export function registerOrgCommands(program: Command): void {
-  const orgs = withExamples(program.command('orgs').description('the organizations you belong to, and which one commands act on'), [
+  const orgs = withExamples(program.command('orgs').alias('org').description('the organizations you belong to, and which one commands act on'), [
     'keyward orgs list',
     'keyward orgs switch Acme',
+    'keyward org policy get',
   ]);
 
   withExamples(withCommon(orgs.command('list').description('list your organizations; the current one is marked with *'), { org: false }), [
@@ -31,6 +33,8 @@ export function registerOrgCommands(program: Command): void {
     if (output.json) output.document(answer);
     else output.line(`Organization bootstrapped at ${answer.bootstrappedAt}: API keys can now be created.`);
   });
+
+  registerPolicyCommands(orgs);
 }
 
 /** The person's organizations, fresh from the server, and the stored session refreshed with them. */

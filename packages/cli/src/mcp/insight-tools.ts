@@ -75,6 +75,19 @@ export function registerInsightTools(server: McpServer, ctx: ToolContext): void 
   );
 
   server.registerTool(
+    'get_key_policy',
+    {
+      title: "The organization's key policy",
+      description:
+        "The rules every new key of the organization must follow, set by its OWNER: maxKeyLifetimeDays (no key may expire later than this many days ahead; a maximum also means keys must expire), defaultKeyLifetimeDays (keys created without expiresAt get it), requireExpiry, requireAllowedCidrsForServiceKeys, personalKeysAllowed. Read it before creating, editing or rolling a key: a key that breaks it is refused with policy_violation, and existing keys list what they break in policyViolations. Any key of the organization may read it.",
+      inputSchema: {},
+      outputSchema: wire.organizationPolicyResponse,
+      annotations: readOnly,
+    },
+    () => guarded(async () => jsonResult(wire.organizationPolicyResponse, await http.get('/api/organization/policy'))),
+  );
+
+  server.registerTool(
     'list_audit_log',
     {
       title: 'Read the audit log',

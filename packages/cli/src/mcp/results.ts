@@ -69,6 +69,8 @@ function hintFor(status: number, code: string): string | undefined {
       return 'No project with this id is visible to this API key (check --project / KEYWARD_PROJECT_ID).';
     case 'validation_failed':
       return 'Fix the fields named in "reasons" and call the tool again.';
+    case 'policy_violation':
+      return 'The organization\'s key policy refuses this (get_key_policy shows it): each entry of "reasons" names the field and the rule it breaks. Change those fields (an earlier expiresAt, allowedCidrs for a service key) and call the tool again; a key whose expiry breaks the policy must be edited before it can be rolled.';
     case 'rate_limited':
       return 'Wait a minute and try again.';
     default:
