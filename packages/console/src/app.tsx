@@ -20,6 +20,7 @@ const TeamsPage = lazy(() => import('./pages/teams-page').then((m) => ({ default
 const ProjectsPage = lazy(() => import('./pages/projects-page').then((m) => ({ default: m.ProjectsPage })));
 const ProjectDetailPage = lazy(() => import('./pages/project-detail-page').then((m) => ({ default: m.ProjectDetailPage })));
 const ChangePasswordPage = lazy(() => import('./pages/change-password-page').then((m) => ({ default: m.ChangePasswordPage })));
+const PolicyPage = lazy(() => import('./pages/policy-page').then((m) => ({ default: m.PolicyPage })));
 const SigningKeysPage = lazy(() => import('./pages/signing-keys-page').then((m) => ({ default: m.SigningKeysPage })));
 
 function RequireSession({ children }: { children: ReactNode }) {
@@ -78,6 +79,7 @@ export function App() {
               <Route path="settings/projects" element={<Page><ProjectsPage /></Page>} />
               <Route path="settings/projects/:id" element={<Page><ProjectDetailPage /></Page>} />
               <Route path="settings/signing-keys" element={<Page><SigningKeysPage /></Page>} />
+              <Route path="settings/policy" element={<Page><PolicyPage /></Page>} />
               <Route path="account/password" element={<Page><ChangePasswordPage /></Page>} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>

@@ -3,7 +3,7 @@ import { useNavigate } from 'react-router';
 import { DirectoryProvider } from '../lib/directory';
 import { roleLabel } from '../lib/format';
 import { useSession, useSessionContext } from '../lib/session';
-import { ChartIcon, FolderIcon, KeyIcon, ListIcon, Logo, ShieldIcon, TeamIcon, UsersIcon } from './icons';
+import { ChartIcon, CheckIcon, FolderIcon, KeyIcon, ListIcon, Logo, ShieldIcon, TeamIcon, UsersIcon } from './icons';
 import { MenuButton } from './menu';
 
 function OrganizationSwitcher() {
@@ -77,6 +77,9 @@ export function Shell() {
           <ul>
             <NavItem to="/settings/api-keys" icon={<KeyIcon />}>
               API Keys
+            </NavItem>
+            <NavItem to="/settings/policy" icon={<CheckIcon />}>
+              Key policy
             </NavItem>
             {session.isAdmin ? (
               <NavItem to="/settings/usage" icon={<ChartIcon />}>

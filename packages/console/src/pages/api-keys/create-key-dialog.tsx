@@ -1,12 +1,14 @@
-import type { CreateApiKeyResponse } from '@keyward/wire';
+import type { CreateApiKeyResponse, OrganizationPolicyResponse } from '@keyward/wire';
 import { useState } from 'react';
 import { Modal } from '../../components/modal';
 import { ErrorAlert } from '../../components/ui';
 import { api, ApiError } from '../../lib/api';
 import { useDirectory } from '../../lib/directory';
 import { useSession } from '../../lib/session';
+import { useApi } from '../../lib/use-api';
 import { KeyForm } from './key-form';
 import { mapServerErrors, newKeyState, toCreateBody, validateKeyForm, type KeyFormState } from './key-form-model';
+import { PolicyRefusal } from './policy-badge';
 
 export interface CreateKeyDialogProps {
   readonly onCancel: () => void;
@@ -23,6 +25,8 @@ export function CreateKeyDialog({ onCancel, onCreated, projectId }: CreateKeyDia
   const [submitted, setSubmitted] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The key policy, to say what it does to the expiry; the form works without it.
+  const policy = useApi<OrganizationPolicyResponse>('/api/organization/policy').data?.policy;
 
   function change(next: KeyFormState) {
     setState(next);
@@ -72,7 +76,8 @@ export function CreateKeyDialog({ onCancel, onCreated, projectId }: CreateKeyDia
         </>
       }
     >
-      <KeyForm state={state} onChange={change} errors={errors} session={session} mode="create" />
+      <KeyForm state={state} onChange={change} errors={errors} session={session} mode="create" policy={policy} />
+      {error instanceof ApiError && error.code === 'policy_violation' ? <PolicyRefusal reasons={error.body.reasons ?? []} /> : null}
       {error && !(error instanceof ApiError && error.status === 422) ? <ErrorAlert error={error} title="The key was not created" /> : null}
       {error instanceof ApiError && error.status === 422 && Object.keys(errors).length === 0 ? <ErrorAlert error={error} /> : null}
     </Modal>

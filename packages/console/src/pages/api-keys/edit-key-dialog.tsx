@@ -8,6 +8,7 @@ import { useSession } from '../../lib/session';
 import { focusFirstError } from './create-key-dialog';
 import { KeyForm } from './key-form';
 import { changesAccess, mapServerErrors, stateFromKey, toPatchBody, validateKeyForm, type KeyFormState } from './key-form-model';
+import { PolicyRefusal } from './policy-badge';
 
 export function EditKeyDialog({ apiKey, onCancel, onSaved }: { apiKey: ApiKey; onCancel: () => void; onSaved: (key: UpdateApiKeyResponse) => void }) {
   const session = useSession();
@@ -79,6 +80,7 @@ export function EditKeyDialog({ apiKey, onCancel, onSaved }: { apiKey: ApiKey; o
       </Alert>
       <KeyForm state={state} onChange={setState} errors={errors} session={session} mode="edit" original={apiKey} />
       {error && !(error instanceof ApiError && error.status === 422) ? <ErrorAlert error={error} title="The key was not saved" /> : null}
+      {error instanceof ApiError && error.code === 'policy_violation' ? <PolicyRefusal reasons={error.body.reasons ?? []} /> : null}
     </Modal>
   );
 }

@@ -11,6 +11,7 @@ import { canManageKey, revocationReasonLabel, typeLabels } from '../../lib/keys'
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { ExpiringBadge } from './expiring-badge';
+import { PolicyBadge, PolicyViolationsAlert } from './policy-badge';
 import { useKeyActions } from './key-actions';
 
 export function KeyDetailPage() {
@@ -57,7 +58,7 @@ export function KeyDetailPage() {
       <PageHeader
         title={
           <>
-            {apiKey.name} <StatusBadge status={apiKey.status} /> <ExpiringBadge apiKey={apiKey} />
+            {apiKey.name} <StatusBadge status={apiKey.status} /> <ExpiringBadge apiKey={apiKey} /> {apiKey.status !== 'revoked' ? <PolicyBadge apiKey={apiKey} /> : null}
           </>
         }
         description={apiKey.description ?? undefined}
@@ -77,6 +78,7 @@ export function KeyDetailPage() {
           ) : undefined
         }
       />
+      <PolicyViolationsAlert apiKey={apiKey} />
       <div className="detail-grid">
         <DetailsCard apiKey={apiKey} />
         <AccessCard apiKey={apiKey} />

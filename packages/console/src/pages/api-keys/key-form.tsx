@@ -1,4 +1,4 @@
-import type { ApiKey } from '@keyward/wire';
+import type { ApiKey, OrganizationPolicy } from '@keyward/wire';
 import { useId } from 'react';
 import { Link } from 'react-router';
 import { MemberPicker } from '../../components/member-picker';
@@ -20,9 +20,11 @@ export interface KeyFormProps {
   readonly mode: 'create' | 'edit';
   /** The key being edited. */
   readonly original?: ApiKey;
+  /** The organization's key policy, to say what it will do to the expiry. */
+  readonly policy?: OrganizationPolicy | undefined;
 }
 
-export function KeyForm({ state, onChange, errors, session, mode, original }: KeyFormProps) {
+export function KeyForm({ state, onChange, errors, session, mode, original, policy }: KeyFormProps) {
   const directory = useDirectory();
   const set = <K extends keyof KeyFormState>(field: K, value: KeyFormState[K]) => onChange({ ...state, [field]: value });
   const owner = assignedOwner(state, session);
@@ -38,11 +40,13 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
     if (state.keyType === 'personal' && !ownerPermissions.has(permission)) return owner ? `Not in their role (${role})` : `Not in your role (${role})`;
     return null;
   };
-  const advancedHasContent = state.scopes.length > 0 || state.cidrs.length > 0 || Object.keys(errors).some((k) => k.startsWith('scope:') || k.startsWith('cidr:'));
+  const advancedHasContent =
+    state.scopes.length > 0 || state.cidrs.length > 0 || errors.allowedCidrs !== undefined || Object.keys(errors).some((k) => k.startsWith('scope:') || k.startsWith('cidr:'));
 
   return (
     <div className="form-sections">
       {mode === 'create' && state.keyType !== 'project' ? <TypeChoice state={state} onChange={onChange} session={session} /> : null}
+      {errors.keyType ? <p className="field-error">{errors.keyType}</p> : null}
       {mode === 'create' && state.keyType === 'personal' && session.isAdmin ? <OwnerChoice state={state} onChange={onChange} session={session} error={errors.assignedToUserId} /> : null}
 
       <section className="form-section" aria-labelledby="key-details-heading">
@@ -93,7 +97,7 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
         <h3 id="key-expiration-heading" className="section-title">
           Expiration
         </h3>
-        <ExpirationChoice state={state} onChange={onChange} error={errors.expiresAt} original={original} />
+        <ExpirationChoice state={state} onChange={onChange} error={errors.expiresAt} original={original} policy={policy} />
       </section>
 
       <section className="form-section" aria-labelledby="key-permissions-heading">
@@ -160,6 +164,7 @@ export function KeyForm({ state, onChange, errors, session, mode, original }: Ke
         <div className="advanced-body">
           <ScopesEditor rows={state.scopes} onChange={(rows) => set('scopes', rows)} errors={errors} />
           <CidrEditor rows={state.cidrs} onChange={(rows) => set('cidrs', rows)} errors={errors} />
+          {errors.allowedCidrs ? <p className="field-error">{errors.allowedCidrs}</p> : null}
         </div>
       </details>
     </div>
@@ -305,10 +310,29 @@ function ScopeChoice({ state, onChange, error, loading }: { state: KeyFormState;
   );
 }
 
-function ExpirationChoice({ state, onChange, error, original }: { state: KeyFormState; onChange: (s: KeyFormState) => void; error?: string | undefined; original?: ApiKey | undefined }) {
+function ExpirationChoice({
+  state,
+  onChange,
+  error,
+  original,
+  policy,
+}: {
+  state: KeyFormState;
+  onChange: (s: KeyFormState) => void;
+  error?: string | undefined;
+  original?: ApiKey | undefined;
+  policy?: OrganizationPolicy | undefined;
+}) {
   const at = expiresAtOf(state);
   const tomorrow = dateInputValue(new Date(Date.now() + 86_400_000));
   const current = original ? (original.expiresAt ? `Keep: ${formatDateTime(original.expiresAt)}` : 'Keep: no expiration') : null;
+  // What the organization's key policy does to a key asked without an expiry (CONTRACT.md "Organization policy").
+  const policyDefault = !original && policy?.defaultKeyLifetimeDays ? new Date(Date.now() + policy.defaultKeyLifetimeDays * 86_400_000) : null;
+  const policyNote = policyDefault
+    ? `The organization’s key policy gives keys without an expiry ${policy!.defaultKeyLifetimeDays} days: this key will expire on ${formatDate(policyDefault)}.`
+    : policy?.maxKeyLifetimeDays || policy?.requireExpiry
+      ? `The organization’s key policy requires an expiry${policy.maxKeyLifetimeDays ? ` within ${policy.maxKeyLifetimeDays} days` : ''}: choose one.`
+      : null;
   return (
     <div className="inline-fields">
       <Field label="Expires" error={state.expiration === 'custom' ? undefined : error}>
@@ -350,7 +374,7 @@ function ExpirationChoice({ state, onChange, error, original }: { state: KeyForm
         {state.expiration === 'keep'
           ? null
           : at === null
-            ? 'The key never expires. Consider an expiry and a rotation schedule for keys used in production.'
+            ? (policyNote ?? 'The key never expires. Consider an expiry and a rotation schedule for keys used in production.')
             : at
               ? `The key will expire on ${formatDate(at)}.`
               : null}

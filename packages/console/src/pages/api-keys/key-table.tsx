@@ -9,6 +9,7 @@ import { formatDate, formatDateTime, formatRelative } from '../../lib/format';
 import { canManageKey, describePermissions, describeScope, revocationReasonLabel, typeLabels, type KeySort, type SortField } from '../../lib/keys';
 import { useSession } from '../../lib/session';
 import { ExpiringBadge, isExpiringSoon } from './expiring-badge';
+import { PolicyBadge } from './policy-badge';
 
 export interface KeyTableProps {
   readonly keys: readonly ApiKey[] | undefined;
@@ -166,6 +167,11 @@ export function KeyTable({ keys, loading, error, onRetry, onAction, empty, capti
                     {isExpiringSoon(key) ? (
                       <span className="cell-sub">
                         <ExpiringBadge apiKey={key} />
+                      </span>
+                    ) : null}
+                    {key.policyViolations?.length && key.status !== 'revoked' ? (
+                      <span className="cell-sub">
+                        <PolicyBadge apiKey={key} />
                       </span>
                     ) : null}
                   </td>

@@ -2,10 +2,11 @@ import type { ApiKey, RollApiKeyResponse } from '@keyward/wire';
 import { useState } from 'react';
 import { Modal } from '../../components/modal';
 import { Alert, ErrorAlert } from '../../components/ui';
-import { api } from '../../lib/api';
+import { api, ApiError } from '../../lib/api';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { rollOverlaps } from '../../lib/keys';
 import { useApi } from '../../lib/use-api';
+import { PolicyRefusal } from './policy-badge';
 
 export function RollKeyDialog({ apiKey, onCancel, onRolled }: { apiKey: ApiKey; onCancel: () => void; onRolled: (answer: RollApiKeyResponse) => void }) {
   const [choice, setChoice] = useState<(typeof rollOverlaps)[number]['id']>('now');
@@ -76,7 +77,11 @@ export function RollKeyDialog({ apiKey, onCancel, onRolled }: { apiKey: ApiKey; 
         </div>
       </fieldset>
       <p className="muted">The new secret is shown once, on the next screen.</p>
-      {error ? <ErrorAlert error={error} title="The key was not rolled" /> : null}
+      {error instanceof ApiError && error.code === 'policy_violation' ? (
+        <PolicyRefusal reasons={error.body.reasons ?? []} />
+      ) : error ? (
+        <ErrorAlert error={error} title="The key was not rolled" />
+      ) : null}
     </Modal>
   );
 }
