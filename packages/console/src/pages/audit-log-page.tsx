@@ -31,6 +31,7 @@ const knownActions = [
   'signing_key.rotated',
   'signing_key.emergency_rotated',
   'organization.token_settings_updated',
+  'organization.policy_updated',
 ];
 
 const outcomeTone = { success: 'success', denied: 'warning', failure: 'danger' } as const;
