@@ -84,3 +84,4 @@ export * from './webhooks/webhook-target.js';
 export * from './webhooks/webhook-secret.js';
 export * from './webhooks/record-event.js';
 export * from './webhooks/manage-webhooks.js';
+export * from './keys/expiry-reminders.js';

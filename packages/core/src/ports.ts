@@ -1,6 +1,7 @@
 import type { AuditEntry } from './audit/audit-entry.js';
 import type { UserRoleBinding } from './bindings/role-binding.js';
 import type { ApiKeyRecord, KeyStatus, KeyType, SecretDigest } from './keys/api-key.js';
+import type { ExpiryStage } from './keys/expiry-reminders.js';
 import type { Invitation, Membership, MemberView, MembershipStatus } from './members/membership.js';
 import type { Organization, SigningAlgorithm } from './orgs/organization.js';
 import type { OrgRole } from './permissions/roles.js';
@@ -362,6 +363,25 @@ export interface WebhookRepository {
   ): Promise<boolean>;
 }
 
+/** Which expiry reminders were sent (issue 15), claimed one at a time so that each is sent once. */
+export interface ExpiryNoticeRepository {
+  /**
+   * Keys that are neither revoked nor disabled, whose `expiresAt` lies in (`after`, `until`] and that
+   * have no notice of `stage` for that `expiresAt`; soonest expiry first, at most `limit`.
+   */
+  due(stage: ExpiryStage, after: Date, until: Date, limit: number): Promise<ApiKeyRecord[]>;
+  /** Records the notice; false when it was already recorded (by this or another instance). */
+  claim(notice: { keyId: KeyId; orgId: OrgId; stage: ExpiryStage; expiresAt: Date; sentAt: Date }): Promise<boolean>;
+}
+
+/** Named leases: one holder at a time runs a periodic job, while its lease lasts. */
+export interface LeaseRepository {
+  /** Takes the lease, or extends it, until `until`; false when another holder's lease lasts past `now`. */
+  acquire(name: string, holder: string, now: Date, until: Date): Promise<boolean>;
+  /** Gives the lease up, if `holder` has it. */
+  release(name: string, holder: string): Promise<void>;
+}
+
 export interface Repositories {
   readonly orgs: OrgRepository;
   readonly policies: PolicyRepository;
@@ -382,6 +402,8 @@ export interface Repositories {
   readonly revokedTokens: RevokedTokenRepository;
   readonly invalidations: InvalidationLog;
   readonly webhooks: WebhookRepository;
+  readonly expiryNotices: ExpiryNoticeRepository;
+  readonly leases: LeaseRepository;
 }
 
 /** One entry of the invalidation log: what changed, in commit-sequence order. */

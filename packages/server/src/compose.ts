@@ -25,6 +25,7 @@ import type { Config } from './config.js';
 import type { App } from './http/typed.js';
 import { ServerMetrics } from './metrics.js';
 import { createDeliveryWorker } from './webhooks/delivery-worker.js';
+import { startExpiryScheduler, type ExpiryScheduler } from './scheduled/expiry-scheduler.js';
 import { CLIENT_FAILURES_PER_MINUTE, createOAuthComponents } from './oauth/components.js';
 import type { Services } from './services.js';
 
@@ -40,6 +41,8 @@ export interface ComposeOptions extends BuildAppOptions {
 export interface Composed {
   readonly app: App;
   readonly services: Services;
+  /** Expiry reminders (`api_key.expiring`, `api_key.expired`), on one instance at a time. */
+  readonly expiryReminders: ExpiryScheduler;
   /** Flushes usage, then closes the app, the bus and the store. */
   close(): Promise<void>;
 }
@@ -125,6 +128,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   // Webhooks are sent off the request path, from the outbox, by this instance's worker.
   const webhookWorker = createDeliveryWorker({ store, clock: deps.clock, encryptionKey: deps.encryptionKey, settings: config.webhooks, onError: (err, msg) => app.log.warn({ err }, msg) });
   webhookWorker.start();
+  const expiryReminders = startExpiryScheduler({ deps, intervalMs: config.expiryCheckIntervalMs, onError: (err, msg) => app.log.warn({ err }, msg) });
 
   const timer = setInterval(() => {
     metrics.timeUsageFlush(() => usage.flush()).catch((err: unknown) => app.log.error({ err }, 'usage flush failed; counts kept for the next flush'));
@@ -135,10 +139,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   return {
     app,
     services,
+    expiryReminders,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      await expiryReminders.stop();
       await webhookWorker.stop();
       await app.close();
       await metrics.timeUsageFlush(() => usage.flush({ final: true })).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));

@@ -39,6 +39,8 @@ export interface Config {
   readonly allowRemovedPermissions: boolean;
   readonly logLevel: string;
   readonly usageFlushIntervalMs: number;
+  /** How often expiry reminders are looked for (by one instance at a time). */
+  readonly expiryCheckIntervalMs: number;
   /** Entries of the verifier's cache (keys, owners, projects). */
   readonly verifierCacheEntries: number;
   /** Open invalidation streams one verifier credential may hold on this instance; the next is 429. */
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowRemovedPermissions: env.KEYWARD_CATALOGUE_ALLOW_REMOVED === '1' || env.KEYWARD_CATALOGUE_ALLOW_REMOVED === 'true',
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
+    expiryCheckIntervalMs: intSetting(env, 'KEYWARD_EXPIRY_CHECK_MS', 60_000, 50, 3_600_000),
     verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),
     maxStreamsPerVerifier: intSetting(env, 'KEYWARD_MAX_STREAMS_PER_VERIFIER', 16, 1, 100_000),
     metricsToken: metricsTokenSetting(env.KEYWARD_METRICS_TOKEN),

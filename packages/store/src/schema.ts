@@ -256,11 +256,27 @@ export interface WebhookAttemptsTable {
   response_excerpt: string | null;
 }
 
+export interface KeyExpiryNoticesTable {
+  key_id: string;
+  stage: string;
+  expires_at: number;
+  org_id: string;
+  sent_at: number;
+}
+
+export interface SchedulerLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
   sessions: SessionsTable;
   password_resets: PasswordResetsTable;
+  key_expiry_notices: KeyExpiryNoticesTable;
+  scheduler_leases: SchedulerLeasesTable;
   memberships: MembershipsTable;
   invitations: InvitationsTable;
   teams: TeamsTable;

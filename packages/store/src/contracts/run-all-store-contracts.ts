@@ -6,6 +6,7 @@ import { keyStoreContract } from './key-store.contract.js';
 import { memberStoreContract } from './member-store.contract.js';
 import { metaStoreContract } from './meta-store.contract.js';
 import { orgStoreContract } from './org-store.contract.js';
+import { scheduleStoreContract } from './schedule-store.contract.js';
 import { signingKeyStoreContract } from './signing-key-store.contract.js';
 import { structureStoreContract } from './structure-store.contract.js';
 import { transactionContract } from './transaction.contract.js';
@@ -27,4 +28,5 @@ export function runAllStoreContracts(open: () => Promise<Store>): void {
   metaStoreContract(open);
   invalidationStoreContract(open);
   transactionContract(open);
+  scheduleStoreContract(open);
 }

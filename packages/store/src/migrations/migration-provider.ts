@@ -10,6 +10,7 @@ import { verifierManagementMigration } from './0007-verifier-management.js';
 import { passwordResetsMigration } from './0008-password-resets.js';
 import { organizationPolicyMigration } from './0009-organization-policy.js';
 import { webhooksMigration } from './0010-webhooks.js';
+import { expiryNoticesMigration } from './0011-expiry-notices.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -28,6 +29,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008_password_resets': passwordResetsMigration,
     '0009_organization_policy': organizationPolicyMigration,
     '0010_webhooks': webhooksMigration,
+    '0011_expiry_notices': expiryNoticesMigration,
   };
 }
 

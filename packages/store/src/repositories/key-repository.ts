@@ -11,7 +11,7 @@ const TOUCH_CHUNK = 500;
 /** The shared empty list of a column that is null. */
 const NONE: readonly never[] = Object.freeze([]);
 
-function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+export function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   return {
     id: row.id as KeyId,
     orgId: sharedString(row.org_id) as OrgId,

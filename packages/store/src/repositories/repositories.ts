@@ -2,6 +2,7 @@ import type { Repositories } from '@keyward/core';
 import type { Dialect } from '../connect.js';
 import { auditRepository } from './audit-repository.js';
 import type { Db } from './db.js';
+import { expiryNoticeRepository, leaseRepository } from './expiry-notice-repository.js';
 import { invalidationRepository } from './invalidation-repository.js';
 import { invitationRepository } from './invitation-repository.js';
 import { keyRepository } from './key-repository.js';
@@ -44,5 +45,7 @@ export function repositories(db: Db, dialect: Dialect, origin: string): Reposito
     revokedTokens: revokedTokenRepository(ctx),
     invalidations: invalidationRepository(ctx, origin),
     webhooks: webhookRepository(ctx),
+    expiryNotices: expiryNoticeRepository(ctx),
+    leases: leaseRepository(ctx),
   };
 }
