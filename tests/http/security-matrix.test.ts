@@ -125,6 +125,13 @@ const rows: Row[] = [
   { route: 'GET /api/organization', expected: anyCredential(200) },
   { route: 'PATCH /api/organization', body: () => ({ accessTokenTtlSeconds: 600 }), expected: management({ managers: 200, member: 403, otherOrg: 200 }) },
   { route: 'POST /api/organization/bootstrap', expected: management({ managers: 200, member: 403, otherOrg: 200 }) },
+  { route: 'GET /api/organization/policy', expected: anyCredential(200) },
+  {
+    // The policy binds admins too: only an OWNER's session replaces it (an API key is never an OWNER).
+    route: 'PUT /api/organization/policy',
+    body: () => ({ maxKeyLifetimeDays: null, defaultKeyLifetimeDays: null, requireExpiry: false, requireAllowedCidrsForServiceKeys: false, personalKeysAllowed: true }),
+    expected: { ...management({ managers: 403, member: 403, otherOrg: 403 }), ownerSession: 200 },
+  },
   { route: 'GET /api/signing-keys', expected: management({ managers: 200, member: 403, otherOrg: 200 }) },
   // A planned rotation promotes a next key once it has been published for ten minutes: right after
   // bootstrap there is none, so whoever may rotate gets 409 and nothing changes.
