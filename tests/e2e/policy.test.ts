@@ -56,6 +56,9 @@ describe.skipIf(browserMissing)('the key policy in the console', () => {
     await page().getByRole('button', { name: 'Create API key' }).first().click();
     const form = dialog(page());
     await form.getByLabel('Name', { exact: true }).fill('Policy test');
+    await form.getByRole('radio', { name: /^Service/ }).check();
+    await form.getByText(/requires service keys to have allowed IP ranges/).waitFor();
+    await form.getByRole('radio', { name: /^Personal/ }).check();
     await form.getByLabel('Expires').selectOption('never');
     await form.getByText(/policy gives keys without an expiry 7 days: this key will expire on/).waitFor();
     await form.getByLabel('Expires').selectOption('365');

@@ -46,7 +46,18 @@ export function KeyForm({ state, onChange, errors, session, mode, original, poli
   return (
     <div className="form-sections">
       {mode === 'create' && state.keyType !== 'project' ? <TypeChoice state={state} onChange={onChange} session={session} /> : null}
-      {errors.keyType ? <p className="field-error">{errors.keyType}</p> : null}
+      {errors.keyType ? (
+        <p className="field-error">{errors.keyType}</p>
+      ) : mode === 'create' && state.keyType === 'personal' && policy && !policy.personalKeysAllowed ? (
+        <Alert tone="warning">
+          This organization’s <Link to="/settings/policy">key policy</Link> does not allow personal keys
+          {session.isAdmin ? ': create a service key instead.' : ': ask an owner or admin for a service key.'}
+        </Alert>
+      ) : mode === 'create' && state.keyType === 'service' && policy?.requireAllowedCidrsForServiceKeys && state.cidrs.length === 0 ? (
+        <Alert tone="info">
+          The organization’s <Link to="/settings/policy">key policy</Link> requires service keys to have allowed IP ranges: add them under Advanced.
+        </Alert>
+      ) : null}
       {mode === 'create' && state.keyType === 'personal' && session.isAdmin ? <OwnerChoice state={state} onChange={onChange} session={session} error={errors.assignedToUserId} /> : null}
 
       <section className="form-section" aria-labelledby="key-details-heading">
