@@ -6,6 +6,7 @@ import { keyStoreContract } from './key-store.contract.js';
 import { memberStoreContract } from './member-store.contract.js';
 import { metaStoreContract } from './meta-store.contract.js';
 import { orgStoreContract } from './org-store.contract.js';
+import { policyStoreContract } from './policy-store.contract.js';
 import { scheduleStoreContract } from './schedule-store.contract.js';
 import { signingKeyStoreContract } from './signing-key-store.contract.js';
 import { structureStoreContract } from './structure-store.contract.js';
@@ -18,6 +19,7 @@ import { usageStoreContract } from './usage-store.contract.js';
  */
 export function runAllStoreContracts(open: () => Promise<Store>): void {
   orgStoreContract(open);
+  policyStoreContract(open);
   accountStoreContract(open);
   memberStoreContract(open);
   structureStoreContract(open);
