@@ -12,7 +12,7 @@
 //            --revokes <n> (fan-out: revokes per mode, default 1000)
 //
 // One file per section in bench/sections/ (ceiling, verify, sdk, inprocess, betterauth, oauth,
-// console, fanout), each with some of: `prepare(ctx)` (start its servers, return its HTTP cases),
+// console, fanout, webhooks), each with some of: `prepare(ctx)` (start its servers, return its HTTP cases),
 // `afterHttp(ctx)`, `run(ctx)` (measurements that are not HTTP load), `render(ctx, report)` and
 // `targets(ctx, report)`. This file parses the command line, builds the databases the sections ask
 // for, measures every HTTP case of every section together (bench/lib/http-cases.js: wrk on core 1,
@@ -38,8 +38,9 @@ import inprocess, { SMALL_KEYS } from './sections/inprocess.js';
 import oauth from './sections/oauth.js';
 import sdk from './sections/sdk.js';
 import verify from './sections/verify.js';
+import webhooks from './sections/webhooks.js';
 
-const SECTIONS = [ceiling, verify, sdk, inprocess, betterauth, oauth, consoleSection, fanout];
+const SECTIONS = [ceiling, verify, sdk, inprocess, betterauth, oauth, consoleSection, fanout, webhooks];
 const NAMES = SECTIONS.map((s) => s.name);
 /** Sections whose figures are HTTP load (wrk). */
 const HTTP_SECTIONS = new Set(['ceiling', 'verify', 'sdk', 'betterauth', 'oauth']);

@@ -1,0 +1,174 @@
+// Section (i): webhooks. What subscribing costs the API (creating and revoking keys with ten webhook
+// endpoints subscribed to every event, against the same endpoints disabled, interleaved), and how
+// fast the delivery worker empties a burst into a local receiver. Keyward's built server on a copy of
+// the 10k-key database; the receiver is a bare node:http server in this process answering 204.
+
+import { createServer } from 'node:http';
+import { stopChild } from '../lib/processes.js';
+import { fixed, int, ms, pct, table } from '../lib/report.js';
+import { startKeyward } from '../lib/servers.js';
+
+const ENDPOINTS = 10;
+/** The latency bound the issue sets: with ten endpoints, create and revoke within 10% of none. */
+const LATENCY_BOUND = 1.1;
+
+/** A receiver that answers 204 and counts deliveries per endpoint path. */
+async function startReceiver() {
+  const state = { total: 0, lastAt: 0 };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      state.total++;
+      state.lastAt = performance.now();
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { state, url: (path) => `http://127.0.0.1:${server.address().port}${path}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+async function api(base, token, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+const p99 = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+};
+
+/** `count` keys created then revoked one at a time; the latency of each call in ms. */
+async function createAndRevoke(base, token, count, label) {
+  const create = [];
+  const revoke = [];
+  for (let i = 0; i < count; i++) {
+    let started = performance.now();
+    const { apiKey } = await api(base, token, 'POST', '/api/api-keys', { name: `${label}-${i}`, keyType: 'service' });
+    create.push(performance.now() - started);
+    started = performance.now();
+    await api(base, token, 'DELETE', `/api/api-keys/${apiKey.id}`);
+    revoke.push(performance.now() - started);
+  }
+  return { create, revoke };
+}
+
+export default {
+  name: 'webhooks',
+  databases: ['small'],
+
+  async run(ctx) {
+    const { settings, log } = ctx;
+    const small = await ctx.database('small');
+    const receiver = await startReceiver();
+    const keyward = await startKeyward(small, 'keyward (webhooks)', { KEYWARD_WEBHOOK_ALLOW_PRIVATE: '1', KEYWARD_KEY_CREATIONS_PER_MINUTE: '0' });
+    try {
+      const token = small.adminToken;
+      const hooks = [];
+      for (let i = 0; i < ENDPOINTS; i++) {
+        const { webhook } = await api(keyward.url, token, 'POST', '/api/webhooks', { url: receiver.url(`/hook/${i}`), events: ['*'] });
+        hooks.push(webhook.id);
+      }
+      const setEnabled = async (enabled) => {
+        for (const id of hooks) await api(keyward.url, token, 'PATCH', `/api/webhooks/${id}`, { enabled });
+      };
+      const perRound = settings.quick ? 40 : 200;
+      const rounds = settings.quick ? 1 : settings.rounds;
+      const none = { create: [], revoke: [] };
+      const ten = { create: [], revoke: [] };
+      log(`webhooks: create + revoke latency, ${perRound} pairs per round, ${rounds} interleaved round(s) without and with ${ENDPOINTS} endpoints`);
+      await createAndRevoke(keyward.url, token, 20, 'warm-up');
+      for (let round = 0; round < rounds; round++) {
+        await setEnabled(false);
+        const a = await createAndRevoke(keyward.url, token, perRound, `none-${round}`);
+        none.create.push(...a.create);
+        none.revoke.push(...a.revoke);
+        await setEnabled(true);
+        const b = await createAndRevoke(keyward.url, token, perRound, `ten-${round}`);
+        ten.create.push(...b.create);
+        ten.revoke.push(...b.revoke);
+      }
+      // The deliveries of the measured rounds, then a burst.
+      const waitForAll = async (expected, limitMs) => {
+        const deadline = performance.now() + limitMs;
+        while (receiver.state.total < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        return receiver.state.total >= expected;
+      };
+      await waitForAll(receiver.state.total + 2 * perRound * rounds * ENDPOINTS, 120_000);
+      const burstKeys = settings.quick ? 100 : 500;
+      log(`webhooks: a burst of ${burstKeys} key creations, ${ENDPOINTS} endpoints each`);
+      const before = receiver.state.total;
+      const expected = before + burstKeys * ENDPOINTS;
+      const started = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < burstKeys) {
+            const i = next++;
+            await api(keyward.url, token, 'POST', '/api/api-keys', { name: `burst-${i}`, keyType: 'service' });
+          }
+        }),
+      );
+      const createdMs = performance.now() - started;
+      const complete = await waitForAll(expected, 300_000);
+      const deliveredMs = receiver.state.lastAt - started;
+      ctx.results.webhooks = {
+        perRound,
+        rounds,
+        none: { createP50: median(none.create), createP99: p99(none.create), revokeP50: median(none.revoke), revokeP99: p99(none.revoke) },
+        ten: { createP50: median(ten.create), createP99: p99(ten.create), revokeP50: median(ten.revoke), revokeP99: p99(ten.revoke) },
+        burst: { keys: burstKeys, deliveries: receiver.state.total - before, expected: burstKeys * ENDPOINTS, complete, createdMs, deliveredMs },
+      };
+    } finally {
+      await stopChild(keyward.child);
+      keyward.copy.remove();
+      await receiver.close();
+    }
+  },
+
+  render(ctx, report) {
+    const r = ctx.results.webhooks;
+    if (!r) return;
+    report.push('## (i) Webhooks: what subscribing costs the API, and delivery');
+    report.push('');
+    report.push(
+      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in the benchmark's process that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s)), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event and ${ENDPOINTS} deliveries in its transaction, which the delivery worker then sends on the same instance). Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
+    );
+    report.push('');
+    report.push(
+      table(
+        ['case', 'create p50 ms', 'create p99 ms', 'revoke p50 ms', 'revoke p99 ms'],
+        [
+          ['no endpoint enabled', ms(r.none.createP50), ms(r.none.createP99), ms(r.none.revokeP50), ms(r.none.revokeP99)],
+          [`${ENDPOINTS} endpoints, every event`, ms(r.ten.createP50), ms(r.ten.createP99), ms(r.ten.revokeP50), ms(r.ten.revokeP99)],
+          ['ratio', pct(r.ten.createP50 / r.none.createP50), pct(r.ten.createP99 / r.none.createP99), pct(r.ten.revokeP50 / r.none.revokeP50), pct(r.ten.revokeP99 / r.none.revokeP99)],
+        ],
+      ),
+    );
+    report.push('');
+    const perSecond = r.burst.deliveries / (r.burst.deliveredMs / 1000);
+    report.push(
+      `Burst: the ${int(r.burst.keys)} creations took ${int(r.burst.createdMs)} ms; ${int(r.burst.deliveries)} of ${int(r.burst.expected)} deliveries had arrived ${int(r.burst.deliveredMs)} ms after the first request${r.burst.complete ? '' : ' (**incomplete**: the wait ended first)'}: **${int(perSecond)} deliveries/s** to a local receiver.`,
+    );
+    report.push('');
+  },
+
+  targets(ctx, report) {
+    const r = ctx.results.webhooks;
+    if (!r) return;
+    const create = r.ten.createP50 / r.none.createP50;
+    const revoke = r.ten.revokeP50 / r.none.revokeP50;
+    report.target(`key create latency with ${ENDPOINTS} webhooks vs none (p50)`, `≤ ${fixed(LATENCY_BOUND)}×`, `${fixed(create)}×`, create <= LATENCY_BOUND);
+    report.target(`key revoke latency with ${ENDPOINTS} webhooks vs none (p50)`, `≤ ${fixed(LATENCY_BOUND)}×`, `${fixed(revoke)}×`, revoke <= LATENCY_BOUND);
+    report.target('webhook burst delivered completely', 'every delivery', `${int(r.burst.deliveries)} of ${int(r.burst.expected)}`, r.burst.complete);
+  },
+};
