@@ -74,12 +74,17 @@ for (const dialect of await dialects()) {
     let server: TestServer;
     let strict: TestServer;
     const receivers: Receiver[] = [];
+    const metricsToken = 'metrics-token-for-webhook-tests';
+    const counted = async (status: string) => {
+      const text = (await call(server, 'GET', '/metrics', { token: metricsToken })).text;
+      return Number(new RegExp(`^keyward_webhook_deliveries_total\\{status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
 
     beforeAll(async () => {
       [server, strict] = await Promise.all([
         startServer({
           dialect,
-          env: { KEYWARD_WEBHOOK_ALLOW_PRIVATE: '1', KEYWARD_WEBHOOK_RETRY_SCHEDULE: '0.2,0.2', KEYWARD_WEBHOOK_TIMEOUT_MS: '1000' },
+          env: { KEYWARD_WEBHOOK_ALLOW_PRIVATE: '1', KEYWARD_WEBHOOK_RETRY_SCHEDULE: '0.2,0.2', KEYWARD_WEBHOOK_TIMEOUT_MS: '1000', KEYWARD_METRICS_TOKEN: metricsToken },
         }),
         startServer({ dialect }),
       ]);
@@ -238,6 +243,7 @@ for (const dialect of await dialects()) {
 
     it('retries a failing receiver on the schedule with the same webhook-id, and records every attempt', async () => {
       const org = await createOrg(server);
+      const before = { retrying: await counted('retrying'), succeeded: await counted('succeeded') };
       const r = await receiver();
       r.respond = (_req, index) => (index < 2 ? { status: 500, body: 'x'.repeat(100_000) } : { status: 200 });
       const { webhook } = await createHook(org, { url: r.url(), events: ['webhook.test'] });
@@ -251,6 +257,9 @@ for (const dialect of await dialects()) {
       expect(JSON.stringify(delivery)).not.toContain('xxxxxxxx');
       expect(new Set(r.requests.map((req) => req.headers['webhook-id'])).size).toBe(1);
       expect(r.requests).toHaveLength(3);
+      // /metrics counts attempts by outcome (other tests run in parallel on this server: at least).
+      expect(await counted('retrying')).toBeGreaterThanOrEqual(before.retrying + 2);
+      expect(await counted('succeeded')).toBeGreaterThanOrEqual(before.succeeded + 1);
     });
 
     it('fails a delivery once the schedule is spent, and a manual retry makes one more attempt', async () => {
@@ -323,6 +332,67 @@ for (const dialect of await dialects()) {
       expect((await deliveries(org, webhook.id))[0]).toMatchObject({ status: 'failed', attempts: [{ statusCode: 410 }] });
       const enabled = await call(server, 'PATCH', `/api/webhooks/${webhook.id}`, { ...as(org), body: { enabled: true } });
       expect(enabled.body.webhook).toMatchObject({ enabled: true, disabledReason: null });
+    });
+
+    it('disables an endpoint whose every attempt failed for 5 days; a success in between starts the count again', async () => {
+      let offsetMs = 0;
+      const clocked = await startServer({
+        dialect,
+        clock: { now: () => new Date(Date.now() + offsetMs) },
+        env: { KEYWARD_WEBHOOK_ALLOW_PRIVATE: '1', KEYWARD_WEBHOOK_RETRY_SCHEDULE: '0.1' },
+      });
+      try {
+        const org = await createOrg(clocked);
+        // The owner's session would expire as the clock moves: the organization's admin key acts here.
+        const admin = { token: org.adminKey };
+        const r = await receiver();
+        let failing = true;
+        r.respond = () => ({ status: failing ? 500 : 200 });
+        const { webhook } = (await call(clocked, 'POST', '/api/webhooks', { ...admin, body: { url: r.url(), events: ['webhook.test'] } })).body;
+        const settled = async () =>
+          waitFor('the delivery to settle', async () => {
+            const log = (await call(clocked, 'GET', `/api/webhooks/${webhook.id}/deliveries`, admin)).body.data;
+            return log[0]?.status !== 'pending' ? log[0] : null;
+          });
+        const sendTest = async () => {
+          expect((await call(clocked, 'POST', `/api/webhooks/${webhook.id}/test`, admin)).status).toBe(202);
+          return settled();
+        };
+        const endpoint = async () => (await call(clocked, 'GET', `/api/webhooks/${webhook.id}`, admin)).body.webhook;
+        expect((await sendTest()).status).toBe('failed');
+        offsetMs += 3 * 24 * 3600_000;
+        failing = false;
+        expect((await sendTest()).status).toBe('succeeded');
+        failing = true;
+        offsetMs += 3 * 24 * 3600_000;
+        expect((await sendTest()).status).toBe('failed');
+        offsetMs += 3 * 24 * 3600_000;
+        expect((await sendTest()).status).toBe('failed');
+        expect(await endpoint()).toMatchObject({ enabled: true, disabledReason: null });
+        offsetMs += 2 * 24 * 3600_000 + 60_000;
+        const last = await call(clocked, 'POST', `/api/webhooks/${webhook.id}/test`, admin);
+        const disabled = await waitFor('the endpoint to be disabled', async () => {
+          const current = await endpoint();
+          return current.enabled ? null : current;
+        });
+        expect(disabled.disabledReason).toMatch(/every delivery attempt failed for 5 days/);
+        // The attempt that disabled it failed; its retries wait for the endpoint to be enabled again.
+        const lastLog = (await call(clocked, 'GET', `/api/webhooks/${webhook.id}/deliveries`, admin)).body.data;
+        expect(lastLog.find((d: any) => d.id === last.body.deliveryId)).toMatchObject({ status: 'pending', attempts: [{ statusCode: 500 }] });
+        // Disabled: a new test event waits rather than being attempted.
+        const queued = await call(clocked, 'POST', `/api/webhooks/${webhook.id}/test`, admin);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        const log = (await call(clocked, 'GET', `/api/webhooks/${webhook.id}/deliveries`, admin)).body.data;
+        expect(log.find((d: any) => d.id === queued.body.deliveryId)).toMatchObject({ status: 'pending', attempts: [] });
+        failing = false;
+        expect((await call(clocked, 'PATCH', `/api/webhooks/${webhook.id}`, { ...admin, body: { enabled: true } })).body.webhook.disabledReason).toBeNull();
+        await waitFor('the waiting deliveries after re-enabling', async () => {
+          const after = (await call(clocked, 'GET', `/api/webhooks/${webhook.id}/deliveries`, admin)).body.data;
+          return [queued.body.deliveryId, last.body.deliveryId].every((id) => after.find((d: any) => d.id === id)?.status === 'succeeded');
+        });
+      } finally {
+        await clocked.close();
+      }
     });
 
     it('is for owners and admins: members and viewers get 403, another organization 404', async () => {

@@ -126,7 +126,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
   // Webhooks are sent off the request path, from the outbox, by this instance's worker.
-  const webhookWorker = createDeliveryWorker({ store, clock: deps.clock, encryptionKey: deps.encryptionKey, settings: config.webhooks, onError: (err, msg) => app.log.warn({ err }, msg) });
+  const webhookWorker = createDeliveryWorker({
+    store,
+    clock: deps.clock,
+    encryptionKey: deps.encryptionKey,
+    settings: config.webhooks,
+    onError: (err, msg) => app.log.warn({ err }, msg),
+    onAttempt: (status) => metrics.webhookDeliveries.inc({ status }),
+  });
   webhookWorker.start();
   const expiryReminders = startExpiryScheduler({ deps, intervalMs: config.expiryCheckIntervalMs, onError: (err, msg) => app.log.warn({ err }, msg) });
 

@@ -98,7 +98,7 @@ export class ServerMetrics {
     });
     this.webhookDeliveries = new Counter({
       name: 'keyward_webhook_deliveries_total',
-      help: 'Webhook delivery attempts, by outcome (delivered, failed). Nothing delivers webhooks yet.',
+      help: 'Webhook delivery attempts, by outcome: succeeded, retrying (failed, tried again later), failed (no retry left, or the endpoint was disabled).',
       labelNames: ['status'],
       registers,
     });
