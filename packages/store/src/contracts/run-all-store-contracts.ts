@@ -12,6 +12,7 @@ import { signingKeyStoreContract } from './signing-key-store.contract.js';
 import { structureStoreContract } from './structure-store.contract.js';
 import { transactionContract } from './transaction.contract.js';
 import { usageStoreContract } from './usage-store.contract.js';
+import { webhookStoreContract } from './webhook-store.contract.js';
 
 /**
  * Every store contract, for one store. `open` may return the same store each time: tests keep
@@ -31,4 +32,5 @@ export function runAllStoreContracts(open: () => Promise<Store>): void {
   invalidationStoreContract(open);
   transactionContract(open);
   scheduleStoreContract(open);
+  webhookStoreContract(open);
 }

@@ -1,0 +1,163 @@
+import type { OrgId, Store, WebhookDeliveryId, WebhookEndpointRecord, WebhookEventId } from '@keyward/core';
+import { describe, expect, it } from 'vitest';
+import { at, nextId, seedOrg } from './seed.js';
+
+const endpointRecord = (orgId: OrgId, overrides: Partial<WebhookEndpointRecord> = {}): WebhookEndpointRecord => ({
+  id: nextId('wh'),
+  orgId,
+  url: 'https://hooks.example.com/keyward',
+  events: ['api_key.revoked'],
+  description: null,
+  enabled: true,
+  disabledReason: null,
+  secretEncrypted: 'v1.a.b.c',
+  previousSecretEncrypted: null,
+  previousSecretExpiresAt: null,
+  failingSince: null,
+  createdAt: at(),
+  updatedAt: at(),
+  ...overrides,
+});
+
+/** Claims stay leased far beyond every instant these tests use, so a claimed row never comes back to another test. */
+const leaseUntil = at(10_000_000);
+
+/** Writes an event and one pending delivery, due at `dueAt`, to the endpoint. */
+async function seedDelivery(store: Store, endpoint: WebhookEndpointRecord, dueAt: Date): Promise<{ id: WebhookDeliveryId; eventId: WebhookEventId }> {
+  const eventId = nextId('evt');
+  const id = nextId('whd');
+  await store.transaction(async (tx) => {
+    await tx.webhooks.insertEvent({ id: eventId, orgId: endpoint.orgId, type: 'webhook.test', payload: `{"id":"${eventId}"}`, createdAt: dueAt });
+    await tx.webhooks.insertDelivery({
+      id,
+      orgId: endpoint.orgId,
+      endpointId: endpoint.id,
+      eventId,
+      eventType: 'webhook.test',
+      status: 'pending',
+      nextAttemptAt: dueAt,
+      retriesLeft: null,
+      attemptCount: 0,
+      createdAt: dueAt,
+    });
+  });
+  return { id, eventId };
+}
+
+/** Webhook endpoints, the outbox and the leases that make each attempt one worker's. */
+export function webhookStoreContract(open: () => Promise<Store>) {
+  describe('WebhookRepository', () => {
+    it("never returns, updates or deletes another organization's endpoint or delivery", async () => {
+      const store = await open();
+      const a = await seedOrg(store);
+      const b = await seedOrg(store);
+      const endpoint = endpointRecord(a.id, { events: ['*'] });
+      await store.webhooks.insertEndpoint(endpoint);
+      const delivery = await seedDelivery(store, endpoint, at(1));
+      expect(await store.webhooks.findEndpoint(a.id, endpoint.id)).toEqual(endpoint);
+      expect(await store.webhooks.findEndpoint(b.id, endpoint.id)).toBeNull();
+      expect((await store.webhooks.listEndpoints(b.id, { limit: 10 })).items).toEqual([]);
+      expect(await store.webhooks.listSubscribed(b.id, 'api_key.created')).toEqual([]);
+      expect(await store.webhooks.findDelivery(b.id, endpoint.id, delivery.id)).toBeNull();
+      expect((await store.webhooks.listDeliveries(b.id, endpoint.id, { limit: 10 })).items).toEqual([]);
+      await store.webhooks.updateEndpoint(b.id, endpoint.id, { url: 'https://evil.example.com', updatedAt: at(2) });
+      expect(await store.webhooks.deleteEndpoint(b.id, endpoint.id)).toBe(false);
+      expect(await store.webhooks.findEndpoint(a.id, endpoint.id)).toEqual(endpoint);
+      expect(await store.webhooks.findDelivery(a.id, endpoint.id, delivery.id)).toMatchObject({ id: delivery.id, status: 'pending', attempts: [] });
+    });
+
+    it('lists the enabled endpoints subscribed to an event type or to "*"', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const revoked = endpointRecord(org.id, { events: ['api_key.revoked'], createdAt: at(1) });
+      const all = endpointRecord(org.id, { events: ['*'], createdAt: at(2) });
+      const paused = endpointRecord(org.id, { events: ['*'], enabled: false, createdAt: at(3) });
+      for (const endpoint of [revoked, all, paused]) await store.webhooks.insertEndpoint(endpoint);
+      expect((await store.webhooks.listSubscribed(org.id, 'api_key.revoked')).map((e) => e.id)).toEqual([revoked.id, all.id]);
+      expect((await store.webhooks.listSubscribed(org.id, 'member.added')).map((e) => e.id)).toEqual([all.id]);
+      expect(await store.webhooks.countEndpoints(org.id)).toBe(3);
+    });
+
+    it('claims a due delivery once, with what sending it needs, and leaves it alone until the lease ends', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const endpoint = endpointRecord(org.id);
+      await store.webhooks.insertEndpoint(endpoint);
+      const later = await seedDelivery(store, endpoint, at(5_000_000));
+      const due = await seedDelivery(store, endpoint, at(4_000_000));
+      const now = at(4_500_000);
+      const claimed = (await store.webhooks.claimDue(now, 1000, leaseUntil, 'lease-1')).filter((c) => c.endpointId === endpoint.id);
+      expect(claimed).toEqual([
+        expect.objectContaining({ id: due.id, eventId: due.eventId, payload: `{"id":"${due.eventId}"}`, url: endpoint.url, secretEncrypted: 'v1.a.b.c', attemptCount: 0, leaseToken: 'lease-1' }),
+      ]);
+      expect((await store.webhooks.claimDue(now, 1000, leaseUntil, 'lease-2')).map((c) => c.id)).not.toContain(due.id);
+      expect((await store.webhooks.claimDue(now, 1000, leaseUntil, 'lease-2')).map((c) => c.id)).not.toContain(later.id);
+    });
+
+    it('records an attempt only under the lease that claimed it', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const endpoint = endpointRecord(org.id);
+      await store.webhooks.insertEndpoint(endpoint);
+      const due = await seedDelivery(store, endpoint, at(6_000_000));
+      const now = at(6_000_001);
+      expect((await store.webhooks.claimDue(now, 1000, leaseUntil, 'first')).map((c) => c.id)).toContain(due.id);
+      const attempt = { number: 1, at: now, statusCode: 500, durationMs: 12, error: 'The endpoint answered 500.', responseExcerpt: 'oops' };
+      const next = { status: 'pending' as const, nextAttemptAt: at(6_000_010), retriesLeft: null };
+      expect(await store.transaction((tx) => tx.webhooks.finishAttempt(due.id, 'stolen', attempt, next))).toBe(false);
+      expect(await store.transaction((tx) => tx.webhooks.finishAttempt(due.id, 'first', attempt, next))).toBe(true);
+      expect(await store.transaction((tx) => tx.webhooks.finishAttempt(due.id, 'first', attempt, next))).toBe(false);
+      expect(await store.webhooks.findDelivery(org.id, endpoint.id, due.id)).toMatchObject({
+        status: 'pending',
+        attemptCount: 1,
+        nextAttemptAt: at(6_000_010),
+        attempts: [{ number: 1, at: now, statusCode: 500, durationMs: 12, error: 'The endpoint answered 500.', responseExcerpt: 'oops' }],
+      });
+      await store.webhooks.requeueDelivery(org.id, due.id, at(6_000_020));
+      expect(await store.webhooks.findDelivery(org.id, endpoint.id, due.id)).toMatchObject({ status: 'pending', retriesLeft: 0, nextAttemptAt: at(6_000_020) });
+    });
+
+    it('claims nothing of a disabled endpoint, and hands each due delivery to one of two concurrent claimers', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const endpoint = endpointRecord(org.id);
+      const paused = endpointRecord(org.id, { enabled: false });
+      await store.webhooks.insertEndpoint(endpoint);
+      await store.webhooks.insertEndpoint(paused);
+      const waiting = await seedDelivery(store, paused, at(7_000_000));
+      const mine = new Set<string>();
+      for (let i = 0; i < 60; i++) mine.add((await seedDelivery(store, endpoint, at(7_000_000 + i))).id);
+      const now = at(7_100_000);
+      const [first, second] = await Promise.all([store.webhooks.claimDue(now, 40, leaseUntil, 'a'), store.webhooks.claimDue(now, 40, leaseUntil, 'b')]);
+      const ids = [...first, ...second].map((c) => c.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const third = await store.webhooks.claimDue(now, 100, leaseUntil, 'c');
+      const claimedOfMine = [...ids, ...third.map((c) => c.id)].filter((id) => mine.has(id));
+      expect(claimedOfMine.sort()).toEqual([...mine].sort());
+      expect([...ids, ...third.map((c) => c.id)]).not.toContain(waiting.id);
+      expect(await store.webhooks.hasDue(now)).toBe(false);
+    });
+
+    it('skips, rather than waits for, deliveries another claimer holds locked (PostgreSQL, FOR UPDATE SKIP LOCKED)', async () => {
+      const store = await open();
+      // SQLite has one writer at a time: a second claim waits for the first transaction by design.
+      if (store.dialect !== 'postgres') return;
+      const org = await seedOrg(store);
+      const endpoint = endpointRecord(org.id);
+      await store.webhooks.insertEndpoint(endpoint);
+      const mine = new Set<string>();
+      for (let i = 0; i < 20; i++) mine.add((await seedDelivery(store, endpoint, at(8_000_000 + i))).id);
+      const now = at(8_100_000);
+      let outside: string[] = [];
+      const inside = await store.transaction(async (tx) => {
+        const held = await tx.webhooks.claimDue(now, 10, leaseUntil, 'held');
+        // The rows claimed above stay locked until this transaction ends: a claim from another
+        // connection must take the other rows now, not wait (which would never end here) nor take these.
+        outside = (await store.webhooks.claimDue(now, 100, leaseUntil, 'outside')).map((c) => c.id);
+        return held.map((c) => c.id);
+      });
+      expect(inside.filter((id) => outside.includes(id))).toEqual([]);
+      expect([...inside, ...outside].filter((id) => mine.has(id)).sort()).toEqual([...mine].sort());
+    });
+  });
+}
