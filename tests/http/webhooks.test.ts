@@ -262,6 +262,21 @@ for (const dialect of await dialects()) {
       expect(await counted('succeeded')).toBeGreaterThanOrEqual(before.succeeded + 1);
     });
 
+    it('waits as long as a receiver asks with Retry-After before the next attempt', async () => {
+      const org = await createOrg(server);
+      const r = await receiver();
+      r.respond = (_req, index) => (index === 0 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 204 });
+      const { webhook } = await createHook(org, { url: r.url(), events: ['webhook.test'] });
+      await call(server, 'POST', `/api/webhooks/${webhook.id}/test`, as(org));
+      const [delivery] = await waitFor('the delivery to succeed', async () => {
+        const log = await deliveries(org, webhook.id);
+        return log[0]?.status === 'succeeded' ? log : null;
+      });
+      expect(delivery.attempts.map((a: any) => a.statusCode)).toEqual([429, 204]);
+      // The schedule says 0.2 s; the receiver asked for 2 s.
+      expect(Date.parse(delivery.attempts[1].at) - Date.parse(delivery.attempts[0].at)).toBeGreaterThanOrEqual(1900);
+    });
+
     it('fails a delivery once the schedule is spent, and a manual retry makes one more attempt', async () => {
       const org = await createOrg(server);
       const r = await receiver();

@@ -361,6 +361,11 @@ export interface WebhookRepository {
     attempt: WebhookAttempt,
     next: { status: WebhookDeliveryStatus; nextAttemptAt: Date | null; retriesLeft: number | null },
   ): Promise<boolean>;
+  /**
+   * Deletes up to `limit` finished (succeeded or failed) deliveries created before `before`, with
+   * their attempts, then the events left without a delivery; returns how many deliveries went.
+   */
+  pruneFinished(before: Date, limit: number): Promise<number>;
 }
 
 /** Which expiry reminders were sent (issue 15), claimed one at a time so that each is sent once. */

@@ -28,6 +28,10 @@ export interface DeliveryWorker {
 }
 
 const POLL_MS = 250;
+/** Finished deliveries (and their events) are kept this long for the delivery log, then deleted. */
+export const WEBHOOK_LOG_RETENTION_MS = 30 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
+const PRUNE_BATCH = 1000;
 const STOP_GRACE_MS = 3000;
 /** How long past its timeout a claimed attempt stays this instance's before another may take it. */
 const LEASE_MARGIN_MS = 30_000;
@@ -47,6 +51,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let timer: NodeJS.Timeout | null = null;
   let ticking = false;
   let stopped = true;
+  let prunedAt = 0;
 
   function scheduleTick(delayMs: number): void {
     if (stopped) return;
@@ -66,6 +71,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         const claimed = await deps.store.webhooks.claimDue(now, free, leaseUntil, randomBytes(12).toString('base64url'));
         claimedFull = claimed.length === free;
         for (const delivery of claimed) track(deliver(delivery));
+      }
+      if (now.getTime() - prunedAt >= PRUNE_EVERY_MS) {
+        const pruned = await deps.store.webhooks.pruneFinished(new Date(now.getTime() - WEBHOOK_LOG_RETENTION_MS), PRUNE_BATCH);
+        // A full batch: more may be waiting, so prune again at the next poll rather than in an hour.
+        prunedAt = pruned === PRUNE_BATCH ? 0 : now.getTime();
       }
     } catch (err) {
       deps.onError(err, 'webhook delivery poll failed; retrying');
@@ -115,11 +125,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function record(delivery: ClaimedWebhookDelivery, at: Date, outcome: SendOutcome): Promise<void> {
     const succeeded = outcome.error === null;
     const gone = outcome.statusCode === 410;
-    const next = nextStep(delivery, succeeded || gone, at);
+    const next = nextStep(delivery, succeeded || gone, at, outcome.retryAfterSeconds);
     const status = succeeded ? 'succeeded' : next ? 'pending' : 'failed';
     const finishedAt = deps.clock.now();
     await deps.store.transaction(async (tx) => {
-      const attempt = { number: delivery.attemptCount + 1, at, ...outcome };
+      const { statusCode, durationMs, error, responseExcerpt } = outcome;
+      const attempt = { number: delivery.attemptCount + 1, at, statusCode, durationMs, error, responseExcerpt };
       const recorded = await tx.webhooks.finishAttempt(delivery.id, delivery.leaseToken, attempt, {
         status,
         nextAttemptAt: status === 'pending' ? next!.at : null,
@@ -147,16 +158,23 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   /** When to try again after a failed attempt, or null when the delivery has failed for good. */
-  function nextStep(delivery: ClaimedWebhookDelivery, final: boolean, at: Date): { at: Date; retriesLeft: number | null } | null {
+  function nextStep(
+    delivery: ClaimedWebhookDelivery,
+    final: boolean,
+    at: Date,
+    retryAfterSeconds: number | null,
+  ): { at: Date; retriesLeft: number | null } | null {
     if (final) return null;
+    // A receiver asking for time (429, 503 with Retry-After) gets it, up to a day, but no more attempts.
+    const wait = (delaySeconds: number) => new Date(at.getTime() + Math.max(withJitter(delaySeconds * 1000), Math.min(retryAfterSeconds ?? 0, 86_400) * 1000));
     if (delivery.retriesLeft !== null) {
       // A manual retry is one attempt.
       if (delivery.retriesLeft <= 0) return null;
-      return { at: new Date(at.getTime() + (schedule[0] ?? 5) * 1000), retriesLeft: delivery.retriesLeft - 1 };
+      return { at: wait(schedule[0] ?? 5), retriesLeft: delivery.retriesLeft - 1 };
     }
     const delaySeconds = schedule[delivery.attemptCount];
     if (delaySeconds === undefined) return null;
-    return { at: new Date(at.getTime() + withJitter(delaySeconds * 1000)), retriesLeft: null };
+    return { at: wait(delaySeconds), retriesLeft: null };
   }
 
   return {

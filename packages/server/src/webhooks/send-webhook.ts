@@ -8,6 +8,8 @@ export interface SendOutcome {
   readonly durationMs: number;
   readonly error: string | null;
   readonly responseExcerpt: string | null;
+  /** The receiver's `Retry-After` on a failed attempt, in seconds (not stored). */
+  readonly retryAfterSeconds: number | null;
 }
 
 export interface WebhookSender {
@@ -49,7 +51,7 @@ export function createWebhookSender(options: { timeoutMs: number; allowPrivateTa
         req.destroy();
         resolve({ ...outcome, durationMs: elapsed() });
       };
-      const fail = (error: string) => finish({ statusCode: null, error: short(error, ERROR_CHARS), responseExcerpt: null });
+      const fail = (error: string) => finish({ statusCode: null, error: short(error, ERROR_CHARS), responseExcerpt: null, retryAfterSeconds: null });
       const isHttps = url.startsWith('https:');
       const requestFn = isHttps ? httpsRequest : httpRequest;
       const req = requestFn(url, {
@@ -87,7 +89,15 @@ function outcomeOf(res: IncomingMessage, excerpt: string): Omit<SendOutcome, 'du
         ? `Redirect (${statusCode}) not followed: webhooks go to the URL configured.`
         : `The endpoint answered ${statusCode}.`;
   }
-  return { statusCode, error, responseExcerpt: excerpt === '' ? null : excerpt };
+  return { statusCode, error, responseExcerpt: excerpt === '' ? null : excerpt, retryAfterSeconds: error ? retryAfterOf(res.headers['retry-after']) : null };
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date; null when absent or unreadable. */
+function retryAfterOf(header: string | undefined): number | null {
+  if (!header) return null;
+  if (/^\d{1,9}$/.test(header.trim())) return Number(header.trim());
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
 /** Reads at most EXCERPT_BYTES of the body, then stops reading (the socket is destroyed by the caller). */

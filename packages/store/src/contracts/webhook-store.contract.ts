@@ -159,5 +159,27 @@ export function webhookStoreContract(open: () => Promise<Store>) {
       expect(inside.filter((id) => outside.includes(id))).toEqual([]);
       expect([...inside, ...outside].filter((id) => mine.has(id)).sort()).toEqual([...mine].sort());
     });
+
+    it('prunes finished deliveries older than the cutoff with their attempts and events, and nothing pending or newer', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const endpoint = endpointRecord(org.id);
+      await store.webhooks.insertEndpoint(endpoint);
+      const old = await seedDelivery(store, endpoint, at(-9_000_000));
+      const oldPending = await seedDelivery(store, endpoint, at(-8_999_000));
+      const recent = await seedDelivery(store, endpoint, at(-1_000));
+      const claimed = await store.webhooks.claimDue(at(-8_999_500), 1000, leaseUntil, 'prune');
+      expect(claimed.map((c) => c.id)).toContain(old.id);
+      const attempt = { number: 1, at: at(-8_999_500), statusCode: 200, durationMs: 3, error: null, responseExcerpt: null };
+      await store.transaction((tx) => tx.webhooks.finishAttempt(old.id, 'prune', attempt, { status: 'succeeded', nextAttemptAt: null, retriesLeft: null }));
+      await store.webhooks.pruneFinished(at(-5_000_000), 1000);
+      expect(await store.webhooks.findDelivery(org.id, endpoint.id, old.id)).toBeNull();
+      expect(await store.webhooks.findDelivery(org.id, endpoint.id, oldPending.id)).not.toBeNull();
+      expect(await store.webhooks.findDelivery(org.id, endpoint.id, recent.id)).not.toBeNull();
+      // The event of the pruned delivery is gone with it: a new delivery of it cannot be written.
+      await expect(
+        store.webhooks.insertDelivery({ id: nextId('whd'), orgId: org.id, endpointId: endpoint.id, eventId: old.eventId, eventType: 'webhook.test', status: 'pending', nextAttemptAt: at(), retriesLeft: null, attemptCount: 0, createdAt: at() }),
+      ).rejects.toThrow();
+    });
   });
 }

@@ -290,5 +290,29 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
         .execute();
       return true;
     },
+    async pruneFinished(before, limit) {
+      const gone = await db
+        .deleteFrom('webhook_deliveries')
+        .where(
+          'id',
+          'in',
+          db.selectFrom('webhook_deliveries').select('id').where('status', 'in', ['succeeded', 'failed']).where('created_at', '<', toMs(before)).limit(limit),
+        )
+        .executeTakeFirst();
+      await db
+        .deleteFrom('webhook_events')
+        .where(
+          'id',
+          'in',
+          db
+            .selectFrom('webhook_events as ev')
+            .select('ev.id')
+            .where('ev.created_at', '<', toMs(before))
+            .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'ev.id'))))
+            .limit(limit),
+        )
+        .execute();
+      return Number(gone.numDeletedRows);
+    },
   };
 }
