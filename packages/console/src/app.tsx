@@ -22,6 +22,8 @@ const ProjectDetailPage = lazy(() => import('./pages/project-detail-page').then(
 const ChangePasswordPage = lazy(() => import('./pages/change-password-page').then((m) => ({ default: m.ChangePasswordPage })));
 const PolicyPage = lazy(() => import('./pages/policy-page').then((m) => ({ default: m.PolicyPage })));
 const SigningKeysPage = lazy(() => import('./pages/signing-keys-page').then((m) => ({ default: m.SigningKeysPage })));
+const WebhooksPage = lazy(() => import('./pages/webhooks/webhooks-page').then((m) => ({ default: m.WebhooksPage })));
+const WebhookDetailPage = lazy(() => import('./pages/webhooks/webhook-detail-page').then((m) => ({ default: m.WebhookDetailPage })));
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { state, refresh } = useSessionContext();
@@ -80,6 +82,8 @@ export function App() {
               <Route path="settings/projects/:id" element={<Page><ProjectDetailPage /></Page>} />
               <Route path="settings/signing-keys" element={<Page><SigningKeysPage /></Page>} />
               <Route path="settings/policy" element={<Page><PolicyPage /></Page>} />
+              <Route path="settings/webhooks" element={<Page><WebhooksPage /></Page>} />
+              <Route path="settings/webhooks/:id" element={<Page><WebhookDetailPage /></Page>} />
               <Route path="account/password" element={<Page><ChangePasswordPage /></Page>} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>

@@ -3,7 +3,7 @@ import { useNavigate } from 'react-router';
 import { DirectoryProvider } from '../lib/directory';
 import { roleLabel } from '../lib/format';
 import { useSession, useSessionContext } from '../lib/session';
-import { ChartIcon, CheckIcon, FolderIcon, KeyIcon, ListIcon, Logo, ShieldIcon, TeamIcon, UsersIcon } from './icons';
+import { ChartIcon, CheckIcon, FolderIcon, KeyIcon, ListIcon, Logo, SendIcon, ShieldIcon, TeamIcon, UsersIcon } from './icons';
 import { MenuButton } from './menu';
 
 function OrganizationSwitcher() {
@@ -103,6 +103,11 @@ export function Shell() {
             {session.isAdmin ? (
               <NavItem to="/settings/signing-keys" icon={<ShieldIcon />}>
                 Signing keys
+              </NavItem>
+            ) : null}
+            {session.isAdmin ? (
+              <NavItem to="/settings/webhooks" icon={<SendIcon />}>
+                Webhooks
               </NavItem>
             ) : null}
           </ul>
