@@ -174,6 +174,10 @@ for (const dialect of await dialects()) {
         timestamp: expect.any(String),
         data: { apiKey: { id: apiKey.id, name: 'ci key 2', status: 'revoked', revokedReason: 'revoked' }, actor: { type: 'user', id: org.owner.userId } },
       });
+      // The key in an event is the ApiKey the API answers: the same fields.
+      const asListed = await call(server, 'GET', `/api/api-keys/${apiKey.id}`, as(org));
+      expect(Object.keys(revoked.data.apiKey).sort()).toEqual(Object.keys(asListed.body).sort());
+      expect(revoked.data.apiKey).toEqual({ ...asListed.body, lastUsedAt: revoked.data.apiKey.lastUsedAt });
       for (const req of r.requests) {
         expect(req.body).not.toContain(token);
         expect(req.body).not.toContain(rolled.body.token);
@@ -184,6 +188,24 @@ for (const dialect of await dialects()) {
       expect(log[0]).toMatchObject({ status: 'succeeded', nextAttemptAt: null, attempts: [{ statusCode: 204, error: null, durationMs: expect.any(Number) }] });
       // A tampered body fails verification: the receiver's check means something.
       expect(() => verifier.verify(r.requests[0]!.body.replace('api_key', 'api_kez'), headerRecord(r.requests[0]!.headers))).toThrow();
+    });
+
+    it('sends api_key.leaked when a leak report revokes a key, with the reporter as the actor', async () => {
+      const org = await createOrg(server);
+      const r = await receiver();
+      const { secret } = await createHook(org, { url: r.url(), events: ['api_key.leaked', 'api_key.revoked'] });
+      const { apiKey, token } = await org.createKey(org.owner, { name: 'pasted in a chat' });
+      const reported = await call(server, 'POST', '/api/keys/leaked', { body: { key: token, source: 'chat' } });
+      expect(reported.status, reported.text).toBe(202);
+      await waitFor('the leaked event', () => r.requests.length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(r.requests).toHaveLength(1);
+      const event = new Webhook(secret).verify(r.requests[0]!.body, headerRecord(r.requests[0]!.headers)) as any;
+      expect(event).toMatchObject({
+        type: 'api_key.leaked',
+        data: { apiKey: { id: apiKey.id, status: 'revoked', revokedReason: 'leaked', policyViolations: [] }, actor: { type: 'leak_report', id: 'report_endpoint' } },
+      });
+      expect(r.requests[0]!.body).not.toContain(token);
     });
 
     it('sends only the subscribed events, and member and signing-key events to "*"', async () => {

@@ -1,5 +1,5 @@
 import { recordAuditFor } from '../audit/record-audit.js';
-import { apiKeyPayload, recordEvent } from '../webhooks/record-event.js';
+import { keyEventData, recordEvent } from '../webhooks/record-event.js';
 import type { CoreDeps } from '../deps.js';
 import type { KeyVerifier } from './verify-key.js';
 
@@ -40,8 +40,8 @@ export async function reportLeakedKey(
         revoked: true,
       },
     });
-    const leaked = { ...key, revokedAt: now, revokedReason: 'leaked' };
-    await recordEvent(tx, deps.ids, now, key.orgId, 'api_key.leaked', { apiKey: apiKeyPayload(leaked, now), actor: subject.actor });
+    const leaked = { ...key, revokedAt: now, revokedReason: 'leaked', updatedAt: now };
+    await recordEvent(tx, deps.ids, now, key.orgId, 'api_key.leaked', keyEventData(leaked, subject.actor, now));
     await tx.invalidations.append({ type: 'key', orgId: key.orgId, keyId: key.id }, now);
     return true;
   });

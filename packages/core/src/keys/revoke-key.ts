@@ -26,7 +26,7 @@ export async function revokeKey(deps: RevokeKeyDeps, actor: Actor, keyId: KeyId,
       targetId: keyId,
       details: { name: key.name, preview: key.preview, reason },
     });
-    await recordEvent(tx, deps.ids, now, orgId, 'api_key.revoked', keyEventData({ ...key, revokedAt: now, revokedReason: reason }, actor, now));
+    await recordEvent(tx, deps.ids, now, orgId, 'api_key.revoked', keyEventData({ ...key, revokedAt: now, revokedReason: reason, updatedAt: now }, actor, now));
     await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
   });
   await deps.bus.publish({ type: 'key', orgId, keyId });

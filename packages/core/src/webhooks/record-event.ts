@@ -1,8 +1,13 @@
 import { auditActorOf, type Actor, type SystemActor } from '../auth/actor.js';
 import { keyStatus, type ApiKeyRecord } from '../keys/api-key.js';
 import type { IdGenerator, OrgId } from '../ids.js';
+import { loadPolicy } from '../policy/manage-policy.js';
+import { policyViolationsOf, type OrganizationPolicy } from '../policy/organization-policy.js';
 import type { Repositories } from '../ports.js';
 import type { WebhookEventId, WebhookEventType } from './webhook.js';
+
+/** An event's `data`, or a function that reads it through the transaction only when some endpoint wants the event. */
+export type EventData = Record<string, unknown> | ((tx: Pick<Repositories, 'policies'>) => Promise<Record<string, unknown>>);
 
 /**
  * Writes an event to the outbox, and one pending delivery per enabled endpoint of the organization
@@ -11,17 +16,18 @@ import type { WebhookEventId, WebhookEventType } from './webhook.js';
  * written when no endpoint wants it. Returns the event id, or null when nothing was written.
  */
 export async function recordEvent(
-  tx: Pick<Repositories, 'webhooks'>,
+  tx: Pick<Repositories, 'webhooks' | 'policies'>,
   ids: IdGenerator,
   at: Date,
   orgId: OrgId,
   type: WebhookEventType,
-  data: Record<string, unknown>,
+  data: EventData,
 ): Promise<WebhookEventId | null> {
   const endpoints = await tx.webhooks.listSubscribed(orgId, type);
   if (endpoints.length === 0) return null;
   const id = ids.next('evt');
-  const payload = JSON.stringify({ id, type, timestamp: at.toISOString(), organizationId: orgId, data });
+  const body = typeof data === 'function' ? await data(tx) : data;
+  const payload = JSON.stringify({ id, type, timestamp: at.toISOString(), organizationId: orgId, data: body });
   await tx.webhooks.insertEvent({ id, orgId, type, payload, createdAt: at });
   for (const endpoint of endpoints) {
     await tx.webhooks.insertDelivery({
@@ -41,8 +47,8 @@ export async function recordEvent(
 }
 
 /** Who caused an event, as its payload names them: `{"type","id"}`, nothing more. */
-export function eventActor(actor: Actor | SystemActor): { type: string; id: string } {
-  const { type, id } = auditActorOf(actor);
+export function eventActor(actor: Actor | SystemActor | { type: string; id: string }): { type: string; id: string } {
+  const { type, id } = 'orgId' in actor ? auditActorOf(actor) : actor;
   return { type, id };
 }
 
@@ -50,7 +56,7 @@ export function eventActor(actor: Actor | SystemActor): { type: string; id: stri
  * A key as events carry it: the API's `ApiKey` shape (what `GET /api/api-keys/{id}` answers), never
  * a secret, a digest or a pepper version.
  */
-export function apiKeyPayload(key: ApiKeyRecord, now: Date): Record<string, unknown> {
+export function apiKeyPayload(key: ApiKeyRecord, now: Date, policy: OrganizationPolicy | null = null): Record<string, unknown> {
   const iso = (date: Date | null) => (date ? date.toISOString() : null);
   const overlap = key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > now.getTime() ? key.previousSecretExpiresAt : null;
   return {
@@ -76,10 +82,12 @@ export function apiKeyPayload(key: ApiKeyRecord, now: Date): Record<string, unkn
     revokedAt: iso(key.revokedAt),
     revokedReason: key.revokedReason,
     rollOverlapEndsAt: iso(overlap),
+    // With the organization's policy (`keyEventData` reads it), the key's violations as the API shows them.
+    ...(policy ? { policyViolations: policyViolationsOf(policy, key, now) } : {}),
   };
 }
 
-/** The data of a key event: the key and who acted. */
-export function keyEventData(key: ApiKeyRecord, actor: Actor | SystemActor, now: Date): Record<string, unknown> {
-  return { apiKey: apiKeyPayload(key, now), actor: eventActor(actor) };
+/** The data of a key event: the key (with its organization's policy violations) and who acted. */
+export function keyEventData(key: ApiKeyRecord, actor: Actor | SystemActor | { type: string; id: string }, now: Date): EventData {
+  return async (tx) => ({ apiKey: apiKeyPayload(key, now, await loadPolicy(tx, key.orgId)), actor: eventActor(actor) });
 }
