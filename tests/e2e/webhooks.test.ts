@@ -148,6 +148,24 @@ describe.skipIf(browserMissing)('webhooks in the console', () => {
     expect(received.at(-1)!.headers['webhook-id']).not.toBe(received.at(-3)!.headers['webhook-id']);
   });
 
+  it('edits the URL, description and events, refusing a bad URL beside its field', async () => {
+    await page().getByRole('button', { name: 'Edit', exact: true }).click();
+    const form = dialog(page());
+    expect(await form.getByLabel('Endpoint URL').inputValue()).toBe(receiverUrl);
+    expect(await form.getByRole('checkbox', { name: /^api_key\.leaked/ }).isChecked()).toBe(true);
+    await form.getByLabel('Endpoint URL').fill(`${receiverUrl}#fragment`);
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.locator('.field-error', { hasText: 'must not have a fragment' }).waitFor();
+    await form.getByLabel('Endpoint URL').fill(`${receiverUrl}?v=2`);
+    await form.getByLabel(/Description/).fill('Incident bot, second version');
+    await form.getByRole('checkbox', { name: /^api_key\.leaked/ }).uncheck();
+    await form.getByRole('checkbox', { name: /^member\.added/ }).check();
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+    await page().getByText('Incident bot, second version').first().waitFor();
+    expect(await webhookNow()).toMatchObject({ url: `${receiverUrl}?v=2`, description: 'Incident bot, second version', events: ['api_key.revoked', 'member.added', 'webhook.test'] });
+  });
+
   it('disables and enables the endpoint', async () => {
     await page().getByRole('button', { name: 'Disable', exact: true }).click();
     await page().getByText('This endpoint is disabled').waitFor();
@@ -184,6 +202,20 @@ describe.skipIf(browserMissing)('webhooks in the console', () => {
     const last = received[before]!;
     const headers = Object.fromEntries(Object.entries(last.headers).map(([k, v]) => [k, String(v)]));
     for (const key of [secret, rolled]) expect(new Webhook(key.slice('whsec_'.length)).verify(last.body, headers)).toMatchObject({ type: 'webhook.test' });
+  });
+
+  it('pages through a long delivery log', async () => {
+    for (let i = 0; i < 18; i++) expect((await call(harness.server, 'POST', `/api/webhooks/${webhookId}/test`, { token: org.owner.session })).status).toBe(202);
+    const rows = log().locator('tbody tr');
+    await log().getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => rows.count()).toBe(20);
+    await log().getByRole('button', { name: 'Older' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    // The oldest delivery: the first test event.
+    await rows.getByText('HTTP 204').waitFor();
+    expect(await log().getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await log().getByRole('button', { name: 'Newer' }).click();
+    await expect.poll(() => rows.count()).toBe(20);
   });
 
   it('deletes the endpoint after a confirmation', async () => {
