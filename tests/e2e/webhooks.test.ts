@@ -114,6 +114,7 @@ describe.skipIf(browserMissing)('webhooks in the console', () => {
     const row = page().getByRole('row', { name: /Our incident bot/ });
     await row.getByText('api_key.revoked, api_key.leaked, webhook.test').waitFor();
     await row.getByText('Enabled').waitFor();
+    await screenshot(page(), 'webhooks');
     await row.getByRole('link', { name: receiverUrl }).click();
     await page().getByRole('button', { name: 'Send test event' }).waitFor();
   });
