@@ -145,7 +145,8 @@ function EventsPicker({ events, onChange, error }: { events: readonly string[]; 
     const next = new Set(chosen);
     if (on) next.add(type);
     else next.delete(type);
-    onChange(knownOrder.filter((t) => next.has(t)));
+    // Events this console does not know (a newer server's) stay as they were.
+    onChange([...knownOrder.filter((t) => next.has(t)), ...[...next].filter((t) => t !== '*' && !knownOrder.includes(t))]);
   };
   return (
     <fieldset className={`fieldset form-section${error ? ' field-invalid' : ''}`} aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}>
