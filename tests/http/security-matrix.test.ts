@@ -99,6 +99,19 @@ const ownerPersonalKey = (f: SecurityFixture) => ({ id: f.ids.ownerPersonalKey }
 const freshServiceKey = async (f: SecurityFixture) => ({ id: await f.make.serviceKey() });
 const freshInvitee = async (f: SecurityFixture) => ({ userId: await f.make.invitee() });
 const readRights = { permissionMode: 'restricted', permissions: ['traces:read'] };
+const webhookBody = () => ({ url: 'https://hooks.example.com/matrix', events: ['*'] });
+const makeWebhook = async (f: SecurityFixture) => {
+  const created = await call(f.server, 'POST', '/api/webhooks', { token: f.org.owner.session, body: webhookBody() });
+  if (created.status !== 201) throw new Error(`webhook: ${created.status} ${created.text}`);
+  const test = await call(f.server, 'POST', `/api/webhooks/${created.body.webhook.id}/test`, { token: f.org.owner.session });
+  return { id: created.body.webhook.id as string, deliveryId: test.body.deliveryId as string };
+};
+/** One endpoint (with one delivery) for the calls that leave it in place: an organization has at most 50. */
+const sharedWebhooks = new WeakMap<SecurityFixture, Promise<Ids>>();
+const sharedWebhook = (f: SecurityFixture) => {
+  if (!sharedWebhooks.has(f)) sharedWebhooks.set(f, makeWebhook(f));
+  return sharedWebhooks.get(f)!;
+};
 /** "A restricted or scoped key, or a narrowed access token, holding only organization:manage cannot mint ...: 403". */
 const beyondTheCaller = '403 api_key_scope_violation';
 
@@ -255,6 +268,21 @@ const rows: Row[] = [
   },
   { route: 'GET /api/api-keys/:id/usage', variant: 'a service key', ids: serviceKey, expected: management({ managers: 200, member: 200, otherOrg: 404 }) },
 
+  // Webhooks: owners and admins only (CONTRACT.md "Webhooks").
+  { route: 'GET /api/webhooks', expected: management({ managers: 200, member: 403, otherOrg: 200 }) },
+  { route: 'POST /api/webhooks', body: webhookBody, expected: management({ managers: 201, member: 403, otherOrg: 201 }) },
+  { route: 'GET /api/webhooks/:id', ids: sharedWebhook, expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
+  { route: 'PATCH /api/webhooks/:id', ids: sharedWebhook, body: () => ({ description: 'matrix' }), expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
+  { route: 'DELETE /api/webhooks/:id', ids: makeWebhook, expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
+  { route: 'POST /api/webhooks/:id/roll-secret', ids: sharedWebhook, expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
+  { route: 'POST /api/webhooks/:id/test', ids: sharedWebhook, expected: management({ managers: 202, member: 403, otherOrg: 404 }) },
+  { route: 'GET /api/webhooks/:id/deliveries', ids: sharedWebhook, expected: management({ managers: 200, member: 403, otherOrg: 404 }) },
+  {
+    route: 'POST /api/webhooks/:id/deliveries/:deliveryId/retry',
+    ids: sharedWebhook,
+    expected: management({ managers: 202, member: 403, otherOrg: 404 }),
+  },
+
   // Public documents under /api/
   { route: 'GET /api/catalogue', expected: publicRoute(200) },
   { route: 'GET /api/openapi.json', expected: publicRoute(200) },
@@ -278,6 +306,7 @@ const outsideTheMatrix: Record<string, string> = {
   'POST /api/keys/verify': 'verification: verifier credentials only (tests/http/verify.test.ts)',
   'GET /api/keys/invalidations': "the verifiers' invalidation stream (tests/sdk/invalidation-stream.test.ts)",
   'POST /api/keys/leaked': 'a leak report: holding the key is all it takes (tests/http/verify.test.ts)',
+  'POST /api/keys/leaked/github': "GitHub's leak reports, signed with GitHub's keys (tests/http/github-secret-scanning.test.ts)",
 };
 
 /** The same id with its last characters changed: well formed, and surely nobody's. */
