@@ -24,7 +24,7 @@ function manualClock(start: number) {
 
 interface Event {
   type: string;
-  data: { apiKey: { id: string; expiresAt: string | null }; actor: { type: string; id: string }; reminder?: string };
+  data: { apiKey: { id: string; expiresAt: string | null; [field: string]: unknown }; actor: { type: string; id: string }; reminder?: string };
 }
 
 /** Records the events it receives (every delivery answered 204). */
@@ -118,6 +118,9 @@ for (const dialect of await dialects()) {
       const expired = receiver.events.find((e) => e.type === 'api_key.expired' && e.data.apiKey.id === apiKey.id)!;
       expect(expired.data.actor).toEqual({ type: 'system', id: 'expiry_reminders' });
       expect(expired.data.apiKey.expiresAt).toBe(new Date(T0 + 10 * DAY).toISOString());
+      // The key as the API answers it.
+      const answer = await call(server, 'GET', `/api/api-keys/${apiKey.id}`, { token: org.adminKey });
+      expect(expired.data.apiKey).toEqual(answer.body);
       expect(JSON.stringify(expired)).not.toMatch(/secret|digest|pepper/i);
     });
 

@@ -1,4 +1,5 @@
 import type { CoreDeps } from '../deps.js';
+import { loadPolicy } from '../policy/manage-policy.js';
 import { apiKeyPayload, recordEvent } from '../webhooks/record-event.js';
 
 /** A reminder of a key's expiry: a week before, a day before, and once it has passed. */
@@ -45,10 +46,13 @@ export async function sendExpiryReminders(deps: Pick<CoreDeps, 'store' | 'clock'
       for (const key of keys) {
         const claimed = await deps.store.transaction(async (tx) => {
           if (!(await tx.expiryNotices.claim({ keyId: key.id, orgId: key.orgId, stage, expiresAt: key.expiresAt!, sentAt: now }))) return false;
-          const data =
-            stage === 'expired'
-              ? { apiKey: apiKeyPayload(key, now), actor: ACTOR }
-              : { apiKey: apiKeyPayload(key, now), actor: ACTOR, reminder: stage };
+          // The key as the API shows it (its policy violations included), and which reminder this is;
+          // read only when some endpoint wants the event.
+          const data = async () => ({
+            apiKey: apiKeyPayload(key, now, await loadPolicy(tx, key.orgId)),
+            actor: ACTOR,
+            ...(stage === 'expired' ? {} : { reminder: stage }),
+          });
           await recordEvent(tx, deps.ids, now, key.orgId, stage === 'expired' ? 'api_key.expired' : 'api_key.expiring', data);
           return true;
         });
