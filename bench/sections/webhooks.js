@@ -4,7 +4,7 @@
 // the 10k-key database; the receiver is a bare node:http server in this process answering 204.
 
 import { createServer } from 'node:http';
-import { stopChild } from '../lib/processes.js';
+import { cpuSample, stopChild } from '../lib/processes.js';
 import { fixed, int, ms, pct, table } from '../lib/report.js';
 import { startKeyward } from '../lib/servers.js';
 
@@ -83,27 +83,34 @@ export default {
       };
       const perRound = settings.quick ? 40 : 200;
       const rounds = settings.quick ? 1 : settings.rounds;
-      const none = { create: [], revoke: [] };
-      const ten = { create: [], revoke: [] };
-      log(`webhooks: create + revoke latency, ${perRound} pairs per round, ${rounds} interleaved round(s) without and with ${ENDPOINTS} endpoints`);
-      await createAndRevoke(keyward.url, token, 20, 'warm-up');
-      for (let round = 0; round < rounds; round++) {
-        await setEnabled(false);
-        const a = await createAndRevoke(keyward.url, token, perRound, `none-${round}`);
-        none.create.push(...a.create);
-        none.revoke.push(...a.revoke);
-        await setEnabled(true);
-        const b = await createAndRevoke(keyward.url, token, perRound, `ten-${round}`);
-        ten.create.push(...b.create);
-        ten.revoke.push(...b.revoke);
-      }
-      // The deliveries of the measured rounds, then a burst.
+      const none = { create: [], revoke: [], cpuMs: 0, pairs: 0 };
+      const ten = { create: [], revoke: [], cpuMs: 0, pairs: 0 };
       const waitForAll = async (expected, limitMs) => {
         const deadline = performance.now() + limitMs;
         while (receiver.state.total < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
         return receiver.state.total >= expected;
       };
-      await waitForAll(receiver.state.total + 2 * perRound * rounds * ENDPOINTS, 120_000);
+      /** A round of pairs, and the server's CPU time from its start until every delivery it caused arrived. */
+      const measureRound = async (into, label) => {
+        const expected = receiver.state.total + (into === ten ? 2 * perRound * ENDPOINTS : 0);
+        const started = performance.now();
+        const sample = cpuSample([keyward.pid]);
+        const { create, revoke } = await createAndRevoke(keyward.url, token, perRound, label);
+        if (!(await waitForAll(expected, 120_000))) log(`  only ${receiver.state.total} of ${expected} deliveries arrived after ${label}`);
+        into.cpuMs += (sample.end().serverCpu / 100) * (performance.now() - started);
+        into.pairs += perRound;
+        into.create.push(...create);
+        into.revoke.push(...revoke);
+      };
+      log(`webhooks: create + revoke latency, ${perRound} pairs per round, ${rounds} interleaved round(s) without and with ${ENDPOINTS} endpoints`);
+      await setEnabled(false);
+      await createAndRevoke(keyward.url, token, 20, 'warm-up');
+      for (let round = 0; round < rounds; round++) {
+        await setEnabled(false);
+        await measureRound(none, `none-${round}`);
+        await setEnabled(true);
+        await measureRound(ten, `ten-${round}`);
+      }
       const burstKeys = settings.quick ? 100 : 500;
       log(`webhooks: a burst of ${burstKeys} key creations, ${ENDPOINTS} endpoints each`);
       const before = receiver.state.total;
@@ -124,8 +131,8 @@ export default {
       ctx.results.webhooks = {
         perRound,
         rounds,
-        none: { createP50: median(none.create), createP99: p99(none.create), revokeP50: median(none.revoke), revokeP99: p99(none.revoke) },
-        ten: { createP50: median(ten.create), createP99: p99(ten.create), revokeP50: median(ten.revoke), revokeP99: p99(ten.revoke) },
+        none: { createP50: median(none.create), createP99: p99(none.create), revokeP50: median(none.revoke), revokeP99: p99(none.revoke), cpuMsPerPair: none.cpuMs / none.pairs },
+        ten: { createP50: median(ten.create), createP99: p99(ten.create), revokeP50: median(ten.revoke), revokeP99: p99(ten.revoke), cpuMsPerPair: ten.cpuMs / ten.pairs },
         burst: { keys: burstKeys, deliveries: receiver.state.total - before, expected: burstKeys * ENDPOINTS, complete, createdMs, deliveredMs },
       };
     } finally {
@@ -141,16 +148,16 @@ export default {
     report.push('## (i) Webhooks: what subscribing costs the API, and delivery');
     report.push('');
     report.push(
-      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in the benchmark's process that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s)), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event and ${ENDPOINTS} deliveries in its transaction, which the delivery worker then sends on the same instance). Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
+      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in the benchmark's process that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s)), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event and ${ENDPOINTS} deliveries in its transaction, which the delivery worker then sends from the same process); each round ends once every delivery it caused has arrived, and the server's CPU time over that span is divided by the round's pairs. Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
     );
     report.push('');
     report.push(
       table(
-        ['case', 'create p50 ms', 'create p99 ms', 'revoke p50 ms', 'revoke p99 ms'],
+        ['case', 'create p50 ms', 'create p99 ms', 'revoke p50 ms', 'revoke p99 ms', 'server CPU ms per pair'],
         [
-          ['no endpoint enabled', ms(r.none.createP50), ms(r.none.createP99), ms(r.none.revokeP50), ms(r.none.revokeP99)],
-          [`${ENDPOINTS} endpoints, every event`, ms(r.ten.createP50), ms(r.ten.createP99), ms(r.ten.revokeP50), ms(r.ten.revokeP99)],
-          ['ratio', pct(r.ten.createP50 / r.none.createP50), pct(r.ten.createP99 / r.none.createP99), pct(r.ten.revokeP50 / r.none.revokeP50), pct(r.ten.revokeP99 / r.none.revokeP99)],
+          ['no endpoint enabled', ms(r.none.createP50), ms(r.none.createP99), ms(r.none.revokeP50), ms(r.none.revokeP99), ms(r.none.cpuMsPerPair)],
+          [`${ENDPOINTS} endpoints, every event`, ms(r.ten.createP50), ms(r.ten.createP99), ms(r.ten.revokeP50), ms(r.ten.revokeP99), ms(r.ten.cpuMsPerPair)],
+          ['ratio', pct(r.ten.createP50 / r.none.createP50), pct(r.ten.createP99 / r.none.createP99), pct(r.ten.revokeP50 / r.none.revokeP50), pct(r.ten.revokeP99 / r.none.revokeP99), pct(r.ten.cpuMsPerPair / r.none.cpuMsPerPair)],
         ],
       ),
     );

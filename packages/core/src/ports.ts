@@ -338,6 +338,8 @@ export interface WebhookRepository {
   deleteEndpoint(orgId: OrgId, webhookId: WebhookId): Promise<boolean>;
   insertEvent(event: WebhookEventRecord): Promise<void>;
   insertDelivery(delivery: Omit<WebhookDeliveryRecord, 'attempts'>): Promise<void>;
+  /** Several deliveries in one statement (an event's, one per subscribed endpoint). */
+  insertDeliveries(deliveries: readonly Omit<WebhookDeliveryRecord, 'attempts'>[]): Promise<void>;
   /** Newest first, each with its attempts. */
   listDeliveries(orgId: OrgId, webhookId: WebhookId, page: PageRequest): Promise<Page<WebhookDeliveryRecord>>;
   findDelivery(orgId: OrgId, webhookId: WebhookId, deliveryId: WebhookDeliveryId): Promise<WebhookDeliveryRecord | null>;

@@ -16,7 +16,7 @@ import {
   type Store,
 } from '@keyward/core';
 import { createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
-import { openStore, usageWriterFor, type KyselyStore } from '@keyward/store';
+import { openBookkeepingStore, openStore, usageWriterFor, type KyselyStore } from '@keyward/store';
 import { Redis } from 'ioredis';
 import { createCreationQuota } from './adapters/creation-quota.js';
 import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
@@ -126,8 +126,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
   // Webhooks are sent off the request path, from the outbox, by this instance's worker.
+  // On a SQLite file its attempts and leases are written through a second connection that does not wait
+  // for the disk: an fsync per record would hold the event loop and the writer (a lost record on power
+  // failure only means a resend; deliveries are at least once). The events themselves are written in
+  // their changes' own transactions, on the store of record.
+  const webhookStore = 'connection' in store ? await openBookkeepingStore(store as KyselyStore, { lockWaitMs: config.sqliteLockWaitMs }) : store;
   const webhookWorker = createDeliveryWorker({
-    store,
+    store: webhookStore,
     clock: deps.clock,
     encryptionKey: deps.encryptionKey,
     settings: config.webhooks,
@@ -153,6 +158,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       clearInterval(timer);
       await expiryReminders.stop();
       await webhookWorker.stop();
+      if (webhookStore !== store) await webhookStore.close();
       await app.close();
       await metrics.timeUsageFlush(() => usage.flush({ final: true })).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       await usage.close();

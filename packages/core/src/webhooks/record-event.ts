@@ -29,20 +29,20 @@ export async function recordEvent(
   const body = typeof data === 'function' ? await data(tx) : data;
   const payload = JSON.stringify({ id, type, timestamp: at.toISOString(), organizationId: orgId, data: body });
   await tx.webhooks.insertEvent({ id, orgId, type, payload, createdAt: at });
-  for (const endpoint of endpoints) {
-    await tx.webhooks.insertDelivery({
+  await tx.webhooks.insertDeliveries(
+    endpoints.map((endpoint) => ({
       id: ids.next('whd'),
       orgId,
       endpointId: endpoint.id,
       eventId: id,
       eventType: type,
-      status: 'pending',
+      status: 'pending' as const,
       nextAttemptAt: at,
       retriesLeft: null,
       attemptCount: 0,
       createdAt: at,
-    });
-  }
+    })),
+  );
   return id;
 }
 

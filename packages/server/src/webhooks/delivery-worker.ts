@@ -5,6 +5,7 @@ import {
   signWebhook,
   type ClaimedWebhookDelivery,
   type Clock,
+  type Repositories,
   type Store,
   type WebhookEndpointPatch,
 } from '@keyward/core';
@@ -35,6 +36,11 @@ const PRUNE_BATCH = 1000;
 const STOP_GRACE_MS = 3000;
 /** How long past its timeout a claimed attempt stays this instance's before another may take it. */
 const LEASE_MARGIN_MS = 30_000;
+/** Finished attempts recorded in one transaction at most, and how long the first of them waits for others. */
+const RECORDS_PER_TRANSACTION = 64;
+const RECORD_WAIT_MS = 20;
+/** Decrypted endpoint secrets kept (by endpoint and ciphertext: a rolled secret is another entry). */
+const SECRETS_KEPT = 1000;
 
 /**
  * Delivers the webhook outbox, off the request path: a timer polls for due deliveries (a read),
@@ -108,10 +114,23 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   }
 
+  /** Endpoint secrets decrypted once, not once per delivery (a burst signs thousands with a few). */
+  const secrets = new Map<string, ReturnType<typeof decryptWebhookSecret>>();
+  function secretOf(delivery: ClaimedWebhookDelivery, encrypted: string): ReturnType<typeof decryptWebhookSecret> {
+    const name = `${delivery.endpointId}\u0000${encrypted}`;
+    let secret = secrets.get(name);
+    if (secret === undefined) {
+      secret = decryptWebhookSecret(deps.encryptionKey, delivery.orgId, delivery.endpointId, encrypted);
+      if (secrets.size >= SECRETS_KEPT) secrets.clear();
+      secrets.set(name, secret);
+    }
+    return secret;
+  }
+
   function headersFor(delivery: ClaimedWebhookDelivery, at: Date): Record<string, string> {
-    const secrets = [decryptWebhookSecret(deps.encryptionKey, delivery.orgId, delivery.endpointId, delivery.secretEncrypted)];
+    const secrets = [secretOf(delivery, delivery.secretEncrypted)];
     if (delivery.previousSecretEncrypted && delivery.previousSecretExpiresAt && delivery.previousSecretExpiresAt.getTime() > at.getTime()) {
-      secrets.push(decryptWebhookSecret(deps.encryptionKey, delivery.orgId, delivery.endpointId, delivery.previousSecretEncrypted));
+      secrets.push(secretOf(delivery, delivery.previousSecretEncrypted));
     }
     // The timestamp is the attempt's, not the event's: a late retry is not "too old" for the receiver.
     const timestamp = Math.floor(at.getTime() / 1000);
@@ -122,39 +141,82 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     };
   }
 
-  async function record(delivery: ClaimedWebhookDelivery, at: Date, outcome: SendOutcome): Promise<void> {
+  /** Finished attempts waiting to be recorded, written together (see `flushRecords`). */
+  let pendingRecords: { delivery: ClaimedWebhookDelivery; at: Date; outcome: SendOutcome; done: (err?: unknown) => void }[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Records an attempt. Attempts that finish close together are written in one transaction: on
+   * SQLite each commit is an fsync that holds the single writer (and, on the server's thread, the
+   * event loop) for milliseconds, so one per attempt would slow the API down while a burst goes out.
+   * Resolves once written (the send slot is free only then).
+   */
+  function record(delivery: ClaimedWebhookDelivery, at: Date, outcome: SendOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      pendingRecords.push({ delivery, at, outcome, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (pendingRecords.length >= RECORDS_PER_TRANSACTION) void flushRecords();
+      else flushTimer ??= setTimeout(() => void flushRecords(), RECORD_WAIT_MS);
+    });
+  }
+
+  async function flushRecords(): Promise<void> {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    const batch = pendingRecords;
+    pendingRecords = [];
+    if (batch.length === 0) return;
+    const outcomes: ('succeeded' | 'retrying' | 'failed')[] = [];
+    try {
+      await deps.store.transaction(async (tx) => {
+        outcomes.length = 0;
+        for (const { delivery, at, outcome } of batch) outcomes.push(await recordIn(tx, delivery, at, outcome));
+      });
+    } catch (err) {
+      // None of the batch is recorded: each delivery is sent again once its lease ends (at least once).
+      for (const { done } of batch) done(err);
+      return;
+    }
+    for (const outcome of outcomes) deps.onAttempt?.(outcome);
+    for (const { done } of batch) done();
+  }
+
+  async function recordIn(
+    tx: Repositories,
+    delivery: ClaimedWebhookDelivery,
+    at: Date,
+    outcome: SendOutcome,
+  ): Promise<'succeeded' | 'retrying' | 'failed'> {
     const succeeded = outcome.error === null;
     const gone = outcome.statusCode === 410;
     const next = nextStep(delivery, succeeded || gone, at, outcome.retryAfterSeconds);
     const status = succeeded ? 'succeeded' : next ? 'pending' : 'failed';
     const finishedAt = deps.clock.now();
-    await deps.store.transaction(async (tx) => {
-      const { statusCode, durationMs, error, responseExcerpt } = outcome;
-      const attempt = { number: delivery.attemptCount + 1, at, statusCode, durationMs, error, responseExcerpt };
-      const recorded = await tx.webhooks.finishAttempt(delivery.id, delivery.leaseToken, attempt, {
-        status,
-        nextAttemptAt: status === 'pending' ? next!.at : null,
-        retriesLeft: status === 'pending' ? next!.retriesLeft : delivery.retriesLeft,
-      });
-      if (!recorded) return;
-      const endpoint = await tx.webhooks.findEndpoint(delivery.orgId, delivery.endpointId);
-      if (!endpoint) return;
-      let patch: Omit<WebhookEndpointPatch, 'updatedAt'> | null = null;
-      if (succeeded) {
-        if (endpoint.failingSince) patch = { failingSince: null };
-      } else if (gone) {
-        patch = { enabled: false, disabledReason: `Disabled at ${finishedAt.toISOString()}: the endpoint answered 410 Gone.` };
-      } else if (!endpoint.failingSince) {
-        patch = { failingSince: at };
-      } else if (endpoint.enabled && at.getTime() - endpoint.failingSince.getTime() >= WEBHOOK_DISABLE_AFTER_MS) {
-        patch = {
-          enabled: false,
-          disabledReason: `Disabled at ${finishedAt.toISOString()}: every delivery attempt failed for 5 days, since ${endpoint.failingSince.toISOString()}.`,
-        };
-      }
-      if (patch) await tx.webhooks.updateEndpoint(delivery.orgId, delivery.endpointId, { ...patch, updatedAt: finishedAt });
+    const { statusCode, durationMs, error, responseExcerpt } = outcome;
+    const attempt = { number: delivery.attemptCount + 1, at, statusCode, durationMs, error, responseExcerpt };
+    const recorded = await tx.webhooks.finishAttempt(delivery.id, delivery.leaseToken, attempt, {
+      status,
+      nextAttemptAt: status === 'pending' ? next!.at : null,
+      retriesLeft: status === 'pending' ? next!.retriesLeft : delivery.retriesLeft,
     });
-    deps.onAttempt?.(status === 'pending' ? 'retrying' : status);
+    const counted = status === 'pending' ? 'retrying' : status;
+    if (!recorded) return counted;
+    const endpoint = await tx.webhooks.findEndpoint(delivery.orgId, delivery.endpointId);
+    if (!endpoint) return counted;
+    let patch: Omit<WebhookEndpointPatch, 'updatedAt'> | null = null;
+    if (succeeded) {
+      if (endpoint.failingSince) patch = { failingSince: null };
+    } else if (gone) {
+      patch = { enabled: false, disabledReason: `Disabled at ${finishedAt.toISOString()}: the endpoint answered 410 Gone.` };
+    } else if (!endpoint.failingSince) {
+      patch = { failingSince: at };
+    } else if (endpoint.enabled && at.getTime() - endpoint.failingSince.getTime() >= WEBHOOK_DISABLE_AFTER_MS) {
+      patch = {
+        enabled: false,
+        disabledReason: `Disabled at ${finishedAt.toISOString()}: every delivery attempt failed for 5 days, since ${endpoint.failingSince.toISOString()}.`,
+      };
+    }
+    if (patch) await tx.webhooks.updateEndpoint(delivery.orgId, delivery.endpointId, { ...patch, updatedAt: finishedAt });
+    return counted;
   }
 
   /** When to try again after a failed attempt, or null when the delivery has failed for good. */

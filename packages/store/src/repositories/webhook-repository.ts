@@ -81,6 +81,28 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
     return byDelivery;
   }
 
+  async function insertDeliveries(deliveries: readonly Omit<WebhookDeliveryRecord, 'attempts'>[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await db
+      .insertInto('webhook_deliveries')
+      .values(
+        deliveries.map((d) => ({
+          id: d.id,
+          org_id: d.orgId,
+          endpoint_id: d.endpointId,
+          event_id: d.eventId,
+          event_type: d.eventType,
+          status: d.status,
+          next_attempt_at: toMsOrNull(d.nextAttemptAt),
+          retries_left: d.retriesLeft,
+          attempt_count: d.attemptCount,
+          lease_token: null,
+          created_at: toMs(d.createdAt),
+        })),
+      )
+      .execute();
+  }
+
   return {
     async insertEndpoint(e) {
       await db
@@ -150,24 +172,8 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
         .values({ id: event.id, org_id: event.orgId, type: event.type, payload: event.payload, created_at: toMs(event.createdAt) })
         .execute();
     },
-    async insertDelivery(d) {
-      await db
-        .insertInto('webhook_deliveries')
-        .values({
-          id: d.id,
-          org_id: d.orgId,
-          endpoint_id: d.endpointId,
-          event_id: d.eventId,
-          event_type: d.eventType,
-          status: d.status,
-          next_attempt_at: toMsOrNull(d.nextAttemptAt),
-          retries_left: d.retriesLeft,
-          attempt_count: d.attemptCount,
-          lease_token: null,
-          created_at: toMs(d.createdAt),
-        })
-        .execute();
-    },
+    insertDelivery: (d) => insertDeliveries([d]),
+    insertDeliveries,
     async listDeliveries(orgId, webhookId, page) {
       let query = db.selectFrom('webhook_deliveries').selectAll().where('org_id', '=', orgId).where('endpoint_id', '=', webhookId);
       if (page.cursor) query = query.where(afterPosition(page.cursor, 'created_at', 'id', 'desc'));
