@@ -217,6 +217,8 @@ function render(ctx, { startedAt, finishedAt, load, steal, chosen }) {
     }
   }
   report.push('## Running it', '');
+  // The docs' example runner (tests/docs/examples.test.ts) must not run these.
+  report.push('<!-- example: skip (minutes of load on the machine, and it rewrites this page) -->');
   report.push('```sh');
   report.push('npm run bench                                # build, then the full run (writes this file)');
   report.push('node bench/run.js --quick                     # 2-second runs, one round (writes bench/results/latest.md)');
