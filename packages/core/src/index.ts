@@ -85,3 +85,4 @@ export * from './webhooks/webhook-secret.js';
 export * from './webhooks/record-event.js';
 export * from './webhooks/manage-webhooks.js';
 export * from './keys/expiry-reminders.js';
+export * from './keys/public-api-key.js';

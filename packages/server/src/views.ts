@@ -1,6 +1,5 @@
 import {
-  keyStatus,
-  policyViolationsOf,
+  apiKeyPayload,
   type ApiKeyRecord,
   type AuditEntry,
   type MemberView,
@@ -20,32 +19,7 @@ const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
  * for `policyViolations`.
  */
 export function apiKeyView(key: ApiKeyRecord, now: Date, policy: OrganizationPolicy): wire.ApiKey {
-  const overlap = key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > now.getTime() ? key.previousSecretExpiresAt : null;
-  return {
-    id: key.id,
-    name: key.name,
-    description: key.description,
-    keyType: key.keyType,
-    status: keyStatus(key, now),
-    preview: key.preview,
-    ownerUserId: key.ownerUserId,
-    createdByUserId: key.createdByUserId,
-    createdByKeyId: key.createdByKeyId,
-    projectId: key.projectId,
-    bindings: key.bindings.map((b) => ({ role: b.role, scopeType: b.scopeType, scopeId: b.scopeId, ...(b.permissions ? { permissions: [...b.permissions] } : {}) })),
-    permissionMode: key.permissionMode,
-    permissions: [...key.permissions],
-    scopes: key.scopes.map((s) => ({ action: s.action, resource: s.resource })),
-    allowedCidrs: [...key.allowedCidrs],
-    expiresAt: isoOrNull(key.expiresAt),
-    lastUsedAt: isoOrNull(key.lastUsedAt),
-    createdAt: iso(key.createdAt),
-    updatedAt: iso(key.updatedAt),
-    revokedAt: isoOrNull(key.revokedAt),
-    revokedReason: key.revokedReason,
-    rollOverlapEndsAt: isoOrNull(overlap),
-    policyViolations: policyViolationsOf(policy, key, now),
-  };
+  return apiKeyPayload(key, now, policy);
 }
 
 export function memberView(member: MemberView): wire.Member {

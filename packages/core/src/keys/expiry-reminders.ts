@@ -1,6 +1,7 @@
 import type { CoreDeps } from '../deps.js';
 import { loadPolicy } from '../policy/manage-policy.js';
-import { apiKeyPayload, recordEvent } from '../webhooks/record-event.js';
+import { recordEvent } from '../webhooks/record-event.js';
+import { apiKeyPayload } from './public-api-key.js';
 
 /** A reminder of a key's expiry: a week before, a day before, and once it has passed. */
 export type ExpiryStage = '7d' | '1d' | 'expired';

@@ -1,8 +1,8 @@
 import { auditActorOf, type Actor, type SystemActor } from '../auth/actor.js';
-import { keyStatus, type ApiKeyRecord } from '../keys/api-key.js';
+import type { ApiKeyRecord } from '../keys/api-key.js';
+import { apiKeyPayload } from '../keys/public-api-key.js';
 import type { IdGenerator, OrgId } from '../ids.js';
 import { loadPolicy } from '../policy/manage-policy.js';
-import { policyViolationsOf, type OrganizationPolicy } from '../policy/organization-policy.js';
 import type { Repositories } from '../ports.js';
 import type { WebhookEventId, WebhookEventType } from './webhook.js';
 
@@ -50,41 +50,6 @@ export async function recordEvent(
 export function eventActor(actor: Actor | SystemActor | { type: string; id: string }): { type: string; id: string } {
   const { type, id } = 'orgId' in actor ? auditActorOf(actor) : actor;
   return { type, id };
-}
-
-/**
- * A key as events carry it: the API's `ApiKey` shape (what `GET /api/api-keys/{id}` answers), never
- * a secret, a digest or a pepper version.
- */
-export function apiKeyPayload(key: ApiKeyRecord, now: Date, policy: OrganizationPolicy | null = null): Record<string, unknown> {
-  const iso = (date: Date | null) => (date ? date.toISOString() : null);
-  const overlap = key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > now.getTime() ? key.previousSecretExpiresAt : null;
-  return {
-    id: key.id,
-    name: key.name,
-    description: key.description,
-    keyType: key.keyType,
-    status: keyStatus(key, now),
-    preview: key.preview,
-    ownerUserId: key.ownerUserId,
-    createdByUserId: key.createdByUserId,
-    createdByKeyId: key.createdByKeyId,
-    projectId: key.projectId,
-    bindings: key.bindings.map((b) => ({ role: b.role, scopeType: b.scopeType, scopeId: b.scopeId, ...(b.permissions ? { permissions: [...b.permissions] } : {}) })),
-    permissionMode: key.permissionMode,
-    permissions: [...key.permissions],
-    scopes: key.scopes.map((s) => ({ action: s.action, resource: s.resource })),
-    allowedCidrs: [...key.allowedCidrs],
-    expiresAt: iso(key.expiresAt),
-    lastUsedAt: iso(key.lastUsedAt),
-    createdAt: key.createdAt.toISOString(),
-    updatedAt: key.updatedAt.toISOString(),
-    revokedAt: iso(key.revokedAt),
-    revokedReason: key.revokedReason,
-    rollOverlapEndsAt: iso(overlap),
-    // With the organization's policy (`keyEventData` reads it), the key's violations as the API shows them.
-    ...(policy ? { policyViolations: policyViolationsOf(policy, key, now) } : {}),
-  };
 }
 
 /** The data of a key event: the key (with its organization's policy violations) and who acted. */
