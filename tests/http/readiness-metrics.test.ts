@@ -57,7 +57,7 @@ describe('GET /readyz', () => {
     const server = await started();
     const answer = await call(server, 'GET', '/readyz');
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'absent', invalidations: 'ok' } });
+    expect(answer.body).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'absent', invalidations: 'ok', rateLimits: 'local' } });
     expect(answer.headers.get('cache-control')).toBe('no-store');
     // Liveness is unchanged.
     expect((await call(server, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
@@ -69,11 +69,12 @@ describe('GET /readyz', () => {
       const server = await started({ KEYWARD_REDIS_URL: redis.url, KEYWARD_REDIS_PREFIX: `kw-${randomBytes(4).toString('hex')}` });
       const before = await call(server, 'GET', '/readyz');
       expect(before.status).toBe(200);
-      expect(before.body.checks).toEqual({ database: 'ok', redis: 'ok', invalidations: 'ok' });
+      expect(before.body.checks).toEqual({ database: 'ok', redis: 'ok', invalidations: 'ok', rateLimits: 'shared' });
       await redis.stop();
       const during = await call(server, 'GET', '/readyz');
       expect(during.status).toBe(200);
-      expect(during.body).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'down', invalidations: 'ok' } });
+      // Rate limits and credits are counted by this instance alone meanwhile.
+      expect(during.body).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'down', invalidations: 'ok', rateLimits: 'alone' } });
       // Verification goes on from the database.
       const { verify } = await verifyingFixture(server);
       expect(await verify()).toBe('VALID');

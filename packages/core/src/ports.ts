@@ -193,9 +193,25 @@ export interface KeyListFilter {
 export type KeyPatch = Partial<
   Pick<
     ApiKeyRecord,
-    'name' | 'description' | 'expiresAt' | 'bindings' | 'permissionMode' | 'permissions' | 'scopes' | 'allowedCidrs'
+    'name' | 'description' | 'expiresAt' | 'bindings' | 'permissionMode' | 'permissions' | 'scopes' | 'allowedCidrs' | 'rateLimits' | 'credits'
   >
 > & { readonly updatedAt: Date };
+
+/** A key's credits after an administrator's change: the new amount, version and refill period. */
+export interface CreditsWrite {
+  readonly remaining: number;
+  readonly version: number;
+  readonly period: number;
+}
+
+/** Credits spent by verifications, written with a usage flush (see `KeyRepository.spendCredits`). */
+export interface CreditSpend {
+  readonly keyId: KeyId;
+  /** The credits' version and refill period the spending happened under. */
+  readonly version: number;
+  readonly period: number;
+  readonly amount: number;
+}
 
 /** An active key that names permissions itself (restricted mode, or CUSTOM bindings), in any organization. */
 export interface KeyNamingPermissions {
@@ -213,6 +229,18 @@ export interface KeyRepository {
    */
   scanNamingPermissions(now: Date, afterId: string | null, limit: number): Promise<KeyNamingPermissions[]>;
   findById(orgId: OrgId, keyId: KeyId): Promise<ApiKeyRecord | null>;
+  /** `findById`, locking the row until the transaction ends (PostgreSQL; SQLite's transactions are exclusive). */
+  findByIdForUpdate(orgId: OrgId, keyId: KeyId): Promise<ApiKeyRecord | null>;
+  /** The version of the key's credits, kept when they were made unlimited (0 if they never existed). */
+  creditsVersion(orgId: OrgId, keyId: KeyId): Promise<number>;
+  /** Sets a key's credits after an administrator's change (`remaining`, `version`, refill `period`). */
+  setCredits(orgId: OrgId, keyId: KeyId, credits: CreditsWrite, at: Date): Promise<void>;
+  /**
+   * Subtracts spent credits (never below zero), each only where the key's credits still have the
+   * version it was spent under: spending from before an administrator's change is already in the
+   * amount they set. Spending in a newer refill period first refills. Does not change `updatedAt`.
+   */
+  spendCredits(spends: readonly CreditSpend[]): Promise<void>;
   /** Establishes the tenant: finds a presented key by its public lookup id, in any organization. */
   findForVerificationByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;
   /** Establishes the tenant: finds a presented project key by its secret's digest, current or previous. */
@@ -290,6 +318,8 @@ export interface SigningKeyRepository {
 export interface UsageBatch {
   readonly increments: readonly UsageIncrement[];
   readonly touches: readonly { readonly keyId: KeyId; readonly at: Date }[];
+  /** Credits spent since the last flush; written in the batch's first transaction. */
+  readonly spends: readonly CreditSpend[];
 }
 
 /**
@@ -297,7 +327,7 @@ export interface UsageBatch {
  * touches (each in batch order) are now durable; when `write` rejects, the rest was not written.
  */
 export interface UsageWriter {
-  write(batch: UsageBatch, written: (increments: number, touches: number) => void): Promise<void>;
+  write(batch: UsageBatch, written: (increments: number, touches: number, spends: number) => void): Promise<void>;
   /** Releases what the writer holds (a worker thread); later writes may start it again. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import {
   PepperRing,
   createKeyVerification,
+  reportCreditsExhausted,
   createLocalCacheBus,
   createLogFollowingBus,
   createKeyFormat,
@@ -15,7 +16,7 @@ import {
   type IdGenerator,
   type Store,
 } from '@keyward/core';
-import { createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
+import { RedisKeyMeter, createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
 import { openBookkeepingStore, openStore, usageWriterFor, type KyselyStore } from '@keyward/store';
 import { Redis } from 'ioredis';
 import { createCreationQuota } from './adapters/creation-quota.js';
@@ -55,12 +56,16 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   let bus: CacheBus;
   let messages: CacheBus;
   let limiterClient: Redis | null = null;
+  let meterClient: Redis | null = null;
   if (config.redisUrl) {
     const redisBus = createRedisCacheBus({ url: config.redisUrl, prefix: config.redisPrefix, onError: report('redis invalidation bus') });
     await redisBus.ready();
     messages = redisBus;
     limiterClient = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 500 });
     limiterClient.on('error', report('redis rate limiter'));
+    // Rate limits and credits: one script per metered verification, pipelined within an event-loop turn.
+    meterClient = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 500, enableAutoPipelining: true });
+    meterClient.on('error', report('redis key meter'));
     const client = limiterClient;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
@@ -92,10 +97,28 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   };
   // On a SQLite file, usage is written by a worker thread: a commit's fsync never holds the event loop.
   const usageWriter = 'connection' in store ? usageWriterFor(store as KyselyStore, { lockWaitMs: config.sqliteLockWaitMs }) : undefined;
+  const sharedMeter = meterClient;
   const verification = createKeyVerification({
     ...deps,
     cache: { maxEntries: config.verifierCacheEntries, negativeTtlMs: 10_000, maxAgeMs: config.redisUrl ? 60_000 : 0 },
     usage: { maxBufferedEntries: 100_000, ...(usageWriter ? { writer: usageWriter } : {}) },
+    ...(sharedMeter
+      ? {
+          meter: (sinks) =>
+            new RedisKeyMeter({
+              client: sharedMeter,
+              prefix: config.redisPrefix,
+              ...sinks,
+              onDegraded: (err) =>
+                err === null
+                  ? log?.(null, 'Redis answers again: rate limits and credits are counted across instances again')
+                  : log?.(err, 'Redis cannot answer: rate limits and credits are counted by this instance alone until it does'),
+            }),
+        }
+      : {}),
+    onCreditsExhausted: (key) => {
+      reportCreditsExhausted(deps, key).catch(report('credits_exhausted event not recorded'));
+    },
   });
   const { verifier, cache: verdictCache } = verification;
   const usage = verification.usage!;
@@ -166,6 +189,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       oauth.close();
       if (!options.bus) await bus.close();
       limiterClient?.disconnect();
+      meterClient?.disconnect();
       if (!options.store) await store.close();
     },
   };

@@ -8,6 +8,7 @@ import {
   type Project,
   type Team,
   type UserRoleBinding,
+  type WindowUse,
 } from '@keyward/core';
 import type * as wire from '@keyward/wire';
 
@@ -18,8 +19,11 @@ const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
  * The public form of a key: no secret, no digest, no pepper version. `policy` is its organization's,
  * for `policyViolations`.
  */
-export function apiKeyView(key: ApiKeyRecord, now: Date, policy: OrganizationPolicy): wire.ApiKey {
-  return apiKeyPayload(key, now, policy);
+export function apiKeyView(key: ApiKeyRecord, now: Date, policy: OrganizationPolicy, use: readonly WindowUse[] = []): wire.ApiKey {
+  return {
+    ...apiKeyPayload(key, now, policy),
+    rateLimitUse: use.map((w) => ({ name: w.name, limit: w.limit, used: w.used, resetAt: new Date(w.resetAtMs).toISOString() })),
+  };
 }
 
 export function memberView(member: MemberView): wire.Member {

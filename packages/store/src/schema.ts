@@ -120,6 +120,12 @@ export interface ApiKeysTable {
   revoked_at: number | null;
   revoked_reason: string | null;
   disabled_at: number | null;
+  rate_limits: string;
+  credits_remaining: number | string | null;
+  credits_refill_amount: number | string | null;
+  credits_refill_interval: string | null;
+  credits_version: number | string;
+  credits_period: number | string;
 }
 
 export interface AuditLogTable {

@@ -26,6 +26,7 @@ port.on('message', ({ id, batch }: UsageWorkerRequest) => {
     .transaction(async (tx) => {
       if (batch.increments.length) await tx.usage.add(batch.increments);
       if (batch.touches.length) await tx.keys.touchLastUsed(batch.touches);
+      if (batch.spends.length) await tx.keys.spendCredits(batch.spends);
     })
     .then(
       () => port.postMessage({ id, error: null } satisfies UsageWorkerReply),

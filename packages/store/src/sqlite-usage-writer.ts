@@ -62,14 +62,14 @@ export function sqliteUsageWriter(data: UsageWorkerData): UsageWriter {
 
   return {
     write(batch: UsageBatch, written) {
-      if (batch.increments.length === 0 && batch.touches.length === 0) return Promise.resolve();
+      if (batch.increments.length === 0 && batch.touches.length === 0 && batch.spends.length === 0) return Promise.resolve();
       worker ??= start();
       const target = worker;
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, {
           resolve: () => {
-            written(batch.increments.length, batch.touches.length);
+            written(batch.increments.length, batch.touches.length, batch.spends.length);
             resolve();
           },
           reject,

@@ -34,14 +34,14 @@ describe('SQLite usage writer (worker thread)', () => {
         { orgId: org.id, keyId: key.id, minuteStart: at(60), valid: 2, rejected: 0, rejectedByCode: {} },
       ];
       const reported: Array<[number, number]> = [];
-      await writer.write({ increments, touches: [{ keyId: key.id, at: at(61) }] }, (i, t) => reported.push([i, t]));
+      await writer.write({ increments, touches: [{ keyId: key.id, at: at(61) }], spends: [] }, (i, t) => reported.push([i, t]));
       expect(reported).toEqual([[2, 1]]);
       expect(await store.usage.buckets(org.id, key.id, at(0), at(3600), 'hour')).toEqual([
         { start: at(0), valid: 5, rejected: 1, rejectedByCode: { IP_NOT_ALLOWED: 1 } },
       ]);
       expect((await store.keys.findById(org.id, key.id))?.lastUsedAt).toEqual(at(61));
       // A second flush adds to the same rows (the worker is reused).
-      await writer.write({ increments: increments.slice(0, 1), touches: [] }, () => {});
+      await writer.write({ increments: increments.slice(0, 1), touches: [], spends: [] }, () => {});
       expect((await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute'))[0]?.valid).toBe(6);
     } finally {
       await writer.close();
@@ -55,7 +55,7 @@ describe('SQLite usage writer (worker thread)', () => {
     try {
       const org = await seedOrg(store);
       const key = await seedKey(store, org.id);
-      const batch = { increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 1, rejected: 0, rejectedByCode: {} }], touches: [] };
+      const batch = { increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 1, rejected: 0, rejectedByCode: {} }], touches: [], spends: [] };
       const other = new SqliteDatabase(file, { timeout: 0 });
       other.exec('begin immediate');
       const reported: number[] = [];
@@ -79,7 +79,7 @@ describe('SQLite usage writer (worker thread)', () => {
     try {
       const org = await seedOrg(store);
       const key = await seedKey(store, org.id);
-      const batch = { increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 1, rejected: 0, rejectedByCode: {} }], touches: [] };
+      const batch = { increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 1, rejected: 0, rejectedByCode: {} }], touches: [], spends: [] };
       await writer.write(batch, () => {});
       await writer.close();
       await writer.write(batch, () => {});
@@ -97,7 +97,7 @@ describe('SQLite usage writer (worker thread)', () => {
     try {
       const org = await seedOrg(store);
       const key = await seedKey(store, org.id);
-      await writer.write({ increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 4, rejected: 0, rejectedByCode: {} }], touches: [] }, () => {});
+      await writer.write({ increments: [{ orgId: org.id, keyId: key.id, minuteStart: at(0), valid: 4, rejected: 0, rejectedByCode: {} }], touches: [], spends: [] }, () => {});
       expect((await store.usage.buckets(org.id, key.id, at(0), at(60), 'minute'))[0]?.valid).toBe(4);
     } finally {
       await writer.close();

@@ -25,6 +25,54 @@ const bindingInput = binding.extend({ scopeId: safeText().min(1).max(80) });
 const scopeInput = scope.extend({ resource: safeText().max(512).describe('A resource filter: path segments and "*" (a whole segment); "*" alone matches all') });
 const allowedCidrs = z.array(safeText().max(64)).max(100);
 
+/** Per-key rate limits (issue 14): fixed windows aligned on multiples of `windowSeconds` since the Unix epoch. */
+export const RATE_LIMITS_MAX = 5;
+export const rateLimit = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'a name is 1 to 32 of a-z, 0-9, "_" and "-"').describe('1 to 32 of a-z, 0-9, _ and -; unique per key'),
+    limit: z.number().int().min(1).max(1_000_000_000).describe('Units (the verify call\'s cost, 1 by default) allowed per window'),
+    windowSeconds: z.number().int().min(1).max(86_400).describe('The window: 1 second to 1 day, aligned on multiples of it since the Unix epoch (UTC)'),
+  })
+  .meta({ id: 'RateLimit' });
+export type RateLimit = z.infer<typeof rateLimit>;
+
+export const rateLimits = z
+  .array(rateLimit)
+  .max(RATE_LIMITS_MAX)
+  .superRefine((limits, ctx) => {
+    const seen = new Set<string>();
+    limits.forEach((limit, index) => {
+      if (seen.has(limit.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${limit.name}" is named twice: each limit needs its own name` });
+      seen.add(limit.name);
+    });
+  })
+  .describe('Up to 5 named fixed windows; a verification must fit in every one');
+
+/** A refill sets `remaining` to `amount` at the start of each UTC day or month. */
+export const creditsRefill = z
+  .object({
+    amount: z.number().int().min(1).max(1_000_000_000),
+    interval: z.enum(['day', 'month']).describe('At 00:00 UTC each day, or on the 1st of each month at 00:00 UTC'),
+  })
+  .meta({ id: 'CreditsRefill' });
+export type CreditsRefill = z.infer<typeof creditsRefill>;
+
+export const credits = z
+  .object({
+    remaining: z.number().int().min(0).max(1_000_000_000),
+    refill: creditsRefill.nullable(),
+  })
+  .meta({ id: 'Credits' });
+export type Credits = z.infer<typeof credits>;
+
+const creditsInput = z
+  .strictObject({
+    remaining: z.number().int().min(0).max(1_000_000_000).describe('Units left; a VALID verification spends its cost'),
+    refill: creditsRefill.nullable().optional().describe('Absent or null: no refill (the credits are spent once)'),
+  })
+  .nullable()
+  .describe('null: unlimited. Only owners and admins may set credits');
+
 export const apiKey = z
   .object({
     id: keyId,
@@ -55,6 +103,13 @@ export const apiKey = z
     policyViolations: z
       .array(policyField)
       .describe("The organization policy's fields this key breaks now (the policy changes no existing key); [] when it complies"),
+    rateLimits: z.array(rateLimit).describe('[] when the key has none'),
+    rateLimitUse: z
+      .array(z.object({ name: z.string(), limit: z.number().int(), used: z.number().int(), resetAt: instant }))
+      .describe("Each limit's current window as counted now (across instances when they share Redis); [] without limits"),
+    credits: credits
+      .nullable()
+      .describe('null: unlimited. remaining is as spent so far, at most one usage flush (KEYWARD_USAGE_FLUSH_MS) behind the verdicts'),
   })
   .describe('An API key. Never contains the secret or any hash of it.')
   .meta({ id: 'ApiKey' });
@@ -84,6 +139,8 @@ export const createApiKeyBody = z.strictObject({
   scopes: z.array(scopeInput).max(100).optional(),
   allowedCidrs: allowedCidrs.optional(),
   expiresAt: instantOrDate.nullable().optional().describe('Must be in the future; null or absent for no expiry; a date alone means midnight UTC'),
+  rateLimits: rateLimits.optional(),
+  credits: creditsInput.optional(),
 });
 export type CreateApiKeyBody = z.input<typeof createApiKeyBody>;
 
@@ -103,6 +160,8 @@ export const updateApiKeyBody = z.strictObject({
   bindings: z.array(bindingInput).max(100).optional(),
   scopes: z.array(scopeInput).max(100).optional(),
   allowedCidrs: allowedCidrs.optional(),
+  rateLimits: rateLimits.optional().describe('Replaces the list; [] removes every limit'),
+  credits: creditsInput.optional().describe('Replaces remaining and refill; null makes the key unlimited'),
 });
 export type UpdateApiKeyBody = z.input<typeof updateApiKeyBody>;
 
@@ -169,3 +228,13 @@ export const listApiKeysQuery = z.strictObject({
 export type ListApiKeysQuery = z.input<typeof listApiKeysQuery>;
 
 export const apiKeyIdParams = z.object({ id: safeText().max(80) });
+
+/** `POST /api/api-keys/{id}/credits`: an atomic change of a key's remaining credits. */
+export const changeCreditsBody = z.strictObject({
+  op: z.enum(['set', 'increment', 'decrement']),
+  amount: z.number().int().min(0).max(1_000_000_000),
+});
+export type ChangeCreditsBody = z.infer<typeof changeCreditsBody>;
+
+export const changeCreditsResponse = z.object({ remaining: z.number().int().min(0) });
+export type ChangeCreditsResponse = z.infer<typeof changeCreditsResponse>;

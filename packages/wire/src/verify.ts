@@ -11,6 +11,7 @@ export const verdictCode = z.enum([
   'INSUFFICIENT_PERMISSIONS',
   'PROJECT_REQUIRED',
   'RATE_LIMITED',
+  'USAGE_EXCEEDED',
 ]);
 export type VerdictCode = z.infer<typeof verdictCode>;
 
@@ -22,6 +23,13 @@ export const verifyKeyBody = z.strictObject({
   action: z.enum(['read', 'write', 'admin']).optional(),
   resource: safeText().max(512).optional().describe('e.g. projects/proj_123/traces/tr_9'),
   ip: safeText().max(64).optional().describe("The client's address, for IP allowlists"),
+  cost: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .describe("Units this request spends from the key's rate limits and credits (default 1; 0 checks without spending)"),
 });
 export type VerifyKeyBody = z.infer<typeof verifyKeyBody>;
 
@@ -36,6 +44,15 @@ export const verifyKeyResponse = z.object({
   expiresAt: instant.nullable().optional(),
   permissions: z.array(permission).optional(),
   explanation: z.string().optional(),
+  rateLimits: z
+    .array(z.object({ name: z.string(), limit: z.number().int(), remaining: z.number().int(), resetAt: instant }))
+    .optional()
+    .describe("VALID and RATE_LIMITED, for a key with rate limits: each window's remainder after this request, and when the window ends"),
+  credits: z
+    .object({ remaining: z.number().int() })
+    .optional()
+    .describe('VALID and USAGE_EXCEEDED, for a key with credits: what is left after this request'),
+  retryAfterSeconds: z.number().int().optional().describe('RATE_LIMITED: seconds until every exceeded window has ended'),
 }).meta({ id: 'Verdict' });
 export type VerifyKeyResponse = z.infer<typeof verifyKeyResponse>;
 

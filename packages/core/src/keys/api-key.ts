@@ -2,6 +2,7 @@ import type { KeyId, OrgId, ProjectId, UserId } from '../ids.js';
 import type { Permission } from '../permissions/catalogue.js';
 import type { Binding } from '../permissions/roles.js';
 import type { Scope } from '../resources/resource-filter.js';
+import type { KeyCredits, RateLimit } from '../limits/key-limits.js';
 
 export const keyTypes = ['personal', 'service', 'project'] as const;
 export type KeyType = (typeof keyTypes)[number];
@@ -47,6 +48,10 @@ export interface ApiKeyRecord {
   readonly revokedAt: Date | null;
   readonly revokedReason: string | null;
   readonly disabledAt: Date | null;
+  /** Fixed windows a verification must fit in (issue 14); [] for none. */
+  readonly rateLimits: readonly RateLimit[];
+  /** Null: unlimited. */
+  readonly credits: KeyCredits | null;
 }
 
 export function keyStatus(key: Pick<ApiKeyRecord, 'revokedAt' | 'disabledAt' | 'expiresAt'>, now: Date): KeyStatus {

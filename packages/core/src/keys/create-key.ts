@@ -24,6 +24,8 @@ import { LOOKUP_ID_LENGTH } from './key-format.js';
 import { randomBase62 } from '../ids.js';
 import { loadPolicy } from '../policy/manage-policy.js';
 import { applyPolicyToNewKey } from '../policy/organization-policy.js';
+import type { RateLimit } from '../limits/key-limits.js';
+import { validateCredits, validateRateLimits, type CreditsInput } from '../limits/limits-input.js';
 
 export interface CreateKeyInput {
   readonly name: string;
@@ -38,6 +40,9 @@ export interface CreateKeyInput {
   readonly scopes?: readonly Scope[] | undefined;
   readonly allowedCidrs?: readonly string[] | undefined;
   readonly expiresAt?: Date | null | undefined;
+  readonly rateLimits?: readonly RateLimit[] | undefined;
+  /** Only owners and admins may give a key credits; null or absent: unlimited. */
+  readonly credits?: CreditsInput | null | undefined;
 }
 
 export interface CreatedKey {
@@ -68,6 +73,9 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
   const scopes = validateScopes(input.scopes ?? [], deps.limits);
   const { cidrs, warnings } = canonicalCidrs(input.allowedCidrs ?? [], deps.limits);
   const requestedExpiresAt = validateExpiry(input.expiresAt, now);
+  const rateLimits = validateRateLimits(input.rateLimits ?? []);
+  if (input.credits != null && !isAdmin) throw forbidden('Only organization owners and admins may set credits.');
+  const credits = validateCredits(input.credits ?? null, 0, now);
   if (keyType !== 'service' && input.projectIds && input.projectIds.length > 0) {
     throw new FieldError('projectIds', 'projectIds is for service keys; personal keys take bindings, project keys projectId.');
   }
@@ -153,6 +161,8 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
       scopes,
       allowedCidrs: cidrs,
       expiresAt,
+      rateLimits,
+      credits,
       now,
     });
     await tx.keys.insert(key);
@@ -160,7 +170,15 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
       action: 'api_key.created',
       targetType: 'api_key',
       targetId: key.id,
-      details: { name: key.name, keyType, preview: key.preview, ownerUserId, permissionMode: mode },
+      details: {
+        name: key.name,
+        keyType,
+        preview: key.preview,
+        ownerUserId,
+        permissionMode: mode,
+        ...(rateLimits.length ? { rateLimits } : {}),
+        ...(credits ? { credits: { remaining: credits.remaining, refill: credits.refill } } : {}),
+      },
     });
     await recordEvent(tx, deps.ids, now, key.orgId, 'api_key.created', keyEventData(key, actor, now));
     await tx.invalidations.append({ type: 'key', orgId: key.orgId, keyId: key.id }, now);
@@ -175,7 +193,7 @@ type MintFields = Pick<
   ApiKeyRecord,
   | 'orgId' | 'keyType' | 'name' | 'description' | 'ownerUserId' | 'createdByUserId' | 'createdByKeyId' | 'projectId'
   | 'bindings' | 'permissionMode' | 'permissions' | 'scopes' | 'allowedCidrs' | 'expiresAt'
-> & { now: Date };
+> & Partial<Pick<ApiKeyRecord, 'rateLimits' | 'credits'>> & { now: Date };
 
 /** A new key record and its token: a fresh secret, its digest under the current pepper, the preview. */
 export function mintKey(deps: Pick<CoreDeps, 'ids' | 'peppers' | 'keyFormat'>, fields: MintFields): { token: string; key: ApiKeyRecord } {
@@ -196,6 +214,8 @@ export function mintKey(deps: Pick<CoreDeps, 'ids' | 'peppers' | 'keyFormat'>, f
     revokedAt: null,
     revokedReason: null,
     disabledAt: null,
+    rateLimits: fields.rateLimits ?? [],
+    credits: fields.credits ?? null,
   };
   return { token: generated.token, key };
 }

@@ -12,6 +12,10 @@ import type { Scope } from '../resources/resource-filter.js';
 import { loadPolicy } from '../policy/manage-policy.js';
 import { assertEditWithinPolicy } from '../policy/organization-policy.js';
 import type { ApiKeyRecord, PermissionMode } from './api-key.js';
+import { canManageOrganization } from '../auth/policy.js';
+import { forbidden } from '../errors.js';
+import type { RateLimit } from '../limits/key-limits.js';
+import { validateCredits, validateRateLimits, type CreditsInput } from '../limits/limits-input.js';
 import {
   assertRestrictedPermissionsGrantable,
   assertWithinCeiling,
@@ -32,6 +36,10 @@ export interface EditKeyInput {
   readonly bindings?: readonly Binding[] | undefined;
   readonly scopes?: readonly Scope[] | undefined;
   readonly allowedCidrs?: readonly string[] | undefined;
+  /** Replaces the list; [] removes every limit. */
+  readonly rateLimits?: readonly RateLimit[] | undefined;
+  /** Replaces the credits (owners and admins only); null: unlimited. */
+  readonly credits?: CreditsInput | null | undefined;
 }
 
 export type EditKeyDeps = Pick<CoreDeps, 'store' | 'clock' | 'ids' | 'catalogue' | 'bus' | 'limits'>;
@@ -67,6 +75,11 @@ export async function editKey(
     if (input.description !== undefined) patch.description = input.description;
     if (input.expiresAt !== undefined) patch.expiresAt = validateExpiry(input.expiresAt, now);
     if (input.scopes !== undefined) patch.scopes = validateScopes(input.scopes, deps.limits);
+    if (input.rateLimits !== undefined) patch.rateLimits = validateRateLimits(input.rateLimits);
+    if (input.credits !== undefined) {
+      if (!canManageOrganization(deps.catalogue, actor)) throw forbidden('Only organization owners and admins may set credits.');
+      patch.credits = validateCredits(input.credits, key.credits?.version ?? (await tx.keys.creditsVersion(orgId, keyId)), now);
+    }
     if (input.allowedCidrs !== undefined) {
       const { cidrs, warnings: cidrWarnings } = canonicalCidrs(input.allowedCidrs, deps.limits);
       patch.allowedCidrs = cidrs;
@@ -112,7 +125,13 @@ export async function editKey(
       action: 'api_key.updated',
       targetType: 'api_key',
       targetId: keyId,
-      details: { name: patch.name ?? key.name, preview: key.preview, changed },
+      details: {
+        name: patch.name ?? key.name,
+        preview: key.preview,
+        changed,
+        ...(patch.rateLimits !== undefined ? { rateLimits: patch.rateLimits } : {}),
+        ...(patch.credits !== undefined ? { credits: patch.credits && { remaining: patch.credits.remaining, refill: patch.credits.refill } } : {}),
+      },
     });
     await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
     const updated = { ...key, ...patch } as ApiKeyRecord;

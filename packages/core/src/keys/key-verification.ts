@@ -5,7 +5,11 @@ import { UsageRecorder, type UsageRecorderOptions } from '../usage/usage-recorde
 import type { PepperRing } from './key-digest.js';
 import type { KeyFormat } from './key-format.js';
 import { CachedVerdictSource, storeVerdictSource, type VerdictCacheOptions } from './verdict-source.js';
-import { KeyVerifier, type KeyVerdict, type VerifyRequest } from './verify-key.js';
+import { InvalidAskError, KeyVerifier, type KeyVerdict, type VerifyRequest } from './verify-key.js';
+import { COST_MAX, describeLimit } from '../limits/key-limits.js';
+import { isMetered, type CreditSpendSink, type KeyMeter, type MeterReading, type MeteredKey } from '../limits/key-meter.js';
+import { LocalKeyMeter } from '../limits/local-key-meter.js';
+import type { ApiKeyRecord } from './api-key.js';
 
 export interface KeyVerificationOptions {
   readonly store: Store;
@@ -18,6 +22,19 @@ export interface KeyVerificationOptions {
   readonly cache: VerdictCacheOptions;
   /** Counts of verifications for usage and `lastUsedAt`, buffered until `usage.flush()`; false: none. */
   readonly usage?: (UsageRecorderOptions & { readonly writer?: UsageWriter }) | false;
+  /**
+   * Counts rate limits and credits: made by this (Redis, shared by instances), or in this process (the
+   * default). Spent credits go to `spent` (the usage recorder, which writes them with its flush).
+   */
+  readonly meter?: (sinks: MeterSinks) => KeyMeter;
+  /** Called when a verification spends a key's last credit. */
+  readonly onCreditsExhausted?: (key: ApiKeyRecord) => void;
+}
+
+/** Where a meter sends spent credits, and whom it tells of a key's last credit. */
+export interface MeterSinks {
+  readonly spent: CreditSpendSink;
+  readonly onExhausted: (key: MeteredKey) => void;
 }
 
 /** The verifier as every caller needs it: cache, verifier and usage counts, assembled once. */
@@ -25,9 +42,16 @@ export interface KeyVerification {
   readonly verifier: KeyVerifier;
   readonly cache: CachedVerdictSource;
   readonly usage: UsageRecorder | null;
-  /** Verifies a presented key and counts the verdict in its key's usage. */
-  verify(request: VerifyRequest): Promise<KeyVerdict>;
-  /** Counts a verdict reached another way (an access token's key, a management credential). */
+  readonly meter: KeyMeter;
+  /**
+   * Verifies a presented key, spends `cost` from its limits and credits, and counts the verdict in its
+   * key's usage. `{ metered: false }`: the key authenticates a call to Keyward itself (the management
+   * API, an OAuth client), which spends nothing.
+   */
+  verify(request: VerifyRequest, options?: { readonly metered?: boolean }): Promise<KeyVerdict>;
+  /** Spends `cost` for a verdict reached another way (an access token's key) and counts it. */
+  settle(verdict: KeyVerdict, cost: number | undefined): KeyVerdict | Promise<KeyVerdict>;
+  /** Counts a verdict reached another way without metering it (a management credential). */
   count(verdict: KeyVerdict): void;
   /** Stops following invalidations (flush usage first). */
   close(): void;
@@ -58,16 +82,68 @@ export function createKeyVerification(options: KeyVerificationOptions): KeyVerif
         if (verdict.key) usage.record(verdict.key.orgId, verdict.key.id, verdict.code, clock.now());
       }
     : () => {};
+  const spent = usage ? (key: MeteredKey, version: number, period: number, amount: number) => usage.recordSpend(key.id, version, period, amount) : () => {};
+  // The meter is only ever given verdicts' keys: whole records.
+  const exhausted = options.onCreditsExhausted;
+  const onExhausted = (key: MeteredKey) => exhausted?.(key as ApiKeyRecord);
+  const meter = options.meter ? options.meter({ spent, onExhausted }) : new LocalKeyMeter({ spent, onExhausted });
+  /** A VALID verdict of a metered key, metered: `cost` spent, or refused by a window or the credits. */
+  const metered = (verdict: KeyVerdict, cost: number | undefined): KeyVerdict | Promise<KeyVerdict> => {
+    if (!verdict.valid || !isMetered(verdict.key)) return verdict;
+    const units = cost ?? 1;
+    const reading = meter.spend(verdict.key, units, clock.now().getTime());
+    return reading instanceof Promise ? reading.then((r) => withReading(verdict, r, units)) : withReading(verdict, reading, units);
+  };
+  const settle = (verdict: KeyVerdict, cost: number | undefined): KeyVerdict | Promise<KeyVerdict> => {
+    checkCost(cost);
+    const result = metered(verdict, cost);
+    if (result instanceof Promise) return result.then((v) => (count(v), v));
+    count(result);
+    return result;
+  };
   return {
     verifier,
     cache,
     usage,
-    async verify(request) {
-      const verdict = await verifier.verify(request);
-      count(verdict);
-      return verdict;
+    meter,
+    async verify(request, options) {
+      if (options?.metered === false) {
+        const verdict = await verifier.verify(request);
+        count(verdict);
+        return verdict;
+      }
+      checkCost(request.cost);
+      return settle(await verifier.verify(request), request.cost);
     },
+    settle,
     count,
     close: () => cache.close(),
   };
 }
+
+/** A cost is a whole number from 0 to COST_MAX (422 `validation_failed` on `cost` otherwise). */
+function checkCost(cost: number | undefined): void {
+  if (cost !== undefined && !(Number.isInteger(cost) && cost >= 0 && cost <= COST_MAX)) {
+    throw new InvalidAskError('cost', `The cost must be a whole number from 0 to ${COST_MAX}.`);
+  }
+}
+
+/** The verdict as metering left it: VALID with what is left, or refused by a window or the credits. */
+function withReading(verdict: Extract<KeyVerdict, { valid: true }>, reading: MeterReading, cost: number): KeyVerdict {
+  const key: ApiKeyRecord = verdict.key;
+  switch (reading.code) {
+    case 'VALID':
+      return { ...verdict, metering: reading };
+    case 'RATE_LIMITED': {
+      const names = reading.exceeded.map((name) => {
+        const limit = key.rateLimits.find((l) => l.name === name);
+        return limit ? `"${name}" (${describeLimit(limit)})` : `"${name}"`;
+      });
+      const explanation = `rate limit ${names.join(' and ')} would be exceeded by a cost of ${cost}; retry in ${reading.retryAfterSeconds} s`;
+      return { valid: false, code: 'RATE_LIMITED', explanation, key, metering: reading };
+    }
+    case 'USAGE_EXCEEDED':
+      return { valid: false, code: 'USAGE_EXCEEDED', explanation: `${reading.credits} credits left, fewer than this request's cost of ${cost}`, key, metering: reading };
+  }
+}
+

@@ -1,5 +1,6 @@
 import { policyViolationsOf, type OrganizationPolicy } from '../policy/organization-policy.js';
 import { keyStatus, type ApiKeyRecord } from './api-key.js';
+import { creditsRemainingAt } from '../limits/key-limits.js';
 
 /**
  * The public form of a key, as `GET /api/api-keys/{id}` answers it and as key events carry it: never
@@ -32,5 +33,9 @@ export function apiKeyPayload(key: ApiKeyRecord, now: Date, policy: Organization
     revokedReason: key.revokedReason,
     rollOverlapEndsAt: iso(overlap),
     policyViolations: policyViolationsOf(policy, key, now),
+    rateLimits: key.rateLimits.map(({ name, limit, windowSeconds }) => ({ name, limit, windowSeconds })),
+    credits: key.credits
+      ? { remaining: creditsRemainingAt(key.credits, now.getTime()), refill: key.credits.refill ? { amount: key.credits.refill.amount, interval: key.credits.refill.interval } : null }
+      : null,
   };
 }

@@ -1,12 +1,13 @@
 import type { KeyType } from './api-key.js';
 import type { KeyVerdict } from './verify-key.js';
+import type { MeterReading } from '../limits/key-meter.js';
 
 /**
  * A verdict as the outside sees it (`POST /api/keys/verify`, the SDK's embedded verifier): the key's
  * facts only once the key is known, and its grants only once it is valid.
  */
 export type VerdictAnswer =
-  | {
+  | ({
       valid: true;
       code: 'VALID';
       keyId: string;
@@ -17,15 +18,31 @@ export type VerdictAnswer =
       expiresAt: string | null;
       permissions: string[];
       explanation: string;
-    }
-  | {
+    } & MeteringFields)
+  | ({
       valid: false;
       code: Exclude<KeyVerdict['code'], 'VALID'>;
       keyId?: string;
       organizationId?: string;
       keyType?: KeyType;
       explanation: string;
-    };
+    } & MeteringFields);
+
+/** What a metered verdict adds: each window after the request, the credits left, when to retry. */
+export interface MeteringFields {
+  rateLimits?: { name: string; limit: number; remaining: number; resetAt: string }[];
+  credits?: { remaining: number };
+  retryAfterSeconds?: number;
+}
+
+function meteringFields(reading: MeterReading | undefined): MeteringFields {
+  if (!reading) return {};
+  const fields: MeteringFields = {};
+  if (reading.windows) fields.rateLimits = reading.windows.map((w) => ({ name: w.name, limit: w.limit, remaining: w.remaining, resetAt: new Date(w.resetAtMs).toISOString() }));
+  if (reading.credits !== null) fields.credits = { remaining: reading.credits };
+  if (reading.code === 'RATE_LIMITED') fields.retryAfterSeconds = reading.retryAfterSeconds;
+  return fields;
+}
 
 /**
  * The answer for a verdict. For an access token, `tokenExpiresAt` (its `exp`) is when the credential
@@ -35,7 +52,7 @@ export function verdictAnswer(verdict: KeyVerdict, tokenExpiresAt: Date | null =
   if (!verdict.valid) {
     if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
     const { key } = verdict;
-    return { valid: false, code: verdict.code, keyId: key.id, organizationId: key.orgId, keyType: key.keyType, explanation: verdict.explanation };
+    return { valid: false, code: verdict.code, keyId: key.id, organizationId: key.orgId, keyType: key.keyType, explanation: verdict.explanation, ...meteringFields(verdict.metering) };
   }
   const { key } = verdict;
   const expiresAt = tokenExpiresAt && (!key.expiresAt || tokenExpiresAt < key.expiresAt) ? tokenExpiresAt : key.expiresAt;
@@ -50,5 +67,6 @@ export function verdictAnswer(verdict: KeyVerdict, tokenExpiresAt: Date | null =
     expiresAt: expiresAt ? expiresAt.toISOString() : null,
     permissions: verdict.permissions,
     explanation: verdict.explanation,
+    ...meteringFields(verdict.metering),
   };
 }

@@ -100,6 +100,8 @@ function setup(options: { maxEntries?: number; maxAgeMs?: number } = {}) {
       revokedAt: null,
       revokedReason: null,
       disabledAt: null,
+      rateLimits: [],
+      credits: null,
       ...fields,
     };
     memory.keys.set(lookupId, key);

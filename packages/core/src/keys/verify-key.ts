@@ -12,6 +12,7 @@ import { lookupIdFromKeyId, type ApiKeyRecord } from './api-key.js';
 import { digestsEqual, type PepperRing } from './key-digest.js';
 import type { KeyFormat } from './key-format.js';
 import type { Project } from '../projects/project.js';
+import type { MeterReading } from '../limits/key-meter.js';
 import { verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
 import { keyCacheName, ownerCacheName, projectCacheName, type OwnerState, type VerdictSource } from './verdict-source.js';
 
@@ -25,6 +26,7 @@ export const verdictCodes = [
   'INSUFFICIENT_PERMISSIONS',
   'PROJECT_REQUIRED',
   'RATE_LIMITED',
+  'USAGE_EXCEEDED',
 ] as const;
 export type VerdictCode = (typeof verdictCodes)[number];
 
@@ -41,6 +43,8 @@ export interface VerifyRequest {
   readonly orgId?: OrgId | null | undefined;
   /** Narrows the key further: the scope of an access token minted from it. */
   readonly tokenPermissions?: readonly Permission[] | null | undefined;
+  /** What the request spends from the key's rate limits and credits (default 1; 0 checks only). */
+  readonly cost?: number | undefined;
 }
 
 /** Everything known about a key that passed format, lookup, secret and state checks. */
@@ -55,13 +59,15 @@ export interface VerifiedKey {
 }
 
 export type KeyVerdict =
-  | ({ readonly valid: true; readonly code: 'VALID'; readonly explanation: string } & VerifiedKey)
+  | ({ readonly valid: true; readonly code: 'VALID'; readonly explanation: string; readonly metering?: MeterReading } & VerifiedKey)
   | {
       readonly valid: false;
       readonly code: Exclude<VerdictCode, 'VALID'>;
       readonly explanation: string;
       /** Present once the key was identified (for usage counts and for the operator's explanation). */
       readonly key?: ApiKeyRecord;
+      /** For a key with rate limits or credits, once every other check passed: what metering found. */
+      readonly metering?: MeterReading;
     };
 
 export interface KeyVerifierDeps {

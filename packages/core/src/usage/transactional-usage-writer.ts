@@ -24,20 +24,25 @@ export function transactionalUsageWriter(store: Pick<Store, 'transaction'>, opti
   const chunk = options.rowsPerTransaction ?? ROWS_PER_TRANSACTION;
   const pause = options.pause ?? nextTurn;
   return {
-    async write({ increments, touches }: UsageBatch, written) {
+    async write({ increments, touches, spends }: UsageBatch, written) {
       let counted = 0;
       let touched = 0;
-      while (counted < increments.length || touched < touches.length) {
+      // Spent credits go in the first transaction: one statement per key that spent any.
+      let spent = spends.length;
+      while (counted < increments.length || touched < touches.length || spent > 0) {
         const someIncrements = increments.slice(counted, counted + chunk);
         const room = chunk - someIncrements.length;
         const someTouches = room > 0 ? touches.slice(touched, touched + room) : [];
+        const someSpends = spent > 0 ? spends : [];
         await store.transaction(async (tx) => {
+          if (someSpends.length) await tx.keys.spendCredits(someSpends);
           if (someIncrements.length) await tx.usage.add(someIncrements);
           if (someTouches.length) await tx.keys.touchLastUsed(someTouches);
         });
         counted += someIncrements.length;
         touched += someTouches.length;
-        written(someIncrements.length, someTouches.length);
+        spent = 0;
+        written(someIncrements.length, someTouches.length, someSpends.length);
         if (counted < increments.length || touched < touches.length) await pause();
       }
     },

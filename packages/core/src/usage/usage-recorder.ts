@@ -1,5 +1,5 @@
 import type { KeyId, OrgId } from '../ids.js';
-import type { UsageWriter } from '../ports.js';
+import type { CreditSpend, UsageWriter } from '../ports.js';
 import type { UsageIncrement } from './usage.js';
 
 const MINUTE_MS = 60_000;
@@ -45,6 +45,10 @@ export class UsageRecorder {
   /** The `lastUsedAt` last written per key, for keys written within the resolution. */
   private written = new Map<KeyId, number>();
   private flushing: Promise<void> | null = null;
+  /** Credits spent and not yet written: per key, the latest version and period spent under… */
+  private spends = new Map<KeyId, { version: number; period: number; amount: number }>();
+  /** …and spending under an earlier version or period of the same key, in the order it happened. */
+  private earlierSpends: CreditSpend[] = [];
 
   constructor(
     private readonly writer: UsageWriter,
@@ -53,6 +57,17 @@ export class UsageRecorder {
 
   get pendingEntries(): number {
     return this.counters.size;
+  }
+
+  /** Counts credits a verification spent, to be written (`KeyRepository.spendCredits`) with the next flush. */
+  recordSpend(keyId: KeyId, version: number, period: number, amount: number): void {
+    const spend = this.spends.get(keyId);
+    if (spend && spend.version === version && spend.period === period) {
+      spend.amount += amount;
+      return;
+    }
+    if (spend) this.earlierSpends.push({ keyId, ...spend });
+    this.spends.set(keyId, { version, period, amount });
   }
 
   record(orgId: OrgId, keyId: KeyId, code: string, at: Date | number): void {
@@ -89,12 +104,16 @@ export class UsageRecorder {
    */
   async flush(options: { final?: boolean } = {}): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.counters.size === 0 && this.lastUsed.size === 0) return;
+    if (this.counters.size === 0 && this.lastUsed.size === 0 && this.spends.size === 0 && this.earlierSpends.length === 0) return;
     const counters = this.counters;
     const pending = this.lastUsed;
+    const spends: CreditSpend[] = [...this.earlierSpends];
+    for (const [keyId, spend] of this.spends) spends.push({ keyId, ...spend });
     this.counters = new Map();
     this.minuteCounters = new Map();
     this.lastUsed = new Map();
+    this.spends = new Map();
+    this.earlierSpends = [];
     // Touches that are not due yet stay pending for a later flush.
     const lastUsed = new Map<KeyId, number>();
     let newest = 0;
@@ -104,17 +123,19 @@ export class UsageRecorder {
       if (options.final || written === undefined || at - written >= LAST_USED_RESOLUTION_MS) lastUsed.set(keyId, at);
       else this.lastUsed.set(keyId, at);
     }
-    if (counters.size === 0 && lastUsed.size === 0) return;
+    if (counters.size === 0 && lastUsed.size === 0 && spends.length === 0) return;
     const increments = [...counters.values()].map(incrementOf);
     const touches = [...lastUsed].map(([keyId, at]) => ({ keyId, at: new Date(at) }));
     const run = async () => {
       let counted = 0;
       let touched = 0;
+      let spent = 0;
       try {
-        await this.writer.write({ increments, touches }, (moreIncrements, moreTouches) => {
+        await this.writer.write({ increments, touches, spends }, (moreIncrements, moreTouches, moreSpends) => {
           for (const { keyId } of touches.slice(touched, touched + moreTouches)) this.written.set(keyId, lastUsed.get(keyId)!);
           counted += moreIncrements;
           touched += moreTouches;
+          spent += moreSpends;
         });
       } catch (err) {
         // What the writer did not report written goes back, to be written once by a later flush.
@@ -122,6 +143,14 @@ export class UsageRecorder {
           [...counters.values()].slice(counted),
           new Map(touches.slice(touched).map(({ keyId }) => [keyId, lastUsed.get(keyId)!])),
         );
+        // Spending not written comes before what was spent since: written in the order it happened.
+        const unwritten = spends.slice(spent);
+        if (unwritten.length) {
+          const since = [...this.earlierSpends];
+          for (const [keyId, spend] of this.spends) since.push({ keyId, ...spend });
+          this.earlierSpends = [...unwritten, ...since];
+          this.spends = new Map();
+        }
         throw err;
       }
       // Entries older than the resolution no longer hold anything back.

@@ -114,7 +114,7 @@ export function authenticator(services: Services, verifiers: VerifierAuthenticat
     if (credential.carrier === 'cookie') return fail(request, unauthorized());
 
     if (credential.token.startsWith(config.keyPrefix)) {
-      const verdict = await services.verification.verify({ token: credential.token, ip: request.ip });
+      const verdict = await services.verification.verify({ token: credential.token, ip: request.ip }, { metered: false });
       if (!verdict.valid) {
         if (verdict.code === 'IP_NOT_ALLOWED') {
           throw new ApiError(403, 'ip_not_allowed', 'This key may not be used from this address.');

@@ -103,7 +103,7 @@ export async function authenticateClient(services: Services, request: OAuthReque
   const parsed = deps.keyFormat.parse(credentials.secret);
   // The id is the key's lookup id: a secret of another key is refused before any lookup.
   if (!parsed || parsed.kind !== 'lookup' || credentials.clientId !== `key_${parsed.lookupId}`) return fail();
-  const verdict = await services.verification.verify({ token: credentials.secret, ip: request.ip });
+  const verdict = await services.verification.verify({ token: credentials.secret, ip: request.ip }, { metered: false });
   if (!verdict.valid) {
     if (verdict.code === 'IP_NOT_ALLOWED') {
       throw new OAuthError(400, 'unauthorized_client', 'This key may not be used from this address.');

@@ -1,4 +1,5 @@
 import {
+  changeKeyCredits,
   createKey,
   editKey,
   getKey,
@@ -8,6 +9,7 @@ import {
   revokeKey,
   rollKey,
   type Actor,
+  type ApiKeyRecord,
   type KeyId,
   type KeyListSort,
   type ProjectId,
@@ -42,6 +44,13 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
   const { deps } = services;
   const now = () => deps.clock.now();
   const config = { auth: 'management' as const };
+  /** Keys as answered: with their organization's policy and each limit's current window. */
+  const viewsOf = async (actor: Actor, keys: readonly ApiKeyRecord[]) => {
+    const at = now();
+    const [policy, use] = await Promise.all([loadPolicy(deps.store, actor.orgId), services.verification.meter.use(keys, at.getTime())]);
+    return keys.map((key) => apiKeyView(key, at, policy, use.get(key.id)));
+  };
+  const viewOf = async (actor: Actor, key: ApiKeyRecord) => (await viewsOf(actor, [key]))[0]!;
 
   app.get('/api/api-keys', {
     config,
@@ -56,9 +65,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
       const query = { status, q, keyType, projectId: projectId as ProjectId | undefined, ownerUserId: ownerUserId as UserId | undefined, sort: sortOf(sort) };
       const actor = requireActor(request);
       const result = await listKeys(deps, actor, query, pageOf(page));
-      const at = now();
-      const policy = await loadPolicy(deps.store, actor.orgId);
-      return { data: result.items.map((k) => apiKeyView(k, at, policy)), nextCursor: result.nextCursor };
+      return { data: await viewsOf(actor, result.items), nextCursor: result.nextCursor };
     },
   });
 
@@ -87,7 +94,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
         throw err;
       }
       reply.code(201).header('cache-control', 'no-store');
-      return { token: created.token, apiKey: apiKeyView(created.key, now(), await loadPolicy(deps.store, actor.orgId)), warnings: created.warnings };
+      return { token: created.token, apiKey: await viewOf(actor, created.key), warnings: created.warnings };
     },
   });
 
@@ -96,8 +103,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
     schema: { tags, summary: 'One API key', params: wire.apiKeyIdParams, response: { 200: wire.apiKey, ...errors(401, 403, 404) } },
     handler: async (request) => {
       const actor = requireActor(request);
-      const key = await getKey(deps, actor, request.params.id as KeyId);
-      return apiKeyView(key, now(), await loadPolicy(deps.store, actor.orgId));
+      return viewOf(actor, await getKey(deps, actor, request.params.id as KeyId));
     },
   });
 
@@ -114,7 +120,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
       const { expiresAt, ...body } = request.body;
       const actor = requireActor(request);
       const { key, warnings } = await editKey(deps, actor, request.params.id as KeyId, { ...body, expiresAt: date(expiresAt) });
-      return { ...apiKeyView(key, now(), await loadPolicy(deps.store, actor.orgId)), warnings };
+      return { ...(await viewOf(actor, key)), warnings };
     },
   });
 
@@ -135,7 +141,7 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
       });
       reply.code(201).header('cache-control', 'no-store');
       const warnings = rolled.warnings.map((warning) => ({ ...warning, previousSecretExpiresAt: warning.previousSecretExpiresAt.toISOString() }));
-      return { token: rolled.token, apiKey: apiKeyView(rolled.key, now(), await loadPolicy(deps.store, actor.orgId)), warnings };
+      return { token: rolled.token, apiKey: await viewOf(actor, rolled.key), warnings };
     },
   });
 
@@ -152,6 +158,18 @@ export function registerApiKeyRoutes(app: App, services: Services): void {
       await revokeKey(deps, requireActor(request), request.params.id as KeyId, request.body?.reason || undefined);
       return { success: true as const };
     },
+  });
+
+  app.post('/api/api-keys/:id/credits', {
+    config,
+    schema: {
+      tags,
+      summary: "Set, add to or take from a key's remaining credits, atomically with the verifications spending them (owners and admins)",
+      params: wire.apiKeyIdParams,
+      body: wire.changeCreditsBody,
+      response: { 200: wire.changeCreditsResponse, ...errors(400, 401, 403, 404, 409, 422) },
+    },
+    handler: async (request) => changeKeyCredits(deps, services.verification.meter, requireActor(request), request.params.id as KeyId, request.body),
   });
 
   app.get('/api/api-keys/:id/usage', {

@@ -12,6 +12,9 @@ const readinessChecks = z.object({
   database: z.enum(['ok', 'down']),
   redis: z.enum(['ok', 'absent', 'down']),
   invalidations: z.enum(['ok', 'stale']),
+  rateLimits: z
+    .enum(['local', 'shared', 'alone'])
+    .describe('How rate limits and credits are counted: local (no Redis: this instance), shared (through Redis), alone (Redis is set but cannot answer: each instance counts by itself)'),
 });
 
 /**
@@ -64,6 +67,7 @@ export function registerHealthRoutes(app: App, services: Services): void {
         database: database ? ('ok' as const) : ('down' as const),
         redis: redis === null ? ('absent' as const) : redis ? ('ok' as const) : ('down' as const),
         invalidations: services.deps.bus.healthy === false ? ('stale' as const) : ('ok' as const),
+        rateLimits: redis === null ? ('local' as const) : !redis || services.verification.meter.degraded ? ('alone' as const) : ('shared' as const),
       };
       if (!database) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable' as const, checks });
       return { status: 'ready' as const, checks };

@@ -20,11 +20,11 @@ export async function verdictFor(services: Services, verifier: VerifierActor, bo
   let tokenExpiresAt: Date | null = null;
   if (services.oauth.tokens.looksLikeToken(body.key)) {
     const checked = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
-    verdict = checked.verdict;
     if (checked.token) tokenExpiresAt = new Date(checked.token.claims.exp * 1000);
-    services.verification.count(verdict);
+    // The token spends the limits and credits of the key behind it.
+    verdict = await services.verification.settle(checked.verdict, body.cost);
   } else {
-    verdict = await services.verification.verify({ token: body.key, ...request });
+    verdict = await services.verification.verify({ token: body.key, ...request, cost: body.cost });
   }
   services.operations.metrics.countVerification(verdict.code, startedAt);
   return services.verifier.answer(verdict, tokenExpiresAt);

@@ -131,6 +131,8 @@ export function keyRecord(orgId: OrgId, overrides: Partial<ApiKeyRecord> = {}): 
     revokedAt: null,
     revokedReason: null,
     disabledAt: null,
+    rateLimits: [],
+    credits: null,
     ...overrides,
   };
 }

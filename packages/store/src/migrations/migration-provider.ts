@@ -11,6 +11,7 @@ import { passwordResetsMigration } from './0008-password-resets.js';
 import { organizationPolicyMigration } from './0009-organization-policy.js';
 import { webhooksMigration } from './0010-webhooks.js';
 import { expiryNoticesMigration } from './0011-expiry-notices.js';
+import { keyLimitsMigration } from './0012-key-limits.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -30,6 +31,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0009_organization_policy': organizationPolicyMigration,
     '0010_webhooks': webhooksMigration,
     '0011_expiry_notices': expiryNoticesMigration,
+    '0012_key_limits': keyLimitsMigration,
   };
 }
 

@@ -1,8 +1,8 @@
-import type { ApiKeyRecord, Binding, KeyId, KeyRepository, KeyType, OrgId, Permission, PermissionMode, ProjectId, Scope, UserId } from '@keyward/core';
+import type { ApiKeyRecord, Binding, KeyCredits, KeyId, KeyRepository, KeyType, OrgId, Permission, PermissionMode, ProjectId, RateLimit, RefillInterval, Scope, UserId } from '@keyward/core';
 import type { Page, PageRequest } from '@keyward/core';
 import { sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
-import { json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { forUpdate, json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
 import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
 
 /** Keys per `touchLastUsed` statement: 2 parameters each. */
@@ -39,6 +39,30 @@ export function apiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     revokedAt: toDateOrNull(row.revoked_at),
     revokedReason: sharedString(row.revoked_reason),
     disabledAt: toDateOrNull(row.disabled_at),
+    rateLimits: parseSharedJson<readonly RateLimit[]>(row.rate_limits, NONE),
+    credits: keyCredits(row),
+  };
+}
+
+function keyCredits(row: Selectable<ApiKeysTable>): KeyCredits | null {
+  if (row.credits_remaining === null) return null;
+  const amount = row.credits_refill_amount;
+  return {
+    remaining: Number(row.credits_remaining),
+    refill: amount !== null && row.credits_refill_interval ? { amount: Number(amount), interval: row.credits_refill_interval as RefillInterval } : null,
+    version: Number(row.credits_version),
+    period: Number(row.credits_period),
+  };
+}
+
+/** The credits columns of a key record (all null for unlimited; the version is kept). */
+function creditsColumns(credits: KeyCredits | null, version: number) {
+  return {
+    credits_remaining: credits?.remaining ?? null,
+    credits_refill_amount: credits?.refill?.amount ?? null,
+    credits_refill_interval: credits?.refill?.interval ?? null,
+    credits_version: credits?.version ?? version,
+    credits_period: credits?.period ?? 0,
   };
 }
 
@@ -132,12 +156,48 @@ export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository
           revoked_at: toMsOrNull(key.revokedAt),
           revoked_reason: key.revokedReason,
           disabled_at: toMsOrNull(key.disabledAt),
+          rate_limits: json(key.rateLimits),
+          ...creditsColumns(key.credits, 0),
         })
         .execute();
     },
     async findById(orgId, keyId) {
       const row = await db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', keyId).executeTakeFirst();
       return row ? apiKey(row) : null;
+    },
+    async findByIdForUpdate(orgId, keyId) {
+      const row = await forUpdate(db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', keyId), dialect).executeTakeFirst();
+      return row ? apiKey(row) : null;
+    },
+    async creditsVersion(orgId, keyId) {
+      const row = await db.selectFrom('api_keys').select('credits_version').where('org_id', '=', orgId).where('id', '=', keyId).executeTakeFirst();
+      return row ? Number(row.credits_version) : 0;
+    },
+    async setCredits(orgId, keyId, credits, at) {
+      await db
+        .updateTable('api_keys')
+        .set({ credits_remaining: credits.remaining, credits_version: credits.version, credits_period: credits.period, updated_at: toMs(at) })
+        .where('org_id', '=', orgId)
+        .where('id', '=', keyId)
+        .where('credits_remaining', 'is not', null)
+        .execute();
+    },
+    async spendCredits(spends) {
+      for (const spend of spends) {
+        // In a later refill period the amount starts over from the refill before this spending.
+        const base = sql<number>`case when ${sql.ref('credits_period')} < ${spend.period} and ${sql.ref('credits_refill_amount')} is not null then ${sql.ref('credits_refill_amount')} else ${sql.ref('credits_remaining')} end`;
+        await db
+          .updateTable('api_keys')
+          .set({
+            credits_remaining: sql<number>`case when ${base} < ${spend.amount} then 0 else ${base} - ${spend.amount} end`,
+            credits_period: sql<number>`case when ${sql.ref('credits_period')} < ${spend.period} then ${spend.period} else ${sql.ref('credits_period')} end`,
+          })
+          .where('id', '=', spend.keyId)
+          .where('credits_version', '=', spend.version)
+          .where('credits_period', '<=', spend.period)
+          .where('credits_remaining', 'is not', null)
+          .execute();
+      }
     },
     async findForVerificationByLookupId(lookupId) {
       const row = await db.selectFrom('api_keys').selectAll().where('lookup_id', '=', lookupId).executeTakeFirst();
@@ -212,6 +272,12 @@ export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository
       if (patch.permissions !== undefined) values.permissions = json(patch.permissions);
       if (patch.scopes !== undefined) values.scopes = json(patch.scopes);
       if (patch.allowedCidrs !== undefined) values.allowed_cidrs = json(patch.allowedCidrs);
+      if (patch.rateLimits !== undefined) values.rate_limits = json(patch.rateLimits);
+      if (patch.credits !== undefined) {
+        // Unlimited keeps the version, so that the next credits' version is newer than any spent under.
+        Object.assign(values, creditsColumns(patch.credits, patch.credits?.version ?? 0));
+        if (patch.credits === null) delete values.credits_version;
+      }
       await db.updateTable('api_keys').set(values).where('org_id', '=', orgId).where('id', '=', keyId).execute();
     },
     async setSecret(orgId, keyId, change) {
