@@ -41,6 +41,7 @@ export function hintFor(failure: ApiFailure): string | undefined {
     case 'last_owner':
       return 'Make someone else an owner first: keyward members set-role USER --role OWNER';
     case 'validation_failed':
+      if (failure.request.url.endsWith('/credits')) return 'See the credits left with keyward api-key get ID; a key with unlimited use gets credits first with keyward api-key edit ID --credits N.';
       return 'Fix the values named above and try again (add --help for the flags).';
     case 'rate_limited':
       return `Wait${failure.retryAfterSeconds ? ` ${failure.retryAfterSeconds} seconds` : ''} and try again.`;

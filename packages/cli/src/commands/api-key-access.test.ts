@@ -26,6 +26,9 @@ const key: ApiKey = {
   revokedReason: null,
   rollOverlapEndsAt: null,
   policyViolations: [],
+  rateLimits: [],
+  rateLimitUse: [],
+  credits: null,
 };
 
 describe('api-key flags', () => {

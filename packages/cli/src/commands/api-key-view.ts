@@ -1,4 +1,4 @@
-import type { ApiKey, KeyUsageResponse } from '@keyward/wire';
+import type { ApiKey, KeyUsageResponse, RateLimit } from '@keyward/wire';
 import { day, minute, relativeTime } from '../durations.js';
 import type { Output } from '../output/output.js';
 import type { Colours } from '../output/style.js';
@@ -12,6 +12,55 @@ export function accessSummary(key: ApiKey): string {
   const bindings = key.bindings.map((b) => `${b.role} ${b.scopeType === 'ORGANIZATION' ? 'org' : b.scopeId}`).join(', ');
   const restricted = key.permissionMode === 'restricted' ? ` · ${key.permissions.join(' ')}` : '';
   return `${bindings || '-'}${restricted}`;
+}
+
+/** 1000000 as "1,000,000". */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+const windowUnits: [number, string][] = [
+  [86_400, 'day'],
+  [3600, 'hour'],
+  [60, 'minute'],
+  [1, 'second'],
+];
+
+/** A window in words, in the largest unit that divides it: "minute", "5 minutes", "90 seconds". */
+export function windowWords(windowSeconds: number): string {
+  const [size, unit] = windowUnits.find(([size]) => windowSeconds % size === 0)!;
+  const n = windowSeconds / size;
+  return n === 1 ? unit : `${count(n)} ${unit}s`;
+}
+
+/** `HH:MM:SSZ` of an instant: a window ends within a day, so the time of day names it. */
+function timeOfDay(iso: string): string {
+  return `${new Date(iso).toISOString().slice(11, 19)}Z`;
+}
+
+/** "requests: 100 per minute". */
+export function rateLimitWords(limit: RateLimit): string {
+  return `${limit.name}: ${count(limit.limit)} per ${windowWords(limit.windowSeconds)}`;
+}
+
+/**
+ * Each rate limit in words, with its current window as the server counts it now:
+ * "requests: 100 per minute (37 used, resets 12:01:00Z)".
+ */
+export function rateLimitLines(key: ApiKey): string[] {
+  return key.rateLimits.map((limit) => {
+    const use = key.rateLimitUse?.find((u) => u.name === limit.name);
+    return `${rateLimitWords(limit)}${use ? ` (${count(use.used)} used, resets ${timeOfDay(use.resetAt)})` : ''}`;
+  });
+}
+
+/** "unlimited", "950 left (no refill)", "950 left, refills to 1,000 on the 1st of each month (UTC)". */
+export function creditsText(credits: ApiKey['credits']): string {
+  if (!credits) return 'unlimited';
+  const left = `${count(credits.remaining)} left`;
+  if (!credits.refill) return `${left} (no refill)`;
+  const when = credits.refill.interval === 'month' ? 'on the 1st of each month (UTC)' : 'at 00:00 UTC each day';
+  return `${left}, refills to ${count(credits.refill.amount)} ${when}`;
 }
 
 export function statusText(status: ApiKey['status'], style: Colours): string {
@@ -34,6 +83,8 @@ export function keyTable(keys: readonly ApiKey[], creator: CreatorNames, width: 
     { header: 'LAST USED', value: (k) => relativeTime(k.lastUsedAt, now), priority: 5 },
     { header: 'CREATED BY', value: creator, priority: 2, flexible: true, minWidth: 10 },
   ];
+  // Only lists with a key that counts credits get the column: a column of "unlimited" says nothing.
+  if (keys.some((k) => k.credits)) columns.push({ header: 'CREDITS', value: (k) => (k.credits ? count(k.credits.remaining) : 'unlimited'), priority: 1 });
   return renderTable(keys, columns, width, style.bold);
 }
 
@@ -56,6 +107,9 @@ export function printKey(output: Output, key: ApiKey, creator: CreatorNames): vo
   rows.push(['Permissions', key.permissionMode === 'all' ? 'all of its access' : key.permissions.join(', ')]);
   if (key.scopes.length) rows.push(['Resources', key.scopes.map((s) => `${s.action}:${s.resource}`).join(', ')]);
   rows.push(['Allowed IPs', key.allowedCidrs.length ? key.allowedCidrs.join(', ') : 'any']);
+  const [firstLimit = 'none', ...moreLimits] = rateLimitLines(key);
+  rows.push(['Rate limits', firstLimit], ...moreLimits.map((line): [string, string] => ['', line]));
+  rows.push(['Credits', creditsText(key.credits)]);
   rows.push(['Expires', key.expiresAt ? `${minute(key.expiresAt)} (${relativeTime(key.expiresAt, now)})` : 'never']);
   rows.push(['Last used', key.lastUsedAt ? `${relativeTime(key.lastUsedAt, now)} (${minute(key.lastUsedAt)})` : 'never']);
   rows.push(['Created', minute(key.createdAt)]);

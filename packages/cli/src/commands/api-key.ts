@@ -9,7 +9,9 @@ import { minute, parseDuration, relativeTime } from '../durations.js';
 import type { Output } from '../output/output.js';
 import { confirm, isInteractive } from '../prompt.js';
 import { createBody, narrowings, updateBody, withAccessFlags, withEditFlags, type AccessOptions, type EditOptions } from './api-key-access.js';
-import { keyTable, printKey, printSecret, usageChart, type CreatorNames } from './api-key-view.js';
+import { registerCreditsCommand } from './api-key-credits.js';
+import { createLimits, updateLimits, withLimitEditFlags, withLimitFlags, type LimitOptions } from './api-key-limits.js';
+import { creditsText, keyTable, printKey, printSecret, rateLimitWords, usageChart, type CreatorNames } from './api-key-view.js';
 import { terminalWidth, withCommon, withExamples } from './common.js';
 
 export function registerApiKeyCommands(program: Command): void {
@@ -21,22 +23,25 @@ export function registerApiKeyCommands(program: Command): void {
 
   withExamples(
     withCommon(
-      withAccessFlags(
-        keys
-          .command('create')
-          .description('create a key; its secret is printed once and never again')
-          .requiredOption('--name <name>', 'a name that says where the key is used')
-          .addOption(new Option('--type <type>', 'personal (yours, within your rights), service (for CI; admins) or project (one project; admins)').choices(['personal', 'service', 'project']).default('personal'))
-          .option('--assign-to <member>', "admins: a personal key for another member, by email or usr_ id"),
+      withLimitFlags(
+        withAccessFlags(
+          keys
+            .command('create')
+            .description('create a key; its secret is printed once and never again')
+            .requiredOption('--name <name>', 'a name that says where the key is used')
+            .addOption(new Option('--type <type>', 'personal (yours, within your rights), service (for CI; admins) or project (one project; admins)').choices(['personal', 'service', 'project']).default('personal'))
+            .option('--assign-to <member>', "admins: a personal key for another member, by email or usr_ id"),
+        ),
       ).option('-q, --quiet', 'print only the secret (for piping into a secret store)'),
     ),
     [
       'keyward api-key create --name "Production automation"',
       'keyward api-key create --name ci-deploy --type service --project proj_8Hq2 --expires 90d',
       'keyward api-key create --name reports --permission traces:read --allow-ip 203.0.113.0/24 --expires 30d',
+      'keyward api-key create --name partner --type service --rate-limit requests=100/1m --rate-limit daily=10000/1d --credits 100000 --refill 100000/month',
       'keyward api-key create --name ci --type service --expires 30d --quiet | gh secret set KEYWARD_API_KEY',
     ],
-  ).action((options: AccessOptions & CommonOptions & { type?: string; assignTo?: string }) => create(options));
+  ).action((options: CreateOptions) => create(options));
 
   withExamples(
     withCommon(
@@ -74,13 +79,20 @@ export function registerApiKeyCommands(program: Command): void {
 
   withExamples(
     withCommon(
-      withEditFlags(withAccessFlags(keys.command('edit').description("change a key's name, description, expiry or access").argument('<id>', 'the key id'))).option(
-        '-y, --yes',
-        'do not ask before narrowing the access of a key in use',
-      ),
+      withLimitEditFlags(
+        withLimitFlags(
+          withEditFlags(withAccessFlags(keys.command('edit').description("change a key's name, description, expiry, access, rate limits or credits").argument('<id>', 'the key id'))),
+        ),
+      ).option('-y, --yes', 'do not ask before narrowing the access of a key in use'),
     ),
-    ['keyward api-key edit key_2kP9xQ --name "Nightly export"', 'keyward api-key edit key_2kP9xQ --permission traces:read --yes', 'keyward api-key edit key_2kP9xQ --expires 2027-01-01'],
-  ).action((id: string, options: EditOptions & CommonOptions) => edit(id, options));
+    [
+      'keyward api-key edit key_2kP9xQ --name "Nightly export"',
+      'keyward api-key edit key_2kP9xQ --permission traces:read --yes',
+      'keyward api-key edit key_2kP9xQ --expires 2027-01-01',
+      'keyward api-key edit key_2kP9xQ --rate-limit requests=100/1m --rate-limit burst=10/1s',
+      'keyward api-key edit key_2kP9xQ --no-rate-limits --unlimited-credits',
+    ],
+  ).action((id: string, options: EditOptions & LimitOptions & CommonOptions) => edit(id, options));
 
   withExamples(
     withCommon(
@@ -106,6 +118,8 @@ export function registerApiKeyCommands(program: Command): void {
     ['keyward api-key revoke key_2kP9xQ', 'keyward api-key revoke key_2kP9xQ --reason "laptop stolen" --yes'],
   ).action((id: string, options: CommonOptions & { yes?: boolean; reason?: string }) => revoke(id, options));
 
+  registerCreditsCommand(keys);
+
   withExamples(
     withCommon(
       keys
@@ -118,6 +132,8 @@ export function registerApiKeyCommands(program: Command): void {
     ['keyward api-key usage key_2kP9xQ', 'keyward api-key usage key_2kP9xQ --since 24h --interval hour --json'],
   ).action((id: string, options: CommonOptions & { since: string; interval?: string }) => usage(id, options));
 }
+
+type CreateOptions = AccessOptions & LimitOptions & CommonOptions & { type?: string; assignTo?: string };
 
 interface ListOptions extends CommonOptions {
   status: string;
@@ -146,11 +162,12 @@ async function memberIdByEmail(client: Awaited<ReturnType<typeof connect>>['clie
   return member.userId;
 }
 
-async function create(options: AccessOptions & CommonOptions & { type?: string; assignTo?: string }): Promise<void> {
+async function create(options: CreateOptions): Promise<void> {
+  const limits = createLimits(options);
   const { client, output } = await connect(options);
   const needsRole = (options.type ?? 'personal') === 'personal' && options.project?.length && !options.role?.length;
   const assignTo = options.assignTo?.includes('@') ? await memberIdByEmail(client, options.assignTo) : options.assignTo;
-  const body = createBody({ ...options, assignTo }, needsRole ? await personBindingRole(client) : 'MEMBER');
+  const body = { ...createBody({ ...options, assignTo }, needsRole ? await personBindingRole(client) : 'MEMBER'), ...limits };
   const created = await client.post<CreateApiKeyResponse>('/api/api-keys', body);
   printWarnings(output, created.warnings);
   if (output.json) return output.document(created);
@@ -159,6 +176,8 @@ async function create(options: AccessOptions & CommonOptions & { type?: string; 
   output.line(`${output.style.green('✓')} Created ${key.keyType} key ${output.style.bold(`"${key.name}"`)} (${key.id}).`);
   printSecret(output, created.token);
   output.line(`  Preview ${key.preview} · expires ${key.expiresAt ? minute(key.expiresAt) : 'never'} · see it with keyward api-key get ${key.id}`);
+  if (key.rateLimits.length > 0) output.line(`  Rate limits ${key.rateLimits.map(rateLimitWords).join(' · ')}`);
+  if (key.credits) output.line(`  Credits ${creditsText(key.credits)}`);
   if (key.keyType !== 'project' && key.bindings.filter((b) => b.scopeType === 'PROJECT').length > 1) {
     output.line('  It reaches several projects: callers name one with the X-Project-Id header.');
   }
@@ -199,13 +218,14 @@ async function creatorNames(context: Context, keys: readonly ApiKey[]): Promise<
   };
 }
 
-async function edit(id: string, options: EditOptions & CommonOptions): Promise<void> {
+async function edit(id: string, options: EditOptions & LimitOptions & CommonOptions): Promise<void> {
+  const limitsFor = updateLimits(options);
   const context = await connect(options);
   const { client, output } = context;
   const path = `/api/api-keys/${encodeURIComponent(id)}`;
   const key = await client.get<ApiKey>(path);
   const needsRole = key.keyType === 'personal' && options.project?.length && !options.role?.length;
-  const body = updateBody(options, key, needsRole ? await personBindingRole(client) : 'MEMBER');
+  const body = { ...updateBody(options, key, needsRole ? await personBindingRole(client) : 'MEMBER'), ...limitsFor(key) };
   if (Object.keys(body).length === 0) throw usageError('Nothing to change: give at least one flag.', `See: keyward api-key edit --help`);
   const narrowed = narrowings(key, body);
   if (narrowed.length > 0 && key.lastUsedAt && !options.yes) {
