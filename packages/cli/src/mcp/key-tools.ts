@@ -22,6 +22,7 @@ const outputs = {
   edit: wire.updateApiKeyResponse,
   roll: wire.rollApiKeyResponse.extend({ notice: z.string() }),
   revoke: z.object({ success: z.literal(true), apiKey: wire.apiKey.optional().describe('The key as it is now, when it could be read back') }),
+  credits: wire.changeCreditsResponse,
 };
 
 const keyIdInput = z.string().min(1).max(80).describe('The key id, "key_..." (from list_api_keys)');
@@ -39,6 +40,19 @@ const accessFields = {
   allowedCidrs: z.array(z.string().max(64)).max(100).optional().describe('IP ranges (CIDR) the key may be used from; empty means any address'),
   expiresAt: wire.instant.nullable().optional().describe('When the key stops working (RFC 3339, in the future); null for never'),
   expiresIn: duration.optional().describe('Instead of expiresAt: how long from now the key works, e.g. "30d", "12h"'),
+  rateLimits: wire.rateLimits
+    .optional()
+    .describe(
+      'Up to 5 named fixed windows, e.g. [{"name":"requests","limit":100,"windowSeconds":60}]: a verification must fit in every one (windowSeconds 1 to 86400). On edit the list replaces the old one; [] removes every limit',
+    ),
+  credits: z
+    .object({
+      remaining: z.number().int().min(0).max(1_000_000_000).describe('Units the key may spend (each VALID verification spends its cost, 1 by default)'),
+      refill: wire.creditsRefill.nullable().optional().describe('{amount, interval: "day"|"month"}: remaining is set to amount at 00:00 UTC each day, or on the 1st of each month; null or absent: no refill'),
+    })
+    .nullable()
+    .optional()
+    .describe('Only an organization OWNER or ADMIN may set credits (others get 403). null: unlimited. On edit it replaces remaining and refill; to add or take away credits use change_key_credits'),
 };
 
 type AccessInput = { expiresAt?: string | null | undefined; expiresIn?: string | undefined };
@@ -101,7 +115,9 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
     'get_api_key',
     {
       title: 'Get an API key',
-      description: "One API key's details: type, status, owner, access, allowed IPs, expiry, last use. Never its secret." + managementNote,
+      description:
+        "One API key's details: type, status, owner, access, allowed IPs, expiry, last use, its rate limits with each one's current window (rateLimitUse: used and resetAt) and its credits (null: unlimited). Never its secret." +
+        managementNote,
       inputSchema: { id: keyIdInput },
       outputSchema: outputs.get,
       annotations: readOnly,
@@ -145,7 +161,7 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Edit an API key',
       description:
-        "Changes a key's name, description, expiry or access; only the fields given change. Narrowing access that is in use comes back with an 'access_changed_while_in_use' warning." +
+"Changes a key's name, description, expiry, access, rate limits or credits; only the fields given change. Narrowing access that is in use comes back with an 'access_changed_while_in_use' warning." +
         managementNote,
       inputSchema: { id: keyIdInput, name: z.string().trim().min(1).max(100).optional().describe('A new name'), ...accessFields },
       outputSchema: outputs.edit,
@@ -157,6 +173,28 @@ export function registerKeyTools(server: McpServer, ctx: ToolContext): void {
         if (!body) return textError('Give either expiresAt or expiresIn, not both.');
         if (Object.values(body).every((v) => v === undefined)) return textError('Nothing to change: give at least one field besides id.');
         return jsonResult(outputs.edit, await http.patch(`/api/api-keys/${segment(id)}`, withoutUndefined(body)));
+      }),
+  );
+
+  server.registerTool(
+    'change_key_credits',
+    {
+      title: "Change an API key's credits",
+      description:
+        "Changes a key's remaining credits in one atomic step and returns what is left: op \"set\" (to amount), \"increment\" (add amount) or \"decrement\" (take amount away; below zero is refused with 422 and changes nothing). Leaves the refill as it is. Only an organization OWNER or ADMIN may change credits." +
+        managementNote,
+      inputSchema: {
+        keyId: keyIdInput,
+        op: wire.changeCreditsBody.shape.op.describe('"set", "increment" or "decrement"'),
+        amount: wire.changeCreditsBody.shape.amount.describe('A whole number, 0 to 1,000,000,000'),
+      },
+      outputSchema: outputs.credits,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    ({ keyId, op, amount }) =>
+      guarded(async () => {
+        const changed = await http.post<wire.ChangeCreditsResponse>(`/api/api-keys/${segment(keyId)}/credits`, { op, amount });
+        return jsonResult(outputs.credits, changed, `${keyId} has ${changed.remaining} credits left.`);
       }),
   );
 
