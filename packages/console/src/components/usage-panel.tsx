@@ -5,6 +5,7 @@ import { formatNumber } from '../lib/format';
 import { rejectionLabels } from '../lib/keys';
 import { useApi } from '../lib/use-api';
 import { ErrorAlert, LoadingBlock } from './ui';
+import { rejectionColor } from './usage-colors';
 
 // recharts is the heaviest dependency: it loads with the first chart, not with the console.
 const UsageChart = lazy(() => import('./usage-chart'));
@@ -108,7 +109,7 @@ export function UsagePanel<T extends KeyUsageResponse | OrganizationUsageRespons
                         </td>
                         <td className="num">{formatNumber(count)}</td>
                         <td className="share">
-                          <span className="share-bar" style={{ width: `${Math.max(4, (count / report.totals.rejected) * 100)}%` }} />
+                          <span className="share-bar" style={{ width: `${Math.max(4, (count / report.totals.rejected) * 100)}%`, background: rejectionColor(code) }} />
                         </td>
                       </tr>
                     ))}

@@ -12,6 +12,11 @@ export function bindingRoleFor(role: OrgRole): 'ADMIN' | 'MEMBER' | 'VIEWER' {
   return role === 'OWNER' || role === 'ADMIN' ? 'ADMIN' : role;
 }
 
+/** May this person set a key's credits? Only owners and admins (CONTRACT.md "Per-key rate limits and credits"). */
+export function canChangeCredits(session: Session): boolean {
+  return session.role === 'OWNER' || session.role === 'ADMIN';
+}
+
 /** May this person edit, roll and revoke the key (its owner, or an admin)? Having created it gives nothing. */
 export function canManageKey(session: Session, key: ApiKey): boolean {
   if (session.isAdmin) return true;
@@ -80,6 +85,7 @@ export const rejectionLabels: Record<string, string> = {
   INSUFFICIENT_PERMISSIONS: 'Insufficient permissions',
   PROJECT_REQUIRED: 'Project required',
   RATE_LIMITED: 'Rate limited',
+  USAGE_EXCEEDED: 'Out of credits',
 };
 
 /** The columns the key list sorts by (the API's `sort`), and the direction a first click picks. */

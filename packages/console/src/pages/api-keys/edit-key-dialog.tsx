@@ -67,7 +67,7 @@ export function EditKeyDialog({ apiKey, onCancel, onSaved }: { apiKey: ApiKey; o
     >
       <Alert tone="warning" title="Narrowing access can break callers at once">
         <p>
-          Changes to permissions, scope, scopes, allowed IP ranges or expiry take effect on the key’s next request: anything that relies on removed
+          Changes to permissions, scope, scopes, allowed IP ranges, expiry, rate limits or credits take effect on the key’s next request: anything that relies on removed
           access starts failing immediately.{' '}
           {apiKey.lastUsedAt ? (
             <>

@@ -11,6 +11,7 @@ import { canManageKey, revocationReasonLabel, typeLabels } from '../../lib/keys'
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { ExpiringBadge } from './expiring-badge';
+import { LimitsCard } from './limits-card';
 import { PolicyBadge, PolicyViolationsAlert } from './policy-badge';
 import { useKeyActions } from './key-actions';
 
@@ -83,6 +84,7 @@ export function KeyDetailPage() {
         <DetailsCard apiKey={apiKey} />
         <AccessCard apiKey={apiKey} />
       </div>
+      <LimitsCard apiKey={apiKey} refreshing={key.loading} onChanged={key.reload} />
       <UsagePanel path={`/api/api-keys/${encodeURIComponent(apiKey.id)}/usage`} title="Usage" />
       {session.isAdmin ? (
         <p className="page-footnote">

@@ -1,8 +1,9 @@
 import type { ApiKey, CreateApiKeyBody, OrgRole, UpdateApiKeyBody } from '@keyward/wire';
 import { checkCidr } from '../../lib/cidr';
-import { bindingRoleFor, expirationPresets } from '../../lib/keys';
+import { bindingRoleFor, canChangeCredits, expirationPresets } from '../../lib/keys';
 import { resourceFilterProblem } from '../../lib/resource-filter';
 import type { Session } from '../../lib/session';
+import { creditsOf, creditsStateOf, limitErrorKey, rateLimitsOf, rowFromLimit, unlimitedCredits, validateLimits, type CreditsState, type RateLimitRow } from './limits-model';
 
 export type ScopeKind = 'organization' | 'teams' | 'projects';
 export type ExpirationChoice = 'keep' | 'custom' | (typeof expirationPresets)[number]['id'];
@@ -42,6 +43,8 @@ export interface KeyFormState {
   readonly permissions: readonly string[];
   readonly scopes: readonly ScopeRow[];
   readonly cidrs: readonly CidrRow[];
+  readonly rateLimits: readonly RateLimitRow[];
+  readonly credits: CreditsState;
 }
 
 let rowIds = 1;
@@ -63,6 +66,8 @@ export function newKeyState(keyType: ApiKey['keyType'] = 'personal', projectId: 
     permissions: [],
     scopes: [],
     cidrs: [],
+    rateLimits: [],
+    credits: unlimitedCredits,
   };
 }
 
@@ -84,6 +89,8 @@ export function stateFromKey(key: ApiKey): KeyFormState {
     permissions: key.permissions,
     scopes: key.scopes.map((s) => ({ id: nextRowId(), action: s.action, resource: s.resource === '*' ? '' : s.resource })),
     cidrs: key.allowedCidrs.map((value) => ({ id: nextRowId(), value })),
+    rateLimits: key.rateLimits.map((limit) => rowFromLimit(nextRowId(), limit)),
+    credits: creditsStateOf(key.credits),
   };
 }
 
@@ -142,6 +149,7 @@ export function validateKeyForm(state: KeyFormState, mode: 'create' | 'edit'): R
     const check = checkCidr(cidr.value);
     if (!check.ok) errors[`cidr:${cidr.id}`] = check.message;
   });
+  Object.assign(errors, validateLimits(state.rateLimits, state.credits));
   void mode;
   return errors;
 }
@@ -152,6 +160,11 @@ export function mapServerErrors(state: KeyFormState, reasons: Record<string, str
   const scopes = filledScopes(state);
   const cidrs = filledCidrs(state);
   for (const [path, message] of Object.entries(reasons)) {
+    const limit = limitErrorKey(state.rateLimits, path);
+    if (limit) {
+      out[limit] = message;
+      continue;
+    }
     const cidr = /^allowedCidrs\[(\d+)\]/.exec(path);
     const scope = /^scopes\[(\d+)\]/.exec(path);
     if (cidr && cidrs[Number(cidr[1])]) out[`cidr:${cidrs[Number(cidr[1])]!.id}`] = message;
@@ -196,7 +209,11 @@ export function toCreateBody(state: KeyFormState, session: Session): CreateApiKe
     ...(access.scopes.length ? { scopes: access.scopes } : {}),
     ...(access.allowedCidrs.length ? { allowedCidrs: access.allowedCidrs } : {}),
     ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+    ...(state.rateLimits.length ? { rateLimits: rateLimitsOf(state.rateLimits) } : {}),
   };
+  // Only owners and admins may set credits (the API answers 403 to anyone else).
+  const credits = creditsOf(state.credits);
+  if (credits && canChangeCredits(session)) body.credits = credits;
   if (state.description.trim()) body.description = state.description.trim();
   const owner = assignedOwner(state, session);
   if (owner) body.assignedToUserId = owner.userId;
@@ -223,6 +240,10 @@ export function toPatchBody(state: KeyFormState, key: ApiKey, session: Session):
   }
   if (!same(access.scopes, key.scopes)) body.scopes = access.scopes;
   if (!same(access.allowedCidrs, key.allowedCidrs)) body.allowedCidrs = access.allowedCidrs;
+  const rateLimits = rateLimitsOf(state.rateLimits);
+  if (!same(rateLimits, key.rateLimits)) body.rateLimits = rateLimits;
+  const credits = creditsOf(state.credits);
+  if (canChangeCredits(session) && !same(credits, creditsOf(creditsStateOf(key.credits)))) body.credits = credits;
   if (key.keyType !== 'project') {
     const initial = stateFromKey(key);
     const scopeChanged =
@@ -237,5 +258,5 @@ export function toPatchBody(state: KeyFormState, key: ApiKey, session: Session):
 
 /** Does the edit touch the key's access (and so may break callers at once)? */
 export function changesAccess(body: UpdateApiKeyBody): boolean {
-  return ['expiresAt', 'permissionMode', 'permissions', 'scopes', 'allowedCidrs', 'bindings'].some((field) => field in body);
+  return ['expiresAt', 'permissionMode', 'permissions', 'scopes', 'allowedCidrs', 'bindings', 'rateLimits', 'credits'].some((field) => field in body);
 }

@@ -5,9 +5,10 @@ import { MemberPicker } from '../../components/member-picker';
 import { Alert, Field, LoadingBlock } from '../../components/ui';
 import { useDirectory } from '../../lib/directory';
 import { formatDate, formatDateTime, roleLabel } from '../../lib/format';
-import { expirationPresets, rolePermissions } from '../../lib/keys';
+import { canChangeCredits, expirationPresets, rolePermissions } from '../../lib/keys';
 import type { Session } from '../../lib/session';
 import { CidrEditor } from './cidr-editor';
+import { LimitsEditor } from './limits-editor';
 import { assignedOwner, dateInputValue, expiresAtOf, type KeyFormState, type ScopeKind } from './key-form-model';
 import { PermissionGrid } from './permission-grid';
 import { ScopesEditor } from './scopes-editor';
@@ -162,6 +163,16 @@ export function KeyForm({ state, onChange, errors, session, mode, original, poli
           )
         ) : null}
       </section>
+
+      <LimitsEditor
+        rows={state.rateLimits}
+        credits={state.credits}
+        onRowsChange={(rows) => set('rateLimits', rows)}
+        onCreditsChange={(credits) => set('credits', credits)}
+        errors={errors}
+        canSetCredits={canChangeCredits(session)}
+        mode={mode}
+      />
 
       <details className="form-section advanced" open={advancedHasContent || undefined}>
         <summary className="section-title">

@@ -5,10 +5,11 @@ import { ArrowDownIcon, ArrowUpIcon, MoreIcon } from '../../components/icons';
 import { MenuButton, type MenuItem } from '../../components/menu';
 import { Badge, ErrorAlert, SkeletonRows, StatusBadge } from '../../components/ui';
 import { useDirectory, type Directory } from '../../lib/directory';
-import { formatDate, formatDateTime, formatRelative } from '../../lib/format';
+import { formatDate, formatDateTime, formatNumber, formatRelative, plural } from '../../lib/format';
 import { canManageKey, describePermissions, describeScope, revocationReasonLabel, typeLabels, type KeySort, type SortField } from '../../lib/keys';
 import { useSession } from '../../lib/session';
 import { ExpiringBadge, isExpiringSoon } from './expiring-badge';
+import { limitsNearFull } from './limits-model';
 import { PolicyBadge } from './policy-badge';
 
 export interface KeyTableProps {
@@ -82,6 +83,30 @@ function DateCell({ apiKey, showCreator, revokedOnly }: { apiKey: ApiKey; showCr
       <span className="cell-nowrap">{formatDate(apiKey.createdAt)}</span>
       {showCreator && creator ? <span className="cell-sub">by {creator}</span> : null}
     </td>
+  );
+}
+
+/** Credits left (when the key has credits) and a hint when a rate limit's current window is nearly used. */
+function LimitBadges({ apiKey }: { apiKey: ApiKey }) {
+  const near = limitsNearFull(apiKey);
+  const credits = apiKey.credits;
+  return (
+    <>
+      {credits ? (
+        <span className="cell-sub" data-testid="credits-badge">
+          <Badge tone={credits.remaining === 0 ? 'danger' : 'neutral'} title={credits.refill ? `Refilled to ${formatNumber(credits.refill.amount)} every ${credits.refill.interval} (UTC)` : 'No refill'}>
+            {credits.remaining === 0 ? 'No credits left' : plural(credits.remaining, 'credit')}
+          </Badge>
+        </span>
+      ) : null}
+      {near.length ? (
+        <span className="cell-sub">
+          <Badge tone="warning" title={`At 80% or more of its current window: ${near.join(', ')}`}>
+            Near its rate limit
+          </Badge>
+        </span>
+      ) : null}
+    </>
   );
 }
 
@@ -174,6 +199,7 @@ export function KeyTable({ keys, loading, error, onRetry, onAction, empty, capti
                         <PolicyBadge apiKey={key} />
                       </span>
                     ) : null}
+                    {key.status !== 'revoked' ? <LimitBadges apiKey={key} /> : null}
                   </td>
                   <td className="cell-access" title={`${scope.detail}\n${permissions.detail}`}>
                     <span className="cell-line">{scope.text}</span>
