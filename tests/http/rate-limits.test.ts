@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier } from '@keyward/core';
 import { call, createOrg, startServer, type OrgFixture, type TestServer } from '../support/server.js';
@@ -254,3 +256,48 @@ for (const dialect of await dialects()) {
     });
   });
 }
+
+describe('api_key.credits_exhausted', () => {
+  let server: TestServer;
+  let org: OrgFixture;
+  let verifier: string;
+  let receiver: Server;
+  const events: { type: string; data: { apiKey: { id: string; credits: unknown }; actor: unknown } }[] = [];
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        events.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    server = await startServer({ env: { KEYWARD_WEBHOOK_ALLOW_PRIVATE: '1', KEYWARD_WEBHOOK_RETRY_SCHEDULE: '0.1' } });
+    org = await createOrg(server);
+    verifier = (await createVerifier(server.composed.services.deps, { name: 'gateway', orgId: null })).token;
+  });
+  afterAll(async () => {
+    await server?.close();
+    receiver?.closeAllConnections();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('is sent once when a verification spends the last credit, with the key showing none left', async () => {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    expect((await call(server, 'POST', '/api/webhooks', { token: org.owner.session, body: { url, events: ['api_key.credits_exhausted'] } })).status).toBe(201);
+    const { token, apiKey } = await org.createKey(org.owner, { credits: { remaining: 3 } });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => call(server, 'POST', '/api/keys/verify', { token: verifier, body: { key: token } })));
+    expect(answers.filter((a) => a.body.code === 'VALID')).toHaveLength(3);
+    const deadline = Date.now() + 10_000;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    // Refusals after the last credit send nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'api_key.credits_exhausted',
+      data: { apiKey: { id: apiKey.id, credits: { remaining: 0, refill: null } }, actor: { type: 'verification', id: apiKey.id } },
+    });
+  });
+});
