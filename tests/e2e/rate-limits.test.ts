@@ -57,9 +57,8 @@ describe.skipIf(browserMissing)('rate limits and credits in the console', () => 
     await form.getByRole('button', { name: 'Add rate limit' }).click();
     await form.getByLabel('Rate limit 2 name').fill('per_12h');
     await form.getByLabel('Rate limit 2 requests').fill('1000');
-    await form.getByLabel('Rate limit 2 window', { exact: true }).fill('12');
+    await form.getByLabel('Rate limit 2 window', { exact: true }).fill('25');
     await form.getByLabel('Rate limit 2 window unit').selectOption('hours');
-    await form.getByText('per 12 hours = 43,200 seconds').waitFor();
     await form.getByRole('radio', { name: /^A number of credits/ }).check();
     await form.getByLabel('Credits to start with').fill('50');
     await form.getByLabel('Refill', { exact: true }).selectOption('month');
@@ -68,6 +67,9 @@ describe.skipIf(browserMissing)('rate limits and credits in the console', () => 
 
     await form.getByRole('button', { name: 'Create key' }).click();
     await form.locator('.field-error', { hasText: 'Use 1 to 32 of a–z, 0–9' }).waitFor();
+    await form.locator('.field-error', { hasText: 'Window: at most 1 day (86,400 seconds).' }).waitFor();
+    await form.getByLabel('Rate limit 2 window', { exact: true }).fill('12');
+    await form.getByText('per 12 hours = 43,200 seconds').waitFor();
     await form.getByLabel('Rate limit 1 name').fill('per_12h');
     await form.locator('.field-error', { hasText: 'Another limit has this name' }).first().waitFor();
     expect(await form.locator('.field-error', { hasText: 'Another limit has this name' }).count()).toBe(2);

@@ -15,6 +15,7 @@ const knownActions = [
   'api_key.rolled',
   'api_key.revoked',
   'api_key.leaked',
+  'api_key.credits_changed',
   'authorization.denied',
   'member.invited',
   'member.joined',

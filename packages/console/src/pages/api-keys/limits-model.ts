@@ -86,10 +86,10 @@ export function validateLimits(rows: readonly RateLimitRow[], credits: CreditsSt
     else if (!NAME_PATTERN.test(name)) errors[`limit:${row.id}:name`] = 'Use 1 to 32 of a–z, 0–9, "_" and "-" (lowercase, no spaces).';
     else if ((names.get(name) ?? 0) > 1) errors[`limit:${row.id}:name`] = 'Another limit has this name: each needs its own.';
     const limit = wholeNumber(row.limit);
-    if (limit === null || limit < 1 || limit > LIMIT_MAX) errors[`limit:${row.id}:limit`] = 'A whole number from 1 to 1,000,000,000.';
+    if (limit === null || limit < 1 || limit > LIMIT_MAX) errors[`limit:${row.id}:limit`] = 'Requests: a whole number from 1 to 1,000,000,000.';
     const seconds = windowSecondsOf(row);
-    if (seconds === null || seconds < 1) errors[`limit:${row.id}:window`] = 'A window of at least 1 second.';
-    else if (seconds > WINDOW_MAX_SECONDS) errors[`limit:${row.id}:window`] = 'A window is at most 1 day (86,400 seconds).';
+    if (seconds === null || seconds < 1) errors[`limit:${row.id}:window`] = 'Window: a whole number, at least 1 second.';
+    else if (seconds > WINDOW_MAX_SECONDS) errors[`limit:${row.id}:window`] = 'Window: at most 1 day (86,400 seconds).';
   }
   if (credits.mode === 'limited') {
     const remaining = wholeNumber(credits.remaining);
