@@ -20,7 +20,8 @@ export interface KeywardExpress {
  * `X-Auth-Token`), verifies it for the route's permission with the client's address (`req.ip`,
  * which honours Express's `trust proxy` setting), and puts the verified identity on `req.keyward`.
  * Otherwise it answers 400 (two credentials), 401 (missing or invalid: one uniform body), 403
- * (`insufficient_permissions`, `ip_not_allowed`) or 503 (Keyward unreachable).
+ * (`insufficient_permissions`, `ip_not_allowed`), 429 (`rate_limited`, `usage_exceeded`) or 503
+ * (Keyward unreachable). For a key with rate limits, every answer carries the `RateLimit` headers.
  *
  * @example
  * import express from 'express';
@@ -44,6 +45,7 @@ export function keywardExpress(options: KeywardMiddlewareOptions<Request>): Keyw
         check(req).then((outcome) => {
           if (outcome.ok) {
             req.keyward = outcome.identity;
+            res.set(outcome.headers);
             next();
             return;
           }

@@ -22,7 +22,9 @@ export interface KeywardFastify {
  * `x-api-key`, or the legacy `X-Auth-Token`), verifies it for the route's permission with the
  * client's address (`request.ip`, which honours Fastify's `trustProxy`), and puts the verified
  * identity on `request.keyward`. Otherwise it answers 400 (two credentials), 401 (missing or invalid:
- * one uniform body), 403 (`insufficient_permissions`, `ip_not_allowed`) or 503 (Keyward unreachable).
+ * one uniform body), 403 (`insufficient_permissions`, `ip_not_allowed`), 429 (`rate_limited`,
+ * `usage_exceeded`) or 503 (Keyward unreachable). For a key with rate limits, every answer carries
+ * the `RateLimit` headers.
  *
  * @example
  * import Fastify from 'fastify';
@@ -57,6 +59,7 @@ export function keywardFastify(options: KeywardMiddlewareOptions<FastifyRequest>
         const outcome = await check(request);
         if (outcome.ok) {
           request.keyward = outcome.identity;
+          reply.headers(outcome.headers);
           return undefined;
         }
         const { status, body, headers } = outcome.refusal;

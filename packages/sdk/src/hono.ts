@@ -21,7 +21,8 @@ const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { inco
  * Hono middleware: reads the key (`Authorization: Bearer`, `x-api-key`, or the legacy
  * `X-Auth-Token`), verifies it for the route's permission, and sets `c.get('keyward')`. Otherwise it
  * answers 400 (two credentials), 401 (missing or invalid: one uniform body), 403
- * (`insufficient_permissions`, `ip_not_allowed`) or 503 (Keyward unreachable). On
+ * (`insufficient_permissions`, `ip_not_allowed`), 429 (`rate_limited`, `usage_exceeded`) or 503
+ * (Keyward unreachable); for a key with rate limits, every answer carries the `RateLimit` headers. On
  * `@hono/node-server` the client address is the socket's; behind a proxy, or on another runtime,
  * pass `clientIp` (e.g. from `getConnInfo`).
  *
@@ -51,6 +52,8 @@ export function keywardHono(options: KeywardMiddlewareOptions<Context>): Keyward
         if (outcome.ok) {
           c.set('keyward', outcome.identity);
           await next();
+          // Set on the route's answer, however it was made (c.json, or a Response of its own).
+          for (const [name, value] of Object.entries(outcome.headers)) c.header(name, value);
           return;
         }
         const { status, body, headers } = outcome.refusal;

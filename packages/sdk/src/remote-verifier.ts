@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import { VerificationError } from './errors.js';
 import { sharedEventLoopTurn } from './event-loop-turn.js';
 import { openInvalidationStream, type InvalidationStream } from './invalidation-stream.js';
+import { costProblem } from './request-cost.js';
 import { VerdictCache, type CachedVerdict } from './verdict-cache.js';
 import type { Verdict, Verifier, VerifyRequest } from './verdict.js';
 
@@ -72,7 +73,6 @@ export interface RemoteVerifier extends Verifier {
 }
 
 const looksLikeJwt = (key: string) => key.startsWith('eyJ') && key.split('.').length === 3;
-const verdictOf = (cached: CachedVerdict): Verdict => cached.verdict;
 
 /**
  * Verifies keys with Keyward's `POST /api/keys/verify`, with a small local cache of verdicts that
@@ -88,6 +88,9 @@ const verdictOf = (cached: CachedVerdict): Verdict => cached.verdict;
  * Before answering from the cache, a verification yields once to the event loop (`setImmediate`),
  * so an invalidation already in the stream's socket buffer is applied first: on one host, once a
  * revoke call has returned, not one more verification of that key succeeds.
+ *
+ * Verdicts of a key with rate limits or credits are never cached nor shared between concurrent
+ * verifications: each request reaches Keyward, which counts it (with its `cost`).
  *
  * Errors (Keyward unreachable, a bad verifier credential) reject with `VerificationError`; they are
  * never turned into a verdict, so fail closed.
@@ -208,7 +211,6 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
   }
 
   function expiryOf(request: VerifyRequest, verdict: Verdict, nowMs: number): number | null {
-    if (verdict.code === 'RATE_LIMITED') return null;
     const trusted = stream?.trusted ? ttlMs : fallbackTtlMs;
     if (trusted <= 0) return null;
     let until = nowMs + (verdict.code === 'NOT_FOUND' ? Math.min(negativeTtlMs, trusted) : trusted);
@@ -226,12 +228,16 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
 
   return {
     async verify(request) {
+      // Keyward's 422, whether or not the verdict is cached (the cache's name leaves the cost out).
+      const problem = request.cost === undefined ? null : costProblem(request.cost);
+      if (problem) throw new VerificationError('invalid_request', problem);
       if (!cache || !isCacheTrusted()) return ask(request);
       // Apply any invalidation already received before trusting the cache.
       if (stream) await nextTurn();
+      // Not the cost: it changes nothing in a verdict the cache may keep (one of a key without rate
+      // limits or credits), and the cache asks Keyward for every request of a key with them.
       const name = hash('sha256', JSON.stringify([request.key, request.projectId, request.permission, request.action, request.resource, request.ip]), 'base64');
-      const cached = cache.verdicts.get(name, askForCache, request);
-      return cached instanceof Promise ? cached.then(verdictOf) : cached.verdict;
+      return cache.verdict(name, askForCache, request);
     },
     get streamConnected() {
       return stream?.connected ?? false;

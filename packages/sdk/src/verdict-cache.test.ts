@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VerdictCache, type CachedVerdict } from './verdict-cache.js';
+import { VerdictCache, isMetered, type CachedVerdict } from './verdict-cache.js';
 import type { Verdict } from './verdict.js';
 
 /** Verifications that wait until the test answers them. */
@@ -96,5 +96,87 @@ describe('VerdictCache', () => {
     await cache.verdicts.get('first', () => Promise.resolve({ verdict: personal('key_3', 'org_2'), expiresAtMs: now + 10_000 }));
     cache.invalidate({ type: 'key', orgId: 'org_1', keyId: 'key_1' });
     expect(cache.verdicts.peek('first')?.verdict.keyId).toBe('key_3');
+  });
+
+  describe('keys with rate limits or credits (issue 14)', () => {
+    const window = { name: 'requests', limit: 10, remaining: 9, resetAt: '2026-12-07T00:01:00.000Z' };
+    const metered: Verdict[] = [
+      { ...personal('key_1', 'org_1'), rateLimits: [window] },
+      { ...personal('key_1', 'org_1'), credits: { remaining: 5 } },
+      { valid: false, code: 'RATE_LIMITED', keyId: 'key_1', organizationId: 'org_1', rateLimits: [{ ...window, remaining: 0 }], retryAfterSeconds: 3 },
+      { valid: false, code: 'USAGE_EXCEEDED', keyId: 'key_1', organizationId: 'org_1', credits: { remaining: 0 } },
+    ];
+
+    /** A verifier that answers each request with the verdict the test queued for it, counting requests by argument. */
+    function queuedAsk(answers: Verdict[]) {
+      const asked: number[] = [];
+      const load = (_name: string, request: number): Promise<CachedVerdict> => {
+        asked.push(request);
+        return Promise.resolve({ verdict: answers.shift() ?? personal('key_1', 'org_1'), expiresAtMs: Number.MAX_SAFE_INTEGER });
+      };
+      return { asked, load };
+    }
+
+    it('calls a verdict metered when it carries rate limits or credits, or refuses for them', () => {
+      expect(metered.map(isMetered)).toEqual([true, true, true, true]);
+      expect(isMetered(personal('key_1', 'org_1'))).toBe(false);
+      expect(isMetered({ valid: false, code: 'INSUFFICIENT_PERMISSIONS', keyId: 'key_1' })).toBe(false);
+    });
+
+    it.each(metered.map((verdict) => [verdict.code, verdict] as const))('never stores a metered %s verdict: the next request asks again', async (_code, verdict) => {
+      const { cache } = setup();
+      const { asked, load } = queuedAsk([verdict, verdict]);
+      expect(await cache.verdict('n', load, 1)).toBe(verdict);
+      expect(cache.size).toBe(0);
+      expect(await cache.verdict('n', load, 2)).toBe(verdict);
+      expect(asked).toEqual([1, 2]);
+    });
+
+    it('gives a metered verdict only to the caller whose request was sent; callers who joined it ask again with their own argument', async () => {
+      const { cache } = setup();
+      const { asks, ask } = manualAsk();
+      const load = (name: string, cost: number) => {
+        const pending = ask(name);
+        return pending.then((cached) => ({ ...cached, verdict: { ...cached.verdict, credits: { remaining: 100 - cost } } }));
+      };
+      const first = cache.verdict('n', load, 1);
+      const second = cache.verdict('n', load, 7);
+      const third = cache.verdict('n', load, 3);
+      expect(asks).toHaveLength(1); // joined, as for any key, until the answer says it is metered
+      asks[0]!.answer({ verdict: personal('key_1', 'org_1'), expiresAtMs: Number.MAX_SAFE_INTEGER });
+      expect((await first).credits).toEqual({ remaining: 99 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(asks).toHaveLength(3);
+      for (const pending of asks.slice(1)) pending.answer({ verdict: personal('key_1', 'org_1'), expiresAtMs: Number.MAX_SAFE_INTEGER });
+      expect([(await second).credits, (await third).credits]).toEqual([{ remaining: 93 }, { remaining: 97 }]);
+      expect(cache.size).toBe(0);
+    });
+
+    it('asks directly for a name known to be metered, without joining, until its key comes back unmetered; then it caches again', async () => {
+      const { cache } = setup();
+      const { asks, ask } = manualAsk();
+      const load = (name: string) => ask(name);
+      const answer = (index: number, verdict: Verdict) => asks[index]!.answer({ verdict, expiresAtMs: Number.MAX_SAFE_INTEGER });
+      const plain = personal('key_1', 'org_1');
+      const first = cache.verdict('n', load, 1);
+      answer(0, metered[1]!);
+      await first;
+      // Known metered: concurrent requests each reach the verifier at once, none waits for another's.
+      const concurrent = [cache.verdict('n', load, 2), cache.verdict('n', load, 3)];
+      expect(asks).toHaveLength(3);
+      answer(1, metered[1]!);
+      answer(2, metered[1]!);
+      await Promise.all(concurrent);
+      // The key's credits were removed: the first unmetered answer is not stored, the next one is.
+      const removed = cache.verdict('n', load, 4);
+      answer(3, plain);
+      expect(await removed).toBe(plain);
+      expect(cache.size).toBe(0);
+      const again = cache.verdict('n', load, 5);
+      answer(4, plain);
+      expect(await again).toBe(plain);
+      expect(cache.verdict('n', load, 6)).toBe(plain);
+      expect(asks).toHaveLength(5);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { SingleFlightCache } from './single-flight-cache.js';
+import { SingleFlightCache, type SingleFlightLoader } from './single-flight-cache.js';
 import type { InvalidationEvent, Verdict } from './verdict.js';
 
 /**
@@ -12,6 +12,18 @@ export interface CachedVerdict {
   readonly verdict: Verdict;
   /** On the cache's clock (`Date.now` unless told otherwise). */
   readonly expiresAtMs: number;
+}
+
+/**
+ * Whether a verdict counted against its key's rate limits or credits: it carries their state, or is
+ * their refusal. Such a verdict is only true of the request that was sent: the next request of the
+ * key must be counted too, so it is never stored nor handed to another caller.
+ *
+ * @example
+ * isMetered({ valid: true, code: 'VALID', credits: { remaining: 9 } }); // true
+ */
+export function isMetered(verdict: Verdict): boolean {
+  return verdict.rateLimits !== undefined || verdict.credits !== undefined || verdict.code === 'RATE_LIMITED' || verdict.code === 'USAGE_EXCEEDED';
 }
 
 /** The options of a `VerdictCache`. */
@@ -30,9 +42,13 @@ export interface VerdictCacheOptions {
  * key is never stored. Every invalidation, even one that finds nothing stored, abandons the
  * verifications in flight, so a verdict fetched before it is never stored after it.
  *
+ * A metered verdict (`isMetered`: the key has rate limits or credits) is never stored, and through
+ * `verdict` every request reaches the verifier: a caller who joined another's verification of such a
+ * key asks again for itself, and a name known to be metered is asked directly, without joining.
+ *
  * @example
  * const cache = new VerdictCache({ maxEntries: 10_000 });
- * const cached = await cache.verdicts.get(digest, (_name, request) => ask(request).then((verdict) => ({ verdict, expiresAtMs: Date.now() + 30_000 })), request);
+ * const verdict = await cache.verdict(digest, (_name, request) => ask(request).then((verdict) => ({ verdict, expiresAtMs: Date.now() + 30_000 })), request);
  * cache.invalidate({ type: 'key', orgId: 'org_1', keyId: 'key_1' });
  */
 export class VerdictCache {
@@ -40,13 +56,18 @@ export class VerdictCache {
   private readonly namesByKeyId = new Map<string, Set<string>>();
   /** By organization, each name with its verdict: a member's invalidation tells personal keys apart. */
   private readonly namesByOrgId = new Map<string, Map<string, Verdict>>();
+  /** Names whose last verdict was metered, oldest first: asked directly until one comes back unmetered. */
+  private readonly meteredNames = new Set<string>();
+  private readonly maxMeteredNames: number;
 
   constructor(options: VerdictCacheOptions) {
     const now = options.now ?? Date.now;
+    this.maxMeteredNames = options.maxEntries;
     this.verdicts = new SingleFlightCache({
       maxEntries: options.maxEntries,
       // Read on the clock the cache then adds it to: the entry expires at expiresAtMs exactly.
-      ttlFor: (cached) => cached.expiresAtMs - now(),
+      // A metered verdict gets no lifetime at all: it is not stored.
+      ttlFor: (cached) => (isMetered(cached.verdict) ? 0 : cached.expiresAtMs - now()),
       trusted: options.trusted,
       now,
       onStore: (cached, name) => this.file(name, cached.verdict),
@@ -58,11 +79,29 @@ export class VerdictCache {
     return this.verdicts.size;
   }
 
+  /**
+   * The verdict for this name: stored, or from a verification in flight, or from a new one (`load`
+   * with `arg`). A metered verdict goes to the caller whose request was sent, and to no one else:
+   * the others who joined that verification load again, each with its own `arg`.
+   */
+  verdict<A>(name: string, load: SingleFlightLoader<string, CachedVerdict, A>, arg: A): Verdict | Promise<Verdict> {
+    if (this.meteredNames.has(name)) return load(name, arg).then((cached) => this.noteMetering(name, cached.verdict));
+    // `misses` counts exactly the loads started (and reads through an untrusted cache), not joins.
+    const missesBefore = this.verdicts.misses;
+    const found = this.verdicts.get(name, load, arg);
+    if (!(found instanceof Promise)) return found.verdict;
+    const isOwnRequest = this.verdicts.misses !== missesBefore;
+    return found.then((cached) => {
+      if (isOwnRequest || !isMetered(cached.verdict)) return this.noteMetering(name, cached.verdict);
+      return load(name, arg).then((own) => this.noteMetering(name, own.verdict));
+    });
+  }
+
   /** Drops what the event touched, conservatively: whatever could have changed goes. */
   invalidate(event: InvalidationEvent): void {
     switch (event.type) {
       case 'all':
-        this.verdicts.invalidate();
+        this.clear();
         return;
       case 'key':
         this.verdicts.invalidateMany([...(this.namesByKeyId.get(event.keyId) ?? [])]);
@@ -86,6 +125,19 @@ export class VerdictCache {
   /** Drops everything (the stream went down or came back: events may have been missed). */
   clear(): void {
     this.verdicts.invalidate();
+    this.meteredNames.clear();
+  }
+
+  /** Remembers whether the name's key is metered now (a key's limits can be added or removed). */
+  private noteMetering(name: string, verdict: Verdict): Verdict {
+    if (!isMetered(verdict)) {
+      this.meteredNames.delete(name);
+      return verdict;
+    }
+    this.meteredNames.delete(name);
+    this.meteredNames.add(name);
+    if (this.meteredNames.size > this.maxMeteredNames) this.meteredNames.delete(this.meteredNames.values().next().value as string);
+    return verdict;
   }
 
   private file(name: string, verdict: Verdict): void {

@@ -2,17 +2,21 @@ import type { VerdictCode as WireVerdictCode, VerifyKeyBody, VerifyKeyResponse }
 
 /**
  * What to verify: the presented key (or access token), and optionally the project, the permission
- * (`category:action`) or an action on a resource path, and the client's address for IP allowlists.
+ * (`category:action`) or an action on a resource path, the client's address for IP allowlists, and
+ * the `cost` the request spends from the key's rate limits and credits (0 to 1,000,000; default 1).
  * The same body as `POST /api/keys/verify`.
  *
  * @example
- * const request: VerifyRequest = { key: presented, permission: 'traces:write', projectId: 'proj_123', ip: '203.0.113.7' };
+ * const request: VerifyRequest = { key: presented, permission: 'traces:write', projectId: 'proj_123', ip: '203.0.113.7', cost: 5 };
  */
 export type VerifyRequest = VerifyKeyBody;
 
 /**
  * A verdict: `valid`, a stable `code`, the key's facts once it is known, and an `explanation` of the
  * decision for the operator (never for the caller). The same body as `POST /api/keys/verify` answers.
+ * For a key with rate limits, `VALID` and `RATE_LIMITED` carry `rateLimits` (each window's
+ * `remaining` and `resetAt`), and `RATE_LIMITED` carries `retryAfterSeconds`; for a key with credits,
+ * `VALID` and `USAGE_EXCEEDED` carry `credits.remaining`.
  *
  * @example
  * const verdict: Verdict = await verifier.verify({ key });
@@ -22,7 +26,8 @@ export type Verdict = VerifyKeyResponse;
 
 /**
  * The stable verdict codes: `VALID`, `NOT_FOUND`, `EXPIRED`, `REVOKED`, `DISABLED`, `IP_NOT_ALLOWED`,
- * `INSUFFICIENT_PERMISSIONS`, `PROJECT_REQUIRED`, `RATE_LIMITED`.
+ * `INSUFFICIENT_PERMISSIONS`, `PROJECT_REQUIRED`, `RATE_LIMITED`, `USAGE_EXCEEDED` (the key's
+ * credits cannot pay the request's cost).
  *
  * @example
  * const denied: VerdictCode = 'INSUFFICIENT_PERMISSIONS';

@@ -183,8 +183,8 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       unsafeText('resource', request.resource);
       unsafeText('ip', request.ip);
       try {
-        const { key, projectId, permission, action, resource, ip } = request;
-        verdict = await verification.verify({ token: key, projectId, permission, action, resource, ip, orgId });
+        const { key, projectId, permission, action, resource, ip, cost } = request;
+        verdict = await verification.verify({ token: key, projectId, permission, action, resource, ip, orgId, cost });
       } catch (err) {
         if (err instanceof InvalidAskError) throw new VerificationError('invalid_request', err.message, null, { cause: err });
         throw new VerificationError('unavailable', "Keyward's database could not be read.", null, { cause: err });

@@ -2,11 +2,23 @@ import { isSafeText } from '@keyward/wire';
 import { VerificationError } from '../errors.js';
 import type { Verdict, Verifier, VerifyRequest } from '../verdict.js';
 import type { PresentedKey } from './presented-key.js';
+import { costProblem } from '../request-cost.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+
+/**
+ * What one request spends from its key's rate limits and credits: a whole number from 0 to
+ * 1,000,000 (0 checks the key without spending), or a function of the request that gives one.
+ *
+ * @example
+ * const perRow: RequestCost<{ body: { rows: unknown[] } }> = (req) => Math.max(1, req.body.rows.length);
+ */
+export type RequestCost<Req> = number | ((req: Req) => number);
 
 /**
  * What a route asks of the key: a `category:action` permission, or an action on a resource path;
  * neither means "any valid key". The project comes from `X-Project-Id` unless `projectId` says
- * otherwise; a key bound to exactly one project needs none.
+ * otherwise; a key bound to exactly one project needs none. `cost` is what the request spends from
+ * the key's rate limits and credits, when not the middleware's `cost` (default 1).
  *
  * @example
  * const writeTraces: KeyRequirement<{ params: { id: string } }> = { permission: 'traces:write' };
@@ -14,6 +26,7 @@ import type { PresentedKey } from './presented-key.js';
  *   action: 'read',
  *   resource: (req) => `projects/proj_123/traces/${req.params.id}`,
  * };
+ * const export10: KeyRequirement<{ params: { id: string } }> = { permission: 'traces:read', cost: 10 };
  */
 export interface KeyRequirement<Req> {
   readonly permission?: string | undefined;
@@ -21,6 +34,8 @@ export interface KeyRequirement<Req> {
   readonly resource?: string | ((req: Req) => string | undefined) | undefined;
   /** The project of the request (default: the `X-Project-Id` header). */
   readonly projectId?: ((req: Req) => string | undefined) | undefined;
+  /** What the request spends from the key's rate limits and credits (default: the middleware's `cost`, else 1). */
+  readonly cost?: RequestCost<Req> | undefined;
 }
 
 /**
@@ -67,6 +82,11 @@ export interface KeywardMiddlewareOptions<Req> {
    * verifier once (`verifier.permissions()`, which the remote verifier reads from `GET /api/catalogue`).
    */
   readonly permissions?: readonly string[] | undefined;
+  /**
+   * What each request spends from its key's rate limits and credits (default 1, Keyward's); a route's
+   * own `cost` wins. A function gets the request, so the cost can follow the work asked.
+   */
+  readonly cost?: RequestCost<Req> | undefined;
 }
 
 /** The answer the middleware gives instead of calling the route. */
@@ -76,8 +96,13 @@ export interface Refusal {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Either the verified identity, or the refusal to send. */
-export type GuardOutcome = { readonly ok: true; readonly identity: KeywardIdentity } | { readonly ok: false; readonly refusal: Refusal };
+/**
+ * Either the verified identity, with the headers to add to the route's answer (the key's
+ * `RateLimit` headers; none for a key without rate limits), or the refusal to send.
+ */
+export type GuardOutcome =
+  | { readonly ok: true; readonly identity: KeywardIdentity; readonly headers: Readonly<Record<string, string>> }
+  | { readonly ok: false; readonly refusal: Refusal };
 
 /** How a framework exposes what the guard needs from its request. */
 export interface RequestAdapter<Req> {
@@ -112,6 +137,10 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
     refusal: { status, body, headers: { 'cache-control': 'no-store', ...headers } },
   });
   const clientIp = options.clientIp ?? ((req: Req) => adapter.clientIp(req));
+  if (typeof options.cost === 'number') {
+    const problem = costProblem(options.cost);
+    if (problem) throw new TypeError(problem);
+  }
   const logger = options.logger ?? console;
   /** Errors answered 500: to `onError`, else to the logger. */
   const reportFailure = (err: unknown, req: Req | null, what: string) => {
@@ -150,6 +179,11 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
     if (requirement.permission !== undefined && (requirement.action !== undefined || requirement.resource !== undefined)) {
       throw new TypeError('Ask for a permission, or for an action on a resource, not both.');
     }
+    const cost = requirement.cost ?? options.cost;
+    if (typeof requirement.cost === 'number') {
+      const problem = costProblem(requirement.cost);
+      if (problem) throw new TypeError(problem);
+    }
     // Checked when the route is registered (a problem is reported at once), and on each request
     // until the catalogue could be read.
     const permission = requirement.permission;
@@ -185,6 +219,15 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
       if (resource !== undefined) request.resource = resource;
       const ip = clientIp(req);
       if (ip) request.ip = ip;
+      if (cost !== undefined) {
+        request.cost = typeof cost === 'number' ? cost : cost(req);
+        // A function's cost is checked here, a number's when the route was defined.
+        const problem = costProblem(request.cost);
+        if (problem) {
+          reportFailure(new TypeError(problem), req, problem);
+          return refuse(500, { error: 'internal_error', message: 'The request could not be authorized.' });
+        }
+      }
       // The project and resource come from the caller's request (a header, a path segment): text
       // Keyward refuses (a NUL, a tab, an unpaired surrogate) is the caller's malformed request, not
       // a server error of this API.
@@ -211,11 +254,13 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
   };
 
   function outcomeOf(verdict: Verdict): GuardOutcome {
+    const limits = rateLimitHeaders(verdict.rateLimits, Date.now());
     switch (verdict.code) {
       case 'VALID':
         if (!verdict.valid || !verdict.keyId || !verdict.organizationId) break;
         return {
           ok: true,
+          headers: limits,
           identity: {
             keyId: verdict.keyId,
             organizationId: verdict.organizationId,
@@ -236,7 +281,14 @@ export function createKeyGuard<Req>(options: KeywardMiddlewareOptions<Req>, adap
       case 'IP_NOT_ALLOWED':
         return refuse(403, { error: 'ip_not_allowed', message: 'This key may not be used from this address.' }, { 'www-authenticate': challenge('insufficient_scope') });
       case 'RATE_LIMITED':
-        return refuse(429, { error: 'rate_limited', message: 'Too many requests with this key; try again later.' }, { 'retry-after': '1' });
+        // A verifier that does not say when (an adapter of your own) gets the earlier answer: 1 s.
+        return refuse(429, { error: 'rate_limited', message: 'Too many requests with this key; try again later.' }, {
+          ...limits,
+          'retry-after': String(verdict.retryAfterSeconds ?? 1),
+        });
+      case 'USAGE_EXCEEDED':
+        // Credits come back with a refill or a top-up, neither of which the verdict announces: no Retry-After.
+        return refuse(429, { error: 'usage_exceeded', message: "This key's credits are used up." }, limits);
       default:
         break;
     }
