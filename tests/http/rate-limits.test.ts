@@ -105,7 +105,7 @@ for (const dialect of await dialects()) {
       const resetAt = new Date(T0 + 60_000).toISOString();
       const remainders = valid.map((a) => a.body.rateLimits[0].remaining).sort((x: number, y: number) => x - y);
       expect(remainders).toEqual(Array.from({ length: 50 }, (_, i) => i));
-      expect(valid[0]!.body.rateLimits[0]).toMatchObject({ name: 'requests', limit: 50, resetAt });
+      expect(valid[0]!.body.rateLimits[0]).toMatchObject({ name: 'requests', limit: 50, windowSeconds: 60, resetAt });
       expect(limited[0]!.body).toMatchObject({ valid: false, code: 'RATE_LIMITED', keyId: apiKey.id, retryAfterSeconds: 59, rateLimits: [{ name: 'requests', limit: 50, remaining: 0, resetAt }] });
       expect(limited[0]!.body.explanation).toMatch(/"requests" \(50 per minute\)/);
       expect((await getKey(apiKey.id)).rateLimitUse).toEqual([{ name: 'requests', limit: 50, used: 50, resetAt }]);

@@ -40,10 +40,10 @@ describe('keyward mcp, driven over stdio by the SDK client', () => {
     await server?.close();
   });
 
-  it('lists its eleven tools, each with a description, an input schema and an output schema', async () => {
+  it('lists its twelve tools, each with a description, an input schema and an output schema', async () => {
     const { tools } = await owner.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['create_api_key', 'edit_api_key', 'get_api_key', 'get_key_policy', 'get_key_usage', 'get_org_usage', 'list_api_keys', 'list_audit_log', 'revoke_api_key', 'roll_api_key', 'whoami'].sort(),
+      ['change_key_credits', 'create_api_key', 'edit_api_key', 'get_api_key', 'get_key_policy', 'get_key_usage', 'get_org_usage', 'list_api_keys', 'list_audit_log', 'revoke_api_key', 'roll_api_key', 'whoami'].sort(),
     );
     for (const tool of tools) {
       expect(tool.description?.length, tool.name).toBeGreaterThan(40);

@@ -241,7 +241,7 @@ export class RedisKeyMeter implements KeyMeter {
     const spentNow = code === 0 ? cost : 0;
     const windows: WindowReading[] = key.rateLimits.map((limit, i) => {
       const start = windowStartMs(limit.windowSeconds, nowMs);
-      return { name: limit.name, limit: limit.limit, remaining: Math.max(0, limit.limit - Number(reply[i + 1]) - spentNow), resetAtMs: start + limit.windowSeconds * 1000 };
+      return { name: limit.name, limit: limit.limit, windowSeconds: limit.windowSeconds, remaining: Math.max(0, limit.limit - Number(reply[i + 1]) - spentNow), resetAtMs: start + limit.windowSeconds * 1000 };
     });
     if (code === 1) {
       const exceeded: string[] = [];

@@ -45,7 +45,7 @@ export const verifyKeyResponse = z.object({
   permissions: z.array(permission).optional(),
   explanation: z.string().optional(),
   rateLimits: z
-    .array(z.object({ name: z.string(), limit: z.number().int(), remaining: z.number().int(), resetAt: instant }))
+    .array(z.object({ name: z.string(), limit: z.number().int(), windowSeconds: z.number().int(), remaining: z.number().int(), resetAt: instant }))
     .optional()
     .describe("VALID and RATE_LIMITED, for a key with rate limits: each window's remainder after this request, and when the window ends"),
   credits: z

@@ -30,7 +30,7 @@ export type VerdictAnswer =
 
 /** What a metered verdict adds: each window after the request, the credits left, when to retry. */
 export interface MeteringFields {
-  rateLimits?: { name: string; limit: number; remaining: number; resetAt: string }[];
+  rateLimits?: { name: string; limit: number; windowSeconds: number; remaining: number; resetAt: string }[];
   credits?: { remaining: number };
   retryAfterSeconds?: number;
 }
@@ -38,7 +38,7 @@ export interface MeteringFields {
 function meteringFields(reading: MeterReading | undefined): MeteringFields {
   if (!reading) return {};
   const fields: MeteringFields = {};
-  if (reading.windows) fields.rateLimits = reading.windows.map((w) => ({ name: w.name, limit: w.limit, remaining: w.remaining, resetAt: new Date(w.resetAtMs).toISOString() }));
+  if (reading.windows) fields.rateLimits = reading.windows.map((w) => ({ name: w.name, limit: w.limit, windowSeconds: w.windowSeconds, remaining: w.remaining, resetAt: new Date(w.resetAtMs).toISOString() }));
   if (reading.credits !== null) fields.credits = { remaining: reading.credits };
   if (reading.code === 'RATE_LIMITED') fields.retryAfterSeconds = reading.retryAfterSeconds;
   return fields;

@@ -13,6 +13,7 @@ export interface MeteredKey {
 export interface WindowReading {
   readonly name: string;
   readonly limit: number;
+  readonly windowSeconds: number;
   readonly remaining: number;
   readonly resetAtMs: number;
 }

@@ -1,12 +1,14 @@
-import { LRUCache } from 'lru-cache';
 import type { KeyId } from '../ids.js';
-import { CREDITS_MAX, creditPeriod, creditsRemainingAt, windowStartMs, type KeyCredits } from './key-limits.js';
+import { CREDITS_MAX, creditPeriod, creditsRemainingAt, windowStartMs, type KeyCredits, type RateLimit } from './key-limits.js';
 import type { CreditSpendSink, CreditsChange, KeyMeter, MeterReading, MeteredKey, WindowReading, WindowUse } from './key-meter.js';
 
 interface WindowCount {
   readonly name: string;
+  readonly limit: number;
   readonly windowSeconds: number;
+  /** The window counted: [start, end) in ms since the epoch. */
   start: number;
+  end: number;
   used: number;
 }
 
@@ -17,6 +19,8 @@ interface Ledger {
 }
 
 interface KeyCounts {
+  /** The key's limits the windows were made for (records share one array per distinct list). */
+  limits: readonly RateLimit[];
   windows: WindowCount[];
   ledger: Ledger | null;
 }
@@ -26,7 +30,7 @@ export interface LocalKeyMeterOptions {
   readonly spent: CreditSpendSink;
   /** Called once when a verification spends a key's last credit. */
   readonly onExhausted?: (key: MeteredKey) => void;
-  /** Keys whose counts are kept at most (the least recently used go first); default 1,000,000. */
+  /** Keys whose counts are kept at most (the longest known go first); default 1,000,000. */
   readonly maxKeys?: number;
 }
 
@@ -50,10 +54,11 @@ export function changedCredits(current: number, change: CreditsChange): number |
  */
 export class LocalKeyMeter implements KeyMeter {
   readonly degraded = null;
-  private readonly counts: LRUCache<KeyId, KeyCounts>;
+  private readonly counts = new Map<KeyId, KeyCounts>();
+  private readonly maxKeys: number;
 
   constructor(private readonly options: LocalKeyMeterOptions) {
-    this.counts = new LRUCache({ max: options.maxKeys ?? 1_000_000 });
+    this.maxKeys = options.maxKeys ?? 1_000_000;
   }
 
   spend(key: MeteredKey, cost: number, nowMs: number): MeterReading {
@@ -63,36 +68,35 @@ export class LocalKeyMeter implements KeyMeter {
     let retryAfterMs = 0;
     for (let i = 0; i < windows.length; i++) {
       const count = windows[i]!;
-      const limit = key.rateLimits[i]!.limit;
-      if (count.used + cost > limit) {
+      if (count.used + cost > count.limit) {
         (exceeded ??= []).push(count.name);
-        retryAfterMs = Math.max(retryAfterMs, count.start + count.windowSeconds * 1000 - nowMs);
+        retryAfterMs = Math.max(retryAfterMs, count.end - nowMs);
       }
     }
     const ledger = key.credits ? this.ledgerOf(key.credits, counts, nowMs) : null;
     if (exceeded) {
-      return { code: 'RATE_LIMITED', windows: readings(key, windows), exceeded, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)), credits: ledger?.remaining ?? null };
+      return { code: 'RATE_LIMITED', windows: readings(windows), exceeded, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)), credits: ledger?.remaining ?? null };
     }
-    if (ledger && ledger.remaining < cost) return { code: 'USAGE_EXCEEDED', windows: windows.length ? readings(key, windows) : null, credits: ledger.remaining };
+    if (ledger && ledger.remaining < cost) return { code: 'USAGE_EXCEEDED', windows: windows.length ? readings(windows) : null, credits: ledger.remaining };
     for (const count of windows) count.used += cost;
     if (ledger && cost > 0) {
       ledger.remaining -= cost;
       this.options.spent(key, ledger.version, ledger.period, cost);
       if (ledger.remaining === 0) this.options.onExhausted?.(key);
     }
-    return { code: 'VALID', windows: windows.length ? readings(key, windows) : null, credits: ledger?.remaining ?? null };
+    return { code: 'VALID', windows: windows.length ? readings(windows) : null, credits: ledger?.remaining ?? null };
   }
 
   async use(keys: readonly MeteredKey[], nowMs: number): Promise<Map<KeyId, WindowUse[]>> {
     const result = new Map<KeyId, WindowUse[]>();
     for (const key of keys) {
       if (key.rateLimits.length === 0) continue;
-      const counts = this.counts.peek(key.id);
+      const counts = this.counts.get(key.id);
       result.set(
         key.id,
         key.rateLimits.map((limit) => {
           const start = windowStartMs(limit.windowSeconds, nowMs);
-          const count = counts?.windows.find((w) => w.name === limit.name && w.windowSeconds === limit.windowSeconds && w.start === start);
+          const count = counts?.windows.find((w) => w.name === limit.name && w.windowSeconds === limit.windowSeconds && w.limit === limit.limit && w.start === start);
           return { name: limit.name, limit: limit.limit, used: count?.used ?? 0, resetAtMs: start + limit.windowSeconds * 1000 };
         }),
       );
@@ -113,24 +117,32 @@ export class LocalKeyMeter implements KeyMeter {
 
   private countsOf(key: MeteredKey): KeyCounts {
     let counts = this.counts.get(key.id);
-    if (!counts) this.counts.set(key.id, (counts = { windows: [], ledger: null }));
+    if (!counts) {
+      // Bounded: past the bound the key known longest goes (a Map iterates in insertion order).
+      if (this.counts.size >= this.maxKeys) this.counts.delete(this.counts.keys().next().value!);
+      counts = { limits: [], windows: [], ledger: null };
+      this.counts.set(key.id, counts);
+    }
     return counts;
   }
 
   /** The key's windows, in the order of its limits, each counting the window `nowMs` falls in. */
   private currentWindows(key: MeteredKey, counts: KeyCounts, nowMs: number): WindowCount[] {
-    const limits = key.rateLimits;
-    let windows = counts.windows;
-    if (windows.length !== limits.length || limits.some((l, i) => windows[i]!.name !== l.name || windows[i]!.windowSeconds !== l.windowSeconds)) {
-      // The limits changed: keep the counts of windows that stayed the same.
-      const previous = windows;
-      windows = limits.map((l) => previous.find((w) => w.name === l.name && w.windowSeconds === l.windowSeconds) ?? { name: l.name, windowSeconds: l.windowSeconds, start: -1, used: 0 });
-      counts.windows = windows;
+    if (counts.limits !== key.rateLimits) {
+      // Other limits (or another record with the same ones): keep the counts of windows that stayed the same.
+      const previous = counts.windows;
+      counts.windows = key.rateLimits.map((l) => {
+        const kept = previous.find((w) => w.name === l.name && w.windowSeconds === l.windowSeconds);
+        return { name: l.name, limit: l.limit, windowSeconds: l.windowSeconds, start: kept?.start ?? 0, end: kept?.end ?? 0, used: kept?.used ?? 0 };
+      });
+      counts.limits = key.rateLimits;
     }
-    for (const window of windows) {
-      const start = windowStartMs(window.windowSeconds, nowMs);
-      if (window.start !== start) {
-        window.start = start;
+    const windows = counts.windows;
+    for (let i = 0; i < windows.length; i++) {
+      const window = windows[i]!;
+      if (nowMs >= window.end || nowMs < window.start) {
+        window.start = windowStartMs(window.windowSeconds, nowMs);
+        window.end = window.start + window.windowSeconds * 1000;
         window.used = 0;
       }
     }
@@ -154,9 +166,11 @@ export class LocalKeyMeter implements KeyMeter {
   }
 }
 
-function readings(key: MeteredKey, windows: readonly WindowCount[]): WindowReading[] {
-  return windows.map((w, i) => {
-    const limit = key.rateLimits[i]!.limit;
-    return { name: w.name, limit, remaining: Math.max(0, limit - w.used), resetAtMs: w.start + w.windowSeconds * 1000 };
-  });
+function readings(windows: readonly WindowCount[]): WindowReading[] {
+  const result: WindowReading[] = new Array(windows.length);
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i]!;
+    result[i] = { name: w.name, limit: w.limit, windowSeconds: w.windowSeconds, remaining: w.limit > w.used ? w.limit - w.used : 0, resetAtMs: w.end };
+  }
+  return result;
 }
