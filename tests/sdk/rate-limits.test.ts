@@ -128,8 +128,7 @@ describe.each(frameworks)('rate limits and credits through the %s middleware, ag
     for (let used = 1; used <= 3; used++) {
       const answer = await send('/v1/whoami', token);
       expect(answer.status, answer.text).toBe(200);
-      // Without the draft's optional `w`: Keyward's verdict does not carry a window's length (see rate-limit-headers.ts).
-      expect(answer.headers.get('ratelimit-policy')).toBe('"hourly";q=1000, "daily";q=3');
+      expect(answer.headers.get('ratelimit-policy')).toBe('"hourly";q=1000;w=3600, "daily";q=3;w=86400');
       const tightest = parseRateLimit(answer.headers.get('ratelimit'));
       expect(tightest.name).toBe('daily');
       expect(tightest.remaining).toBe(3 - used);
@@ -145,6 +144,7 @@ describe.each(frameworks)('rate limits and credits through the %s middleware, ag
     expect(verdict.code).toBe('RATE_LIMITED');
     expect(refused.headers.get('retry-after')).toBe(String(verdict.retryAfterSeconds));
     expect(Math.abs(Number(refused.headers.get('retry-after')) - secondsToWindowEnd(DAY_SECONDS))).toBeLessThanOrEqual(2);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"hourly";q=1000;w=3600, "daily";q=3;w=86400');
     expect(parseRateLimit(refused.headers.get('ratelimit'))).toMatchObject({ name: 'daily', remaining: 0 });
     expect(refused.headers.get('ratelimit-remaining')).toBe('0');
     expect(refused.headers.get('cache-control')).toBe('no-store');
@@ -210,7 +210,7 @@ describe.each(frameworks)('rate limits and credits through the %s middleware, ag
     const answer = await send('/v1/raw', token);
     expect(answer.status).toBe(200);
     expect(answer.text).toBe('raw');
-    expect(answer.headers.get('ratelimit-policy')).toBe('"daily";q=5');
+    expect(answer.headers.get('ratelimit-policy')).toBe('"daily";q=5;w=86400');
     expect(parseRateLimit(answer.headers.get('ratelimit')).remaining).toBe(4);
   });
 
@@ -273,7 +273,7 @@ describe('the verifiers with a cost, against a running Keyward', () => {
     try {
       const spent = await verifier.verify({ key: token, cost: 4 });
       expect(spent).toMatchObject({ valid: true, code: 'VALID', keyId: apiKey.id, credits: { remaining: 6 } });
-      expect(spent.rateLimits).toEqual([{ name: 'daily', limit: 100, remaining: 96, resetAt: expect.any(String) }]);
+      expect(spent.rateLimits).toEqual([{ name: 'daily', limit: 100, windowSeconds: DAY_SECONDS, remaining: 96, resetAt: expect.any(String) }]);
       expect(Math.abs(Date.parse(spent.rateLimits![0]!.resetAt) - (Date.now() + secondsToWindowEnd(DAY_SECONDS) * 1000))).toBeLessThan(2_000);
 
       const refused = await verifier.verify({ key: token, cost: 7 });

@@ -99,7 +99,7 @@ describe('VerdictCache', () => {
   });
 
   describe('keys with rate limits or credits (issue 14)', () => {
-    const window = { name: 'requests', limit: 10, remaining: 9, resetAt: '2026-12-07T00:01:00.000Z' };
+    const window = { name: 'requests', limit: 10, windowSeconds: 60, remaining: 9, resetAt: '2026-12-07T00:01:00.000Z' };
     const metered: Verdict[] = [
       { ...personal('key_1', 'org_1'), rateLimits: [window] },
       { ...personal('key_1', 'org_1'), credits: { remaining: 5 } },

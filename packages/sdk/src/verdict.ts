@@ -14,9 +14,9 @@ export type VerifyRequest = VerifyKeyBody;
 /**
  * A verdict: `valid`, a stable `code`, the key's facts once it is known, and an `explanation` of the
  * decision for the operator (never for the caller). The same body as `POST /api/keys/verify` answers.
- * For a key with rate limits, `VALID` and `RATE_LIMITED` carry `rateLimits` (each window's
- * `remaining` and `resetAt`), and `RATE_LIMITED` carries `retryAfterSeconds`; for a key with credits,
- * `VALID` and `USAGE_EXCEEDED` carry `credits.remaining`.
+ * For a key with rate limits, `VALID` and `RATE_LIMITED` carry `rateLimits` (each window's `limit`,
+ * `windowSeconds`, `remaining` and `resetAt`), and `RATE_LIMITED` carries `retryAfterSeconds`; for a
+ * key with credits, `VALID` and `USAGE_EXCEEDED` carry `credits.remaining`.
  *
  * @example
  * const verdict: Verdict = await verifier.verify({ key });

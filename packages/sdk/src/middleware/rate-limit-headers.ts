@@ -1,19 +1,14 @@
+import type { Verdict } from '../verdict.js';
+
 /**
- * One window of a key's rate limits as a verdict reports it: its remainder after this request and
- * when it ends. `windowSeconds`, the window's length, gives `RateLimit-Policy` its `w` (optional in
- * the draft); Keyward's verdicts do not carry it yet, so their policies have none.
+ * One window of a key's rate limits as a verdict reports it (the wire's shape): its limit, its
+ * length (`windowSeconds`, which gives `RateLimit-Policy` its `w`), its remainder after this request
+ * and when it ends (`resetAt`, an ISO 8601 instant).
  *
  * @example
  * const window: VerdictRateLimit = { name: 'requests', limit: 100, windowSeconds: 60, remaining: 99, resetAt: '2026-12-07T00:01:00.000Z' };
  */
-export interface VerdictRateLimit {
-  readonly name: string;
-  readonly limit: number;
-  readonly remaining: number;
-  /** When the window ends (an ISO 8601 instant). */
-  readonly resetAt: string;
-  readonly windowSeconds?: number | undefined;
-}
+export type VerdictRateLimit = NonNullable<Verdict['rateLimits']>[number];
 
 /** Printable ASCII with `"` and `\` escaped: a Structured Field string (RFC 9651) of the window's name. */
 function quoted(name: string): string {
@@ -37,7 +32,7 @@ function tightest(windows: readonly VerdictRateLimit[]): VerdictRateLimit {
 /**
  * The rate-limit response headers for a key's windows, as the IETF draft
  * (draft-ietf-httpapi-ratelimit-headers) has them: `RateLimit-Policy` lists every window
- * (`"name";q=<limit>`, and `;w=<window seconds>` when the length is known), `RateLimit` gives the tightest one
+ * (`"name";q=<limit>;w=<window seconds>`), `RateLimit` gives the tightest one
  * (`"name";r=<remaining>;t=<seconds to reset>`), and `RateLimit-Limit`, `RateLimit-Remaining` and
  * `RateLimit-Reset` repeat that window for clients of the older drafts. No windows, no headers.
  *
@@ -48,7 +43,7 @@ function tightest(windows: readonly VerdictRateLimit[]): VerdictRateLimit {
  */
 export function rateLimitHeaders(windows: readonly VerdictRateLimit[] | undefined, nowMs: number): Record<string, string> {
   if (!windows || windows.length === 0) return {};
-  const policy = windows.map((window) => `${quoted(window.name)};q=${window.limit}${window.windowSeconds === undefined ? '' : `;w=${window.windowSeconds}`}`);
+  const policy = windows.map((window) => `${quoted(window.name)};q=${window.limit};w=${window.windowSeconds}`);
   const first = tightest(windows);
   const remaining = Math.max(0, first.remaining);
   const resetSeconds = secondsUntil(first.resetAt, nowMs);
