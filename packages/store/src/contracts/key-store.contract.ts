@@ -25,6 +25,11 @@ export function keyStoreContract(open: () => Promise<Store>) {
         lastUsedAt: at(5),
         previousSecret: { digest: randomBytes(32).toString('hex'), pepperVersion: 2 },
         previousSecretExpiresAt: at(60),
+        rateLimits: [
+          { name: 'burst', limit: 10, windowSeconds: 1 },
+          { name: 'daily', limit: 1_000_000_000, windowSeconds: 86_400 },
+        ],
+        credits: { remaining: 999_999_999, refill: { amount: 1_000_000_000, interval: 'month' }, version: 1_800_000_000_123, period: 733 },
       });
       await store.keys.insert(key);
       expect(await store.keys.findById(org.id, key.id)).toEqual(key);
@@ -234,6 +239,50 @@ export function keyStoreContract(open: () => Promise<Store>) {
       await seedKey(store, org.id, { ownerUserId: owner.id, revokedAt: at() });
       await seedKey(store, org.id, { ownerUserId: owner.id, disabledAt: at() });
       expect(await store.keys.countActiveForOwner(org.id, owner.id, now)).toBe(2);
+    });
+
+    it('spends credits under their version and period only, refilling first in a newer period, never below zero', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id, { credits: { remaining: 100, refill: { amount: 500, interval: 'day' }, version: 7, period: 20 } });
+      const plain = await seedKey(store, org.id);
+      await store.keys.spendCredits([
+        { keyId: key.id, version: 7, period: 20, amount: 30 },
+        // Under an older version: already in the amount an administrator set since. Ignored.
+        { keyId: key.id, version: 6, period: 20, amount: 1000 },
+        // A key without credits has nothing to spend.
+        { keyId: plain.id, version: 0, period: 0, amount: 5 },
+      ]);
+      expect((await store.keys.findById(org.id, key.id))!.credits).toEqual({ remaining: 70, refill: { amount: 500, interval: 'day' }, version: 7, period: 20 });
+      // The next day: the refill first, then the spending.
+      await store.keys.spendCredits([{ keyId: key.id, version: 7, period: 21, amount: 40 }]);
+      expect((await store.keys.findById(org.id, key.id))!.credits).toMatchObject({ remaining: 460, period: 21 });
+      // Spending of an earlier period, written late, is not taken from the refilled amount.
+      await store.keys.spendCredits([{ keyId: key.id, version: 7, period: 20, amount: 10 }]);
+      expect((await store.keys.findById(org.id, key.id))!.credits!.remaining).toBe(460);
+      await store.keys.spendCredits([{ keyId: key.id, version: 7, period: 21, amount: 10_000 }]);
+      expect((await store.keys.findById(org.id, key.id))!.credits!.remaining).toBe(0);
+      expect((await store.keys.findById(org.id, plain.id))!.credits).toBeNull();
+    });
+
+    it("sets credits for an administrator's change, and keeps their version when they become unlimited", async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id, { credits: { remaining: 5, refill: null, version: 3, period: 0 } });
+      await store.transaction(async (tx) => {
+        expect((await tx.keys.findByIdForUpdate(org.id, key.id))!.credits!.remaining).toBe(5);
+        await tx.keys.setCredits(org.id, key.id, { remaining: 42, version: 4, period: 0 }, at(9));
+      });
+      expect((await store.keys.findById(org.id, key.id))!).toMatchObject({ credits: { remaining: 42, version: 4 }, updatedAt: at(9) });
+      await store.keys.update(org.id, key.id, { credits: null, updatedAt: at(10) });
+      expect((await store.keys.findById(org.id, key.id))!.credits).toBeNull();
+      expect(await store.keys.creditsVersion(org.id, key.id)).toBe(4);
+      // No credits to set on an unlimited key; another organization sees nothing.
+      await store.keys.setCredits(org.id, key.id, { remaining: 1, version: 5, period: 0 }, at(11));
+      expect((await store.keys.findById(org.id, key.id))!.credits).toBeNull();
+      const other = await seedOrg(store);
+      expect(await store.keys.findByIdForUpdate(other.id, key.id)).toBeNull();
+      expect(await store.keys.creditsVersion(other.id, key.id)).toBe(0);
     });
   });
 }
