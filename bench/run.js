@@ -12,7 +12,7 @@
 //            --revokes <n> (fan-out: revokes per mode, default 1000)
 //
 // One file per section in bench/sections/ (ceiling, verify, sdk, inprocess, betterauth, oauth,
-// console, fanout, webhooks), each with some of: `prepare(ctx)` (start its servers, return its HTTP cases),
+// console, fanout, webhooks, limits), each with some of: `prepare(ctx)` (start its servers, return its HTTP cases),
 // `afterHttp(ctx)`, `run(ctx)` (measurements that are not HTTP load), `render(ctx, report)` and
 // `targets(ctx, report)`. This file parses the command line, builds the databases the sections ask
 // for, measures every HTTP case of every section together (bench/lib/http-cases.js: wrk on core 1,
@@ -38,12 +38,13 @@ import inprocess, { SMALL_KEYS } from './sections/inprocess.js';
 import oauth from './sections/oauth.js';
 import sdk from './sections/sdk.js';
 import verify from './sections/verify.js';
+import limits from './sections/limits.js';
 import webhooks from './sections/webhooks.js';
 
-const SECTIONS = [ceiling, verify, sdk, inprocess, betterauth, oauth, consoleSection, fanout, webhooks];
+const SECTIONS = [ceiling, verify, sdk, inprocess, betterauth, oauth, consoleSection, fanout, webhooks, limits];
 const NAMES = SECTIONS.map((s) => s.name);
 /** Sections whose figures are HTTP load (wrk). */
-const HTTP_SECTIONS = new Set(['ceiling', 'verify', 'sdk', 'betterauth', 'oauth']);
+const HTTP_SECTIONS = new Set(['ceiling', 'verify', 'sdk', 'betterauth', 'oauth', 'limits']);
 
 function parseArgs(argv) {
   const value = (name) => {
@@ -54,7 +55,7 @@ function parseArgs(argv) {
   const only = value('only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
   for (const name of only ?? []) if (!NAMES.includes(name)) throw new Error(`--only: unknown section "${name}" (sections: ${NAMES.join(', ')})`);
   const sections = new Set(only ?? NAMES);
-  if (sections.has('verify') || sections.has('sdk')) sections.add('ceiling');
+  if (sections.has('verify') || sections.has('sdk') || sections.has('limits')) sections.add('ceiling');
   return {
     quick,
     sections,

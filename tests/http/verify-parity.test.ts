@@ -46,7 +46,7 @@ describe('POST /api/keys/verify: the fast lane and the Fastify route give the sa
   let server: TestServer;
   let org: OrgFixture;
   let verifier: string;
-  const tokens = { valid: '', revoked: '', viewer: '', listed: '' };
+  const tokens = { valid: '', revoked: '', viewer: '', listed: '', metered: '', spent: '' };
 
   beforeAll(async () => {
     server = await startServer();
@@ -58,6 +58,12 @@ describe('POST /api/keys/verify: the fast lane and the Fastify route give the sa
     tokens.revoked = revoked.token;
     tokens.listed = (await org.createKey(org.owner, { allowedCidrs: ['192.0.2.0/24'] })).token;
     tokens.viewer = (await org.createKey(org.owner, { permissionMode: 'restricted', permissions: ['traces:read'] })).token;
+    const limits = [
+      { name: 'per_second', limit: 10, windowSeconds: 1 },
+      { name: 'monthly', limit: 1000, windowSeconds: 86_400 },
+    ];
+    tokens.metered = (await org.createKey(org.owner, { rateLimits: limits, credits: { remaining: 500, refill: { amount: 1000, interval: 'month' } } })).token;
+    tokens.spent = (await org.createKey(org.owner, { credits: { remaining: 0 } })).token;
   });
   afterAll(async () => server?.close());
 
@@ -68,6 +74,10 @@ describe('POST /api/keys/verify: the fast lane and the Fastify route give the sa
     { name: 'a valid key with a permission', body: () => json({ key: tokens.valid, permission: 'traces:write' }) },
     { name: 'a restricted key beyond its permissions', body: () => json({ key: tokens.viewer, permission: 'traces:write' }) },
     { name: 'a revoked key', body: () => json({ key: tokens.revoked }) },
+    // Cost 0 spends nothing, so both ways in see the same counts (the lane splices metering into a memoized answer's JSON).
+    { name: 'a key with rate limits and credits, cost 0', body: () => json({ key: tokens.metered, permission: 'traces:read', cost: 0 }) },
+    { name: 'a key whose credits are used up', body: () => json({ key: tokens.spent }) },
+    { name: 'a cost out of range', body: () => json({ key: tokens.metered, cost: 1_000_001 }) },
     { name: 'a well-formed unknown key', body: () => json({ key: `${tokens.valid.slice(0, 3)}AAAAAAAAAAAAAAAA${tokens.valid.slice(19)}` }) },
     { name: 'a key with a broken checksum', body: () => json({ key: `${tokens.valid.slice(0, -1)}${tokens.valid.endsWith('A') ? 'B' : 'A'}` }) },
     { name: 'an unknown permission', body: () => json({ key: tokens.valid, permission: 'traces:raed' }) },

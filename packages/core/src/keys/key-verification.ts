@@ -144,7 +144,7 @@ function withReading(verdict: Extract<KeyVerdict, { valid: true }>, reading: Met
     case 'VALID': {
       // Made field by field: a spread of the memoized verdict costs more than the metering itself.
       const { explanation, grants, ownerGrants, subject, projectId, permissions } = verdict;
-      return { valid: true, code: 'VALID', explanation, key, grants, ownerGrants, subject, projectId, permissions, metering: reading };
+      return { valid: true, code: 'VALID', explanation, key, grants, ownerGrants, subject, projectId, permissions, metering: reading, unmetered: verdict };
     }
     case 'RATE_LIMITED': {
       const names = reading.exceeded.map((name) => {

@@ -35,10 +35,22 @@ export interface MeteringFields {
   retryAfterSeconds?: number;
 }
 
-function meteringFields(reading: MeterReading | undefined): MeteringFields {
+/** ISO strings of recent window ends: every verification in a window ends it at the same instant. */
+const isoOfEnd = new Map<number, string>();
+function isoOf(ms: number): string {
+  let iso = isoOfEnd.get(ms);
+  if (iso === undefined) {
+    if (isoOfEnd.size >= 256) isoOfEnd.clear();
+    isoOfEnd.set(ms, (iso = new Date(ms).toISOString()));
+  }
+  return iso;
+}
+
+/** What metering adds to a verdict's answer (nothing for a verdict that was not metered). */
+export function meteringFields(reading: MeterReading | undefined): MeteringFields {
   if (!reading) return {};
   const fields: MeteringFields = {};
-  if (reading.windows) fields.rateLimits = reading.windows.map((w) => ({ name: w.name, limit: w.limit, windowSeconds: w.windowSeconds, remaining: w.remaining, resetAt: new Date(w.resetAtMs).toISOString() }));
+  if (reading.windows) fields.rateLimits = reading.windows.map((w) => ({ name: w.name, limit: w.limit, windowSeconds: w.windowSeconds, remaining: w.remaining, resetAt: isoOf(w.resetAtMs) }));
   if (reading.credits !== null) fields.credits = { remaining: reading.credits };
   if (reading.code === 'RATE_LIMITED') fields.retryAfterSeconds = reading.retryAfterSeconds;
   return fields;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import secureJson from 'secure-json-parse';
 import type { FastifyBaseLogger } from 'fastify';
+import type { MeteringFields } from '@keyward/core';
 import { verdictFor, verdictSerializer, verifyBodyValidator, type VerifyBody } from '../routes/verify.js';
 import type { Services } from '../services.js';
 import { ApiError } from './api-error.js';
@@ -51,14 +52,21 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
         throw new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
       }
       if (!validate(body)) throw Object.assign(new Error('invalid body'), { code: 'FST_ERR_VALIDATION', validation: validate.errors ?? [], validationContext: 'body' });
-      const answer = await verdictFor(options.services, verifier, body as VerifyBody);
+      const { verdict, tokenExpiresAt } = await verdictFor(options.services, verifier, body as VerifyBody);
+      const { verifier: keys } = options.services;
+      // A metered answer is the memoized answer's JSON with what metering adds, written after it.
+      const parts = tokenExpiresAt ? null : keys.answerParts(verdict);
+      const answer = parts ? parts.base : keys.answer(verdict, tokenExpiresAt);
       let known = written.get(answer);
       if (!known) {
         const json = serialize(answer);
         known = { json, length: Buffer.byteLength(json) };
         if (Object.isFrozen(answer)) written.set(answer, known);
       }
-      writeAnswer(res, 200, headers, requestId, known.json, known.length);
+      if (parts) {
+        const json = `${known.json.slice(0, -1)}${meteringJson(parts.fields)}}`;
+        writeAnswer(res, 200, headers, requestId, json, Buffer.byteLength(json));
+      } else writeAnswer(res, 200, headers, requestId, known.json, known.length);
     } catch (err) {
       const answer = toErrorAnswer(err);
       if (answer.status >= 500) options.log().error({ err, reqId: requestId }, 'verification failed');
@@ -72,6 +80,24 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
     void handle(req, res, options.nextRequestId());
     return true;
   };
+}
+
+/**
+ * The JSON of a metered answer's last fields, each led by a comma, in the schema's order (as
+ * fast-json-stringify writes them). Names are `[a-z0-9_-]` and instants ISO strings: nothing to escape.
+ */
+function meteringJson(fields: MeteringFields): string {
+  let json = '';
+  if (fields.rateLimits) {
+    json += ',"rateLimits":[';
+    fields.rateLimits.forEach((w, i) => {
+      json += `${i ? ',' : ''}{"name":"${w.name}","limit":${w.limit},"windowSeconds":${w.windowSeconds},"remaining":${w.remaining},"resetAt":"${w.resetAt}"}`;
+    });
+    json += ']';
+  }
+  if (fields.credits) json += `,"credits":{"remaining":${fields.credits.remaining}}`;
+  if (fields.retryAfterSeconds !== undefined) json += `,"retryAfterSeconds":${fields.retryAfterSeconds}`;
+  return json;
 }
 
 function payloadTooLarge(): ApiError {

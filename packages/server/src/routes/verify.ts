@@ -10,9 +10,10 @@ export type VerifyBody = wire.VerifyKeyBody;
 
 /**
  * The verification itself, shared by the Fastify route and the fast lane (`http/verify-fast-lane.ts`):
- * the verdict for a validated body, counted in the key's usage.
+ * the verdict for a validated body, metered and counted in the key's usage; `tokenExpiresAt` is the
+ * `exp` of an access token presented as the key (for the answer's `expiresAt`).
  */
-export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<wire.VerifyKeyResponse> {
+export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<{ verdict: KeyVerdict; tokenExpiresAt: Date | null }> {
   const startedAt = performance.now();
   const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
   // An access token is checked as a token (any audience: the operator's servers are its resource servers), then as its key.
@@ -27,7 +28,7 @@ export async function verdictFor(services: Services, verifier: VerifierActor, bo
     verdict = await services.verification.verify({ token: body.key, ...request, cost: body.cost });
   }
   services.operations.metrics.countVerification(verdict.code, startedAt);
-  return services.verifier.answer(verdict, tokenExpiresAt);
+  return { verdict, tokenExpiresAt };
 }
 
 /** Compiled once: the request check (Ajv) and the answer writer (fast-json-stringify). */
@@ -51,7 +52,10 @@ export function registerVerifyRoutes(app: App, services: Services): void {
       body: wire.verifyKeyBody,
       response: { 200: wire.verifyKeyResponse, ...errors(400, 401, 422, 429) },
     },
-    handler: async (request) => verdictFor(services, request.verifierActor!, request.body),
+    handler: async (request) => {
+      const { verdict, tokenExpiresAt } = await verdictFor(services, request.verifierActor!, request.body);
+      return services.verifier.answer(verdict, tokenExpiresAt);
+    },
   });
 }
 
