@@ -25,6 +25,8 @@ const KEYS = 1000;
 const BOUND = 1.15;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const METERED = { rateLimits: [{ name: 'requests', limit: 1_000_000_000, windowSeconds: 86_400 }], credits: { remaining: 1_000_000_000 } };
+/** Warm-up verifications of each kind under callgrind: enough that no compilation falls in the counted ones. */
+const WARM_UNDER_CALLGRIND = 10_000;
 const IDS = ['limits-plain', 'limits-metered', 'limits-redis-plain', 'limits-redis-metered'];
 
 const verifyBody = (key) => JSON.stringify({ key, permission: BENCH_PERMISSION });
@@ -57,7 +59,7 @@ async function instructions(count, log) {
   const remove = onExit(() => rmSync(dir, { recursive: true, force: true }));
   const run = async (kind, n, core) => {
     const out = join(dir, `${kind}-${n}.out`);
-    const options = JSON.stringify({ keys: 100, warmCount: 2000, count: n, kind });
+    const options = JSON.stringify({ keys: 100, warmCount: WARM_UNDER_CALLGRIND, count: n, kind });
     await runProgram(valgrindPath, ['--tool=callgrind', `--callgrind-out-file=${out}`, `--log-file=${join(dir, `${kind}-${n}.log`)}`, process.execPath, '--predictable', join(root, 'bench/workers/limits-in-process.js'), options], {
       core,
       label: `callgrind (${n} ${kind} verifications)`,
@@ -159,7 +161,7 @@ export default {
     if (r.instructions) {
       const c = r.instructions;
       report.push(
-        `Instructions, which the machine's load does not move: the worker run under \`valgrind --tool=callgrind\` with V8's \`--predictable\` (no concurrent compilation or GC threads, so two runs of the same work differ by a few parts in a million), 100 keys of each kind verified once and 2,000 times each as warm-up, then ${int(c.count)} more verifications of one kind, or none for the baseline; the difference over ${int(c.count)} (${c.seconds} s in all).`,
+        `Instructions, which the machine's load does not move: the worker run under \`valgrind --tool=callgrind\` with V8's \`--predictable\` (no concurrent compilation or GC threads, so two runs of the same work differ by a few parts in a million), 100 keys of each kind verified once and ${int(WARM_UNDER_CALLGRIND)} times each as warm-up (so that V8's compilation is done before the count), then ${int(c.count)} more verifications of one kind, or none for the baseline; the difference over ${int(c.count)} (${c.seconds} s in all).`,
       );
       report.push('');
       report.push(table(['kind', 'instructions per verification'], [['plain', int(c.plain)], ['metered', int(c.metered)], ['metered / plain', fixed(c.metered / c.plain, 3)]]));

@@ -57,6 +57,27 @@ export function meteringFields(reading: MeterReading | undefined): MeteringField
 }
 
 /**
+ * The JSON of `meteringFields(reading)` as the last members of an answer, each led by a comma, in the
+ * answer schema's order (as its serializer writes them): ASCII only (limit names are `[a-z0-9_-]`,
+ * instants ISO strings), so its length is its byte length.
+ */
+export function meteringJson(reading: MeterReading): string {
+  let json = '';
+  const windows = reading.windows;
+  if (windows) {
+    json += ',"rateLimits":[';
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i]!;
+      json += `${i ? ',' : ''}{"name":"${w.name}","limit":${w.limit},"windowSeconds":${w.windowSeconds},"remaining":${w.remaining},"resetAt":"${isoOf(w.resetAtMs)}"}`;
+    }
+    json += ']';
+  }
+  if (reading.credits !== null) json += `,"credits":{"remaining":${reading.credits}}`;
+  if (reading.code === 'RATE_LIMITED') json += `,"retryAfterSeconds":${reading.retryAfterSeconds}`;
+  return json;
+}
+
+/**
  * The answer for a verdict. For an access token, `tokenExpiresAt` (its `exp`) is when the credential
  * stops working, unless the key expires sooner.
  */

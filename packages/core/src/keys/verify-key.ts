@@ -13,7 +13,7 @@ import { digestsEqual, type PepperRing } from './key-digest.js';
 import type { KeyFormat } from './key-format.js';
 import type { Project } from '../projects/project.js';
 import type { MeterReading } from '../limits/key-meter.js';
-import { meteringFields, verdictAnswer, type MeteringFields, type VerdictAnswer } from './verdict-answer.js';
+import { meteringFields, verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
 import { keyCacheName, ownerCacheName, projectCacheName, type OwnerState, type VerdictSource } from './verdict-source.js';
 
 export const verdictCodes = [
@@ -300,19 +300,20 @@ export class KeyVerifier {
   answer(verdict: KeyVerdict, tokenExpiresAt: Date | null = null): VerdictAnswer {
     if (tokenExpiresAt) return verdictAnswer(verdict, tokenExpiresAt);
     const parts = this.answerParts(verdict);
-    if (parts) return { ...parts.base, ...parts.fields };
+    if (parts) return { ...parts.base, ...meteringFields(parts.metering) };
     return (verdict as Memoized)[ANSWER] ?? verdictAnswer(verdict);
   }
 
   /**
    * A metered VALID verdict's answer as two parts: the memoized (frozen, shared) answer of the verdict
-   * it extends, and what metering adds, which comes last in an answer; null for any other verdict. A
-   * writer that keeps the memoized answer's JSON writes this answer without serializing it again.
+   * it extends, and the metering that adds its last fields (`meteringFields`, `meteringJson`); null for
+   * any other verdict. A writer that keeps the memoized answer's JSON writes this answer without
+   * serializing it again.
    */
-  answerParts(verdict: KeyVerdict): { readonly base: VerdictAnswer; readonly fields: MeteringFields } | null {
+  answerParts(verdict: KeyVerdict): { readonly base: VerdictAnswer; readonly metering: MeterReading } | null {
     if (!verdict.valid || !verdict.metering || !verdict.unmetered) return null;
     const base = (verdict.unmetered as Memoized)[ANSWER];
-    return base ? { base, fields: meteringFields(verdict.metering) } : null;
+    return base ? { base, metering: verdict.metering } : null;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import secureJson from 'secure-json-parse';
 import type { FastifyBaseLogger } from 'fastify';
-import type { MeteringFields } from '@keyward/core';
+import { meteringJson } from '@keyward/core';
 import { verdictFor, verdictSerializer, verifyBodyValidator, type VerifyBody } from '../routes/verify.js';
 import type { Services } from '../services.js';
 import { ApiError } from './api-error.js';
@@ -64,8 +64,9 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
         if (Object.isFrozen(answer)) written.set(answer, known);
       }
       if (parts) {
-        const json = `${known.json.slice(0, -1)}${meteringJson(parts.fields)}}`;
-        writeAnswer(res, 200, headers, requestId, json, Buffer.byteLength(json));
+        // The added JSON is ASCII: its length is its byte length.
+        const added = meteringJson(parts.metering);
+        writeAnswer(res, 200, headers, requestId, `${known.json.slice(0, -1)}${added}}`, known.length + added.length);
       } else writeAnswer(res, 200, headers, requestId, known.json, known.length);
     } catch (err) {
       const answer = toErrorAnswer(err);
@@ -80,24 +81,6 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
     void handle(req, res, options.nextRequestId());
     return true;
   };
-}
-
-/**
- * The JSON of a metered answer's last fields, each led by a comma, in the schema's order (as
- * fast-json-stringify writes them). Names are `[a-z0-9_-]` and instants ISO strings: nothing to escape.
- */
-function meteringJson(fields: MeteringFields): string {
-  let json = '';
-  if (fields.rateLimits) {
-    json += ',"rateLimits":[';
-    fields.rateLimits.forEach((w, i) => {
-      json += `${i ? ',' : ''}{"name":"${w.name}","limit":${w.limit},"windowSeconds":${w.windowSeconds},"remaining":${w.remaining},"resetAt":"${w.resetAt}"}`;
-    });
-    json += ']';
-  }
-  if (fields.credits) json += `,"credits":{"remaining":${fields.credits.remaining}}`;
-  if (fields.retryAfterSeconds !== undefined) json += `,"retryAfterSeconds":${fields.retryAfterSeconds}`;
-  return json;
 }
 
 function payloadTooLarge(): ApiError {
