@@ -47,11 +47,11 @@ export const verifyKeyResponse = z.object({
   rateLimits: z
     .array(z.object({ name: z.string(), limit: z.number().int(), windowSeconds: z.number().int(), remaining: z.number().int(), resetAt: instant }))
     .optional()
-    .describe("VALID and RATE_LIMITED, for a key with rate limits: each window's remainder after this request, and when the window ends"),
+    .describe("For a key with rate limits, once every key check passed (VALID, RATE_LIMITED, USAGE_EXCEEDED): each window's remainder after this request, and when the window ends"),
   credits: z
     .object({ remaining: z.number().int() })
     .optional()
-    .describe('VALID and USAGE_EXCEEDED, for a key with credits: what is left after this request'),
+    .describe('For a key with credits, once every key check passed (VALID, RATE_LIMITED, USAGE_EXCEEDED): what is left after this request'),
   retryAfterSeconds: z.number().int().optional().describe('RATE_LIMITED: seconds until every exceeded window has ended'),
 }).meta({ id: 'Verdict' });
 export type VerifyKeyResponse = z.infer<typeof verifyKeyResponse>;
