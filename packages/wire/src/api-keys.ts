@@ -106,7 +106,7 @@ export const apiKey = z
     rateLimits: z.array(rateLimit).describe('[] when the key has none'),
     rateLimitUse: z
       .array(z.object({ name: z.string(), limit: z.number().int(), used: z.number().int(), resetAt: instant }))
-      .describe("Each limit's current window as counted now (across instances when they share Redis); [] without limits"),
+      .describe("Each limit's current window as counted now (across instances when they share Redis); [] without limits, and in webhook events, which carry no counts"),
     credits: credits
       .nullable()
       .describe('null: unlimited. remaining is as spent so far, at most one usage flush (KEYWARD_USAGE_FLUSH_MS) behind the verdicts'),

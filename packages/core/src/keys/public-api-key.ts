@@ -37,5 +37,7 @@ export function apiKeyPayload(key: ApiKeyRecord, now: Date, policy: Organization
     credits: key.credits
       ? { remaining: creditsRemainingAt(key.credits, now.getTime()), refill: key.credits.refill ? { amount: key.credits.refill.amount, interval: key.credits.refill.interval } : null }
       : null,
+    // Counts live where keys are verified, not here: the API fills them in; events carry none.
+    rateLimitUse: [] as { name: string; limit: number; used: number; resetAt: string }[],
   };
 }
