@@ -266,6 +266,22 @@ const rows: Row[] = [
     ids: async (f) => ({ id: await f.make.memberPersonalKey() }),
     expected: management({ managers: 200, member: 200, viewer: 404, otherOrg: 404 }),
   },
+  // Credits: "only OWNER/ADMIN may set credits" (CONTRACT.md "Per-key rate limits and credits"); the
+  // key must first be one the caller may manage, so a member meets a service key as not theirs.
+  {
+    route: 'POST /api/api-keys/:id/credits',
+    variant: 'a service key with credits',
+    ids: async (f) => ({ id: await f.make.meteredServiceKey() }),
+    body: () => ({ op: 'increment', amount: 1 }),
+    expected: management({ managers: 200, member: '403 api_key_not_owned', otherOrg: 404 }),
+  },
+  {
+    route: 'POST /api/api-keys/:id/credits',
+    variant: "a MEMBER's own personal key with credits",
+    ids: async (f) => ({ id: await f.make.meteredMemberKey() }),
+    body: () => ({ op: 'increment', amount: 1 }),
+    expected: management({ managers: 200, member: '403 insufficient_permissions', viewer: 404, otherOrg: 404 }),
+  },
   { route: 'GET /api/api-keys/:id/usage', variant: 'a service key', ids: serviceKey, expected: management({ managers: 200, member: 200, otherOrg: 404 }) },
 
   // Webhooks: owners and admins only (CONTRACT.md "Webhooks").

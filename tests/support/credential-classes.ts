@@ -62,6 +62,10 @@ export interface SecurityFixture {
     invitee(): Promise<string>;
     serviceKey(): Promise<string>;
     memberPersonalKey(): Promise<string>;
+    /** A service key with credits. */
+    meteredServiceKey(): Promise<string>;
+    /** The member's personal key, given credits by the owner. */
+    meteredMemberKey(): Promise<string>;
     roleBinding(): Promise<string>;
   };
 }
@@ -156,6 +160,12 @@ export async function buildSecurityFixture(server: TestServer): Promise<Security
       invitee,
       serviceKey: async () => (await org.createKey(org.owner, { keyType: 'service' })).apiKey.id,
       memberPersonalKey: async () => (await org.createKey(member)).apiKey.id,
+      meteredServiceKey: async () => (await org.createKey(org.owner, { keyType: 'service', credits: { remaining: 100 } })).apiKey.id,
+      meteredMemberKey: async () => {
+        const id = (await org.createKey(member)).apiKey.id as string;
+        await expectStatus(call(server, 'PATCH', `/api/api-keys/${id}`, { token: owner, body: { credits: { remaining: 100 } } }), 200, 'credits');
+        return id;
+      },
       roleBinding: async () => {
         const userId = await invitee();
         const body = { userId, role: 'VIEWER', scopeType: 'PROJECT', scopeId: project };
