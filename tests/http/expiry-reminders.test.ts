@@ -171,7 +171,10 @@ describe.runIf((await dialects()).includes('postgres'))('expiry reminders with t
     const org = await createOrg(a);
     expect((await call(a, 'POST', '/api/webhooks', { token: org.adminKey, body: { url: receiver.url, events: ['*'] } })).status).toBe(201);
     const keys: string[] = [];
-    for (let i = 0; i < 20; i++) keys.push((await org.createKey(org.adminKey, { keyType: 'service', expiresAt: new Date(T0 + 3 * DAY + i * 60_000).toISOString() })).apiKey.id);
+    // Beyond 7 days at T0, so that a scheduled pass while the keys are made (the first comes a second
+    // after start) finds nothing due yet.
+    const expiry = T0 + 7 * DAY + 12 * 3600_000;
+    for (let i = 0; i < 20; i++) keys.push((await org.createKey(org.adminKey, { keyType: 'service', expiresAt: new Date(expiry + i * 60_000).toISOString() })).apiKey.id);
     clock.set(T0 + DAY); // every key: within 7 days, not within 1
     const [sentA, sentB] = await Promise.all([a.composed.expiryReminders.runOnce(), b.composed.expiryReminders.runOnce()]);
     // One of them holds the lease and sends all 20; the other sends none.
@@ -181,7 +184,7 @@ describe.runIf((await dialects()).includes('postgres'))('expiry reminders with t
     const holder = sentA === 20 ? a : b;
     const other = holder === a ? b : a;
     await holder.close();
-    clock.set(T0 + 3 * DAY - 3600_000); // every key now within a day
+    clock.set(expiry - 3600_000); // every key now within a day
     expect(await other.composed.expiryReminders.runOnce()).toBe(20);
     await eventually(() => keys.every((id) => receiver.of(id).length === 2), 'the 1-day reminders');
     expect(keys.map((id) => receiver.of(id).join(','))).toEqual(keys.map(() => 'expiring 7d,expiring 1d'));

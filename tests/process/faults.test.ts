@@ -265,7 +265,7 @@ describe.runIf(available)('faults, each against a PostgreSQL and server processe
     const recoveredInMs = await until(async () => (await send(server.url, 'GET', '/api/api-keys?limit=1', { token: deployed.adminKey, timeoutMs: 5000 })).status === 200, 10_000, 'the API answers 200 again');
     expect(recoveredInMs).toBeLessThan(5000);
     await until(async () => (await send(server.url, 'GET', '/readyz')).body?.checks?.invalidations === 'ok', 5000, '/readyz reports the invalidation log followed again');
-    expect((await send(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'absent', invalidations: 'ok' } });
+    expect((await send(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'absent', invalidations: 'ok', rateLimits: 'local' } });
     expect(server.child.exitCode).toBeNull();
 
     // Every write acknowledged before the stop is there, revocations included.
