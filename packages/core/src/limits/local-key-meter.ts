@@ -96,7 +96,8 @@ export class LocalKeyMeter implements KeyMeter {
         key.id,
         key.rateLimits.map((limit) => {
           const start = windowStartMs(limit.windowSeconds, nowMs);
-          const count = counts?.windows.find((w) => w.name === limit.name && w.windowSeconds === limit.windowSeconds && w.limit === limit.limit && w.start === start);
+          // As `spend` counts on: a limit that keeps its name and window keeps its count.
+          const count = counts?.windows.find((w) => w.name === limit.name && w.windowSeconds === limit.windowSeconds && w.start === start);
           return { name: limit.name, limit: limit.limit, used: count?.used ?? 0, resetAtMs: start + limit.windowSeconds * 1000 };
         }),
       );
