@@ -1,6 +1,7 @@
 import { usageError } from './cli-error.js';
 
-const unitMs: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
+/** Milliseconds per duration unit: s, m, h, d, w, y. */
+export const unitMs: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
 
 /** `90s`, `15m`, `24h`, `30d`, `2w`, `1y` in milliseconds. */
 export function parseDuration(text: string, flag: string): number {

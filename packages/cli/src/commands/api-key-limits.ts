@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ApiKey, Credits, CreditsRefill, RateLimit } from '@keyward/wire';
 import { usageError } from '../cli-error.js';
+import { unitMs } from '../durations.js';
 import { collect } from './common.js';
 
 /** The rate-limit and credits flags of `api-key create` (and, with the edit ones, `api-key edit`). */
@@ -15,7 +16,6 @@ export interface LimitOptions {
 }
 
 const maxUnits = 1_000_000_000;
-const secondsPerUnit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 const rateLimitForm = 'NAME=LIMIT/WINDOW, e.g. requests=100/1m, burst=10/1s or daily=1000/1d (NAME: 1 to 32 of a-z, 0-9, _ and -; WINDOW: a number with s, m, h or d, or plain seconds, from 1s to 1d)';
 
 export function withLimitFlags(command: Command): Command {
@@ -40,7 +40,7 @@ export function parseRateLimit(text: string): RateLimit {
   const [, name, limitText, windowText, unit] = match as unknown as [string, string, string, string, string];
   const limit = Number(limitText);
   if (limit < 1 || limit > maxUnits) throw refuse('has a limit outside 1 to 1,000,000,000');
-  const windowSeconds = Number(windowText) * secondsPerUnit[unit || 's']!;
+  const windowSeconds = (Number(windowText) * unitMs[unit || 's']!) / 1000;
   if (windowSeconds < 1 || windowSeconds > 86_400) throw refuse('has a window outside 1 second to 1 day');
   return { name, limit, windowSeconds };
 }
