@@ -26,6 +26,7 @@ describe.skipIf(browserMissing)('webhooks in the console', () => {
   let receiver: Server;
   let receiverUrl: string;
   let answer = 204;
+  let answerAfterMs = 0;
   const received: Received[] = [];
   let secret = '';
   let webhookId = '';
@@ -48,7 +49,7 @@ describe.skipIf(browserMissing)('webhooks in the console', () => {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(answer).end();
+        setTimeout(() => res.writeHead(answer).end(), answerAfterMs);
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -205,8 +206,30 @@ describe.skipIf(browserMissing)('webhooks in the console', () => {
     for (const key of [secret, rolled]) expect(new Webhook(key.slice('whsec_'.length)).verify(last.body, headers)).toMatchObject({ type: 'webhook.test' });
   });
 
+  it('keeps looking at a pending delivery when each answer of the log takes longer than a look', async () => {
+    // The receiver answers after 3 s, so the log first shows the delivery pending; every answer of the
+    // log then takes longer than the 1 s between looks: each look must wait for it, not cut it off.
+    answerAfterMs = 3_000;
+    const deliveries = /\/api\/webhooks\/[^/]+\/deliveries(\?|$)/;
+    await page().route(deliveries, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await route.continue();
+    });
+    try {
+      const rows = log().locator('tbody tr');
+      const rowsBefore = await rows.count();
+      await page().getByRole('button', { name: 'Send test event' }).click();
+      await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(rowsBefore + 1);
+      await rows.first().getByText('Pending').waitFor();
+      await explained(rows.first().getByText('Succeeded').waitFor({ timeout: 15_000 }));
+    } finally {
+      answerAfterMs = 0;
+      await page().unroute(deliveries);
+    }
+  });
+
   it('pages through a long delivery log', async () => {
-    for (let i = 0; i < 18; i++) expect((await call(harness.server, 'POST', `/api/webhooks/${webhookId}/test`, { token: org.owner.session })).status).toBe(202);
+    for (let i = 0; i < 17; i++) expect((await call(harness.server, 'POST', `/api/webhooks/${webhookId}/test`, { token: org.owner.session })).status).toBe(202);
     const rows = log().locator('tbody tr');
     await log().getByRole('button', { name: 'Refresh' }).click();
     await expect.poll(() => rows.count()).toBe(20);

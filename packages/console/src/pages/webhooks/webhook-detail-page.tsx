@@ -12,10 +12,15 @@ import { DeleteWebhookDialog, EditWebhookDialog, RollWebhookSecretDialog, Webhoo
 import { EnabledBadge } from './webhooks-page';
 
 const DELIVERIES_PER_PAGE = 20;
-/** While a delivery on screen is due within a few seconds, the log looks again this often... */
+/** While a delivery on screen is due soon or being sent, the log looks again this often... */
 const DUE_POLL_MS = 1000;
 /** ...and while one is pending later (a retry minutes or hours away), this often. */
 const PENDING_POLL_MS = 15_000;
+/**
+ * What counts as soon. A delivery being sent shows the end of its sender's lease as its next attempt
+ * (the send timeout, at most 60 s, plus 30 s), so anything due within two minutes may be underway now.
+ */
+const SOON_MS = 120_000;
 
 export function WebhookDetailPage() {
   const session = useSession();
@@ -233,7 +238,7 @@ function DeliveryLog({ webhookId, version }: { webhookId: string; version: numbe
   const pollMs =
     pending.length === 0
       ? null
-      : pending.some((d) => !d.nextAttemptAt || Date.parse(d.nextAttemptAt) - Date.now() < 10_000)
+      : pending.some((d) => !d.nextAttemptAt || Date.parse(d.nextAttemptAt) - Date.now() < SOON_MS)
         ? DUE_POLL_MS
         : PENDING_POLL_MS;
 
@@ -243,11 +248,13 @@ function DeliveryLog({ webhookId, version }: { webhookId: string; version: numbe
       reload();
     }
   }, [version, reload]);
+  // One look at a time: the next is planned when an answer has come, so a slow answer is never cut off
+  // by the next look (an interval shorter than the answer's time would abort every request).
   useEffect(() => {
-    if (pollMs === null) return;
-    const timer = window.setInterval(reload, pollMs);
-    return () => window.clearInterval(timer);
-  }, [pollMs, reload]);
+    if (pollMs === null || log.loading) return;
+    const timer = window.setTimeout(reload, pollMs);
+    return () => window.clearTimeout(timer);
+  }, [pollMs, reload, log.loading, log.data]);
 
   async function retry(delivery: WebhookDelivery) {
     setRetrying(delivery.id);
