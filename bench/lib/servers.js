@@ -35,12 +35,12 @@ export async function startKeyward(db, label, env = {}) {
   return { child, url, copy, output, pid: child.pid, label, metrics: () => readMetrics(url, metricsToken) };
 }
 
-/** A script of bench/servers/ (`node <script> <port> ...args`), ready when it prints "listening". */
-export async function startScript(script, args, { env = {}, label }) {
+/** A script of bench/servers/ (`node <script> <port> ...args`) on `core`, ready when it prints "listening". */
+export async function startScript(script, args, { env = {}, label, core = 0 }) {
   const port = await freePort();
   const { child } = await startNode([...hook, join(root, script), String(port), ...args], {
     env: { KEYWARD_BENCH_PROFILE_DIR: profileDir, ...env },
-    core: 0,
+    core,
     label,
     ready: (out) => out.includes('listening'),
   });

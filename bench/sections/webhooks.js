@@ -1,30 +1,24 @@
 // Section (i): webhooks. What subscribing costs the API (creating and revoking keys with ten webhook
 // endpoints subscribed to every event, against the same endpoints disabled, interleaved), and how
 // fast the delivery worker empties a burst into a local receiver. Keyward's built server on a copy of
-// the 10k-key database; the receiver is a bare node:http server in this process answering 204.
+// the 10k-key database; the receiver is a bare node:http server in another process answering 204.
 
-import { createServer } from 'node:http';
 import { cpuSample, stopChild } from '../lib/processes.js';
 import { fixed, int, ms, pct, table } from '../lib/report.js';
-import { startKeyward } from '../lib/servers.js';
+import { startKeyward, startScript } from '../lib/servers.js';
 
 const ENDPOINTS = 10;
 /** The latency bound the issue sets: with ten endpoints, create and revoke within 10% of none. */
 const LATENCY_BOUND = 1.1;
 
-/** A receiver that answers 204 and counts deliveries per endpoint path. */
+/**
+ * The receiver (bench/servers/webhook-receiver.js), in a process of its own on the load's core, as a
+ * real receiver runs elsewhere: in this process its work would delay the very answers being timed.
+ */
 async function startReceiver() {
-  const state = { total: 0, lastAt: 0 };
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      state.total++;
-      state.lastAt = performance.now();
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { state, url: (path) => `http://127.0.0.1:${server.address().port}${path}`, close: () => new Promise((resolve) => server.close(resolve)) };
+  const receiver = await startScript('bench/servers/webhook-receiver.js', [], { label: 'webhook receiver', core: 1 });
+  const count = async () => (await fetch(`${receiver.url}/count`)).json();
+  return { count, url: (path) => `${receiver.url}${path}`, close: () => stopChild(receiver.child) };
 }
 
 async function api(base, token, method, path, body) {
@@ -81,41 +75,53 @@ export default {
       const setEnabled = async (enabled) => {
         for (const id of hooks) await api(keyward.url, token, 'PATCH', `/api/webhooks/${id}`, { enabled });
       };
-      const perRound = settings.quick ? 40 : 200;
-      const rounds = settings.quick ? 1 : settings.rounds;
-      const none = { create: [], revoke: [], cpuMs: 0, pairs: 0 };
-      const ten = { create: [], revoke: [], cpuMs: 0, pairs: 0 };
+      const perRound = settings.quick ? 40 : 300;
+      // An even number of rounds, at least 4: in ABBA order each mode then sits as early as the other.
+      const rounds = settings.quick ? 1 : Math.max(4, settings.rounds + (settings.rounds % 2));
+      const none = { create: [], revoke: [], cpuMs: 0, pairs: 0, rounds: [] };
+      const ten = { create: [], revoke: [], cpuMs: 0, pairs: 0, rounds: [] };
       const waitForAll = async (expected, limitMs) => {
         const deadline = performance.now() + limitMs;
-        while (receiver.state.total < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-        return receiver.state.total >= expected;
+        while ((await receiver.count()).total < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        return (await receiver.count()).total >= expected;
       };
       /** A round of pairs, and the server's CPU time from its start until every delivery it caused arrived. */
       const measureRound = async (into, label) => {
-        const expected = receiver.state.total + (into === ten ? 2 * perRound * ENDPOINTS : 0);
+        const expected = (await receiver.count()).total + (into === ten ? 2 * perRound * ENDPOINTS : 0);
         const started = performance.now();
         const sample = cpuSample([keyward.pid]);
         const { create, revoke } = await createAndRevoke(keyward.url, token, perRound, label);
-        if (!(await waitForAll(expected, 120_000))) log(`  only ${receiver.state.total} of ${expected} deliveries arrived after ${label}`);
+        if (!(await waitForAll(expected, 120_000))) log(`  only ${(await receiver.count()).total} of ${expected} deliveries arrived after ${label}`);
         into.cpuMs += (sample.end().serverCpu / 100) * (performance.now() - started);
         into.pairs += perRound;
+        into.rounds.push({ createP50: median(create), revokeP50: median(revoke) });
+        log(`  ${label}: create p50 ${median(create).toFixed(3)} ms, revoke p50 ${median(revoke).toFixed(3)} ms`);
         into.create.push(...create);
         into.revoke.push(...revoke);
       };
       log(`webhooks: create + revoke latency, ${perRound} pairs per round, ${rounds} interleaved round(s) without and with ${ENDPOINTS} endpoints`);
-      await setEnabled(false);
-      await createAndRevoke(keyward.url, token, 20, 'warm-up');
+      // Warm-up in both modes (the delivery worker's code too), each followed by its deliveries.
+      const warmPairs = settings.quick ? 20 : 300;
+      for (const enabled of [false, true, false]) {
+        await setEnabled(enabled);
+        const expected = (await receiver.count()).total + (enabled ? 2 * warmPairs * ENDPOINTS : 0);
+        await createAndRevoke(keyward.url, token, warmPairs, `warm-up-${enabled}`);
+        await waitForAll(expected, 120_000);
+      }
+      // Rounds in ABBA order (none, ten, ten, none, ...): a server still getting faster favours neither.
       for (let round = 0; round < rounds; round++) {
-        await setEnabled(false);
-        await measureRound(none, `none-${round}`);
-        await setEnabled(true);
-        await measureRound(ten, `ten-${round}`);
+        const order = round % 2 === 0 ? [none, ten] : [ten, none];
+        for (const into of order) {
+          await setEnabled(into === ten);
+          await measureRound(into, `${into === ten ? 'ten' : 'none'}-${round}`);
+        }
       }
       const burstKeys = settings.quick ? 100 : 500;
       log(`webhooks: a burst of ${burstKeys} key creations, ${ENDPOINTS} endpoints each`);
-      const before = receiver.state.total;
+      await setEnabled(true);
+      const before = (await receiver.count()).total;
       const expected = before + burstKeys * ENDPOINTS;
-      const started = performance.now();
+      const started = Date.now();
       let next = 0;
       await Promise.all(
         Array.from({ length: 8 }, async () => {
@@ -125,15 +131,16 @@ export default {
           }
         }),
       );
-      const createdMs = performance.now() - started;
+      const createdMs = Date.now() - started;
       const complete = await waitForAll(expected, 300_000);
-      const deliveredMs = receiver.state.lastAt - started;
+      const { total, lastAt } = await receiver.count();
+      const deliveredMs = lastAt - started;
       ctx.results.webhooks = {
         perRound,
         rounds,
         none: { createP50: median(none.create), createP99: p99(none.create), revokeP50: median(none.revoke), revokeP99: p99(none.revoke), cpuMsPerPair: none.cpuMs / none.pairs },
         ten: { createP50: median(ten.create), createP99: p99(ten.create), revokeP50: median(ten.revoke), revokeP99: p99(ten.revoke), cpuMsPerPair: ten.cpuMs / ten.pairs },
-        burst: { keys: burstKeys, deliveries: receiver.state.total - before, expected: burstKeys * ENDPOINTS, complete, createdMs, deliveredMs },
+        burst: { keys: burstKeys, deliveries: total - before, expected: burstKeys * ENDPOINTS, complete, createdMs, deliveredMs },
       };
     } finally {
       await stopChild(keyward.child);
@@ -148,7 +155,7 @@ export default {
     report.push('## (i) Webhooks: what subscribing costs the API, and delivery');
     report.push('');
     report.push(
-      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in the benchmark's process that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s)), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event and ${ENDPOINTS} deliveries in its transaction, which the delivery worker then sends from the same process); each round ends once every delivery it caused has arrived, and the server's CPU time over that span is divided by the round's pairs. Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
+      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in a process of its own (on the load's core) that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s)), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event in its transaction; the delivery worker, in the same process, then writes its ${ENDPOINTS} deliveries and sends them, pacing itself while requests are being served); each round ends once every delivery it caused has arrived, and the server's CPU time over that span is divided by the round's pairs. Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
     );
     report.push('');
     report.push(

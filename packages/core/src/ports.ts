@@ -22,6 +22,7 @@ import type {
   WebhookEndpointRecord,
   WebhookEventRecord,
   WebhookId,
+  SubscribedWebhookEndpoint,
 } from './webhooks/webhook.js';
 import type { KeyId, OrgId, ProjectId, RoleBindingId, SessionId, SigningKeyId, TeamId, UserId, VerifierId } from './ids.js';
 
@@ -361,12 +362,21 @@ export interface WebhookRepository {
   /** Oldest first. */
   listEndpoints(orgId: OrgId, page: PageRequest): Promise<Page<WebhookEndpointRecord>>;
   countEndpoints(orgId: OrgId): Promise<number>;
-  /** Enabled endpoints subscribed to the event type (or to `*`). */
-  listSubscribed(orgId: OrgId, eventType: string): Promise<WebhookEndpointRecord[]>;
+  /** Enabled endpoints subscribed to the event type (or to `*`), oldest first: their ids and creation times only. */
+  listSubscribed(orgId: OrgId, eventType: string): Promise<SubscribedWebhookEndpoint[]>;
   updateEndpoint(orgId: OrgId, webhookId: WebhookId, patch: WebhookEndpointPatch): Promise<void>;
   /** Deletes the endpoint and its deliveries; false when there was none. */
   deleteEndpoint(orgId: OrgId, webhookId: WebhookId): Promise<boolean>;
   insertEvent(event: WebhookEventRecord): Promise<void>;
+  /** Whether any event still waits for its deliveries to be written (a read, to poll cheaply). */
+  hasEventsToFanOut(): Promise<boolean>;
+  /**
+   * Inside a transaction: up to `limit` events still waiting for their deliveries, oldest first,
+   * marked as fanned out by this transaction (so its caller writes their deliveries in it). On
+   * PostgreSQL events locked by another transaction are skipped (`FOR UPDATE SKIP LOCKED`), so that
+   * with several instances each event is fanned out by exactly one of them.
+   */
+  takeEventsToFanOut(limit: number): Promise<WebhookEventRecord[]>;
   insertDelivery(delivery: Omit<WebhookDeliveryRecord, 'attempts'>): Promise<void>;
   /** Several deliveries in one statement (an event's, one per subscribed endpoint). */
   insertDeliveries(deliveries: readonly Omit<WebhookDeliveryRecord, 'attempts'>[]): Promise<void>;

@@ -55,7 +55,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   const app = Fastify({
     // The verify and token endpoints are answered before Fastify routes (http/verify-fast-lane.ts, oauth/token-fast-lane.ts).
     serverFactory: (handler) => {
+      const { operations } = services;
       const server = createServer({ requestTimeout: 30_000, keepAliveTimeout: 72_000, headersTimeout: 20_000 }, (req, res) => {
+        operations.requestsSeen++;
         if (!fastLane(req, res) && !tokenLane(req, res)) handler(req, res);
       });
       server.keepAliveTimeout = 72_000;

@@ -144,7 +144,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   );
   const redisClient = limiterClient;
   const pingRedis = redisClient ? () => redisClient.ping().then(() => undefined) : null;
-  const operations = { metrics, pingRedis, draining: false };
+  const operations = { metrics, pingRedis, draining: false, requestsSeen: 0 };
   const services: Services = { deps, verification, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
@@ -157,8 +157,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const webhookWorker = createDeliveryWorker({
     store: webhookStore,
     clock: deps.clock,
+    ids: deps.ids,
     encryptionKey: deps.encryptionKey,
     settings: config.webhooks,
+    requestsSeen: () => operations.requestsSeen,
     onError: (err, msg) => app.log.warn({ err }, msg),
     onAttempt: (status) => metrics.webhookDeliveries.inc({ status }),
   });

@@ -10,4 +10,9 @@ export interface Operations {
    * sending, and every answer carries `Connection: close`.
    */
   draining: boolean;
+  /**
+   * Requests received so far, counted as they arrive (app.ts): background work (the webhook delivery
+   * worker) paces itself while this moves, leaving the event loop to requests.
+   */
+  requestsSeen: number;
 }

@@ -236,6 +236,8 @@ export interface WebhookEventsTable {
   type: string;
   payload: string;
   created_at: number;
+  /** 1 while the delivery worker has yet to write the event's deliveries (migration 0013). */
+  fan_out_pending: Generated<number>;
 }
 
 export interface WebhookDeliveriesTable {

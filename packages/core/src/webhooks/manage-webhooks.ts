@@ -182,7 +182,7 @@ export async function sendTestWebhook(deps: Pick<CoreDeps, 'store' | 'clock' | '
     const eventId = deps.ids.next('evt');
     const data = { webhookId, message: 'A test event sent from Keyward.', actor: eventActor(actor) };
     const payload = JSON.stringify({ id: eventId, type: 'webhook.test', timestamp: now.toISOString(), organizationId: actor.orgId, data });
-    await tx.webhooks.insertEvent({ id: eventId, orgId: actor.orgId, type: 'webhook.test', payload, createdAt: now });
+    await tx.webhooks.insertEvent({ id: eventId, orgId: actor.orgId, type: 'webhook.test', payload, createdAt: now, fanOutPending: false });
     const deliveryId = deps.ids.next('whd');
     await tx.webhooks.insertDelivery({
       id: deliveryId,

@@ -51,12 +51,23 @@ export interface WebhookEndpointRecord {
 }
 
 /** One outbox entry: the exact JSON body that is signed and sent for every delivery of it. */
+/** What writing an event's deliveries needs of an endpoint subscribed to it. */
+export interface SubscribedWebhookEndpoint {
+  readonly id: WebhookId;
+  readonly createdAt: Date;
+}
+
 export interface WebhookEventRecord {
   readonly id: WebhookEventId;
   readonly orgId: OrgId;
   readonly type: WebhookEventType;
   readonly payload: string;
   readonly createdAt: Date;
+  /**
+   * True while its deliveries are still to be written by the delivery worker (`recordEvent`, see
+   * `fanOutEvents`); false when they were written with it (a test event to one endpoint).
+   */
+  readonly fanOutPending: boolean;
 }
 
 export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';

@@ -1,22 +1,29 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WEBHOOK_DISABLE_AFTER_MS,
   decryptWebhookSecret,
+  fanOutEvents,
   signWebhook,
   type ClaimedWebhookDelivery,
   type Clock,
+  type IdGenerator,
   type Repositories,
   type Store,
   type WebhookEndpointPatch,
 } from '@keyward/core';
 import type { WebhookSettings } from '../config.js';
+import { createBackgroundPacer } from './background-pacer.js';
 import { createWebhookSender, type SendOutcome, type WebhookSender } from './send-webhook.js';
 
 export interface DeliveryWorkerDeps {
   readonly store: Store;
   readonly clock: Clock;
+  readonly ids: IdGenerator;
   readonly encryptionKey: Buffer;
   readonly settings: WebhookSettings;
+  /** Requests this instance has received so far: while it moves the worker paces itself (see `paced`). */
+  readonly requestsSeen?: () => number;
   readonly onError: (err: unknown, message: string) => void;
   /** Counts finished attempts by outcome (metrics). */
   readonly onAttempt?: (outcome: 'succeeded' | 'retrying' | 'failed') => void;
@@ -38,12 +45,27 @@ const STOP_GRACE_MS = 3000;
 const LEASE_MARGIN_MS = 30_000;
 /** Finished attempts recorded in one transaction at most, and how long the first of them waits for others. */
 const RECORDS_PER_TRANSACTION = 64;
+/** ...and while requests are being served: small pieces of work, so that a request waits little for one. */
+const RECORDS_WHILE_SERVING = 8;
 const RECORD_WAIT_MS = 20;
 /** Decrypted endpoint secrets kept (by endpoint and ciphertext: a rolled secret is another entry). */
 const SECRETS_KEPT = 1000;
+/** Events fanned out into their deliveries per transaction. */
+const FAN_OUT_BATCH = 100;
+const FAN_OUT_WHILE_SERVING = 2;
+/**
+ * While requests are being served (one arrived within `SERVING_WINDOW_MS`), the worker's share of the
+ * event loop at most (background-pacer.ts): after each piece of its work it rests nine times as long as
+ * the piece took, up to `LONGEST_REST_MS`, so that a request seldom finds the loop busy with it (issue
+ * 15: delivery never slows the API). While no request comes, it runs flat out.
+ */
+const SHARE_WHILE_SERVING = 0.1;
+const SERVING_WINDOW_MS = 100;
+const LONGEST_REST_MS = 50;
 
 /**
- * Delivers the webhook outbox, off the request path: a timer polls for due deliveries (a read),
+ * Delivers the webhook outbox, off the request path: a timer polls for events waiting for their
+ * deliveries, which it writes (one per subscribed endpoint, `fanOutEvents`), and for due deliveries (a read),
  * leases a batch no larger than the free send slots (`claimDue`: one instance per attempt, also with
  * several instances on one PostgreSQL), signs each as Standard Webhooks and sends it, then records the
  * attempt and the next step in one transaction. A slow or dead receiver holds only its own send slot.
@@ -59,9 +81,23 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let stopped = true;
   let prunedAt = 0;
 
+  const pacer = createBackgroundPacer({
+    requestsSeen: deps.requestsSeen,
+    share: SHARE_WHILE_SERVING,
+    servingWindowMs: SERVING_WINDOW_MS,
+    longestRestMs: LONGEST_REST_MS,
+  });
+  const serving = (): boolean => pacer.serving();
+  const rest = (startedAt: number): number => pacer.rest(startedAt);
+  /** Ends a piece of work begun at `startedAt` (performance.now()) with the rest it owes. */
+  async function pace(startedAt: number): Promise<void> {
+    const restMs = pacer.rest(startedAt);
+    if (restMs > 0) await sleep(restMs);
+  }
+
   function scheduleTick(delayMs: number): void {
     if (stopped) return;
-    timer = setTimeout(() => void tick(), delayMs);
+    timer = setTimeout(() => void tick(), Math.max(delayMs, pacer.restUntil() - performance.now()));
     timer.unref();
   }
 
@@ -69,14 +105,31 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     if (ticking || stopped) return;
     ticking = true;
     let claimedFull = false;
+    // Every piece of work below is followed by its rest while requests are served (`pace`).
+    let startedAt = performance.now();
     try {
+      // First the events changes wrote since the last poll: their deliveries, one per endpoint, are
+      // written here rather than in the change's own transaction (a read first: no write lock for nothing).
+      if (await deps.store.webhooks.hasEventsToFanOut()) {
+        for (;;) {
+          const limit = serving() ? FAN_OUT_WHILE_SERVING : FAN_OUT_BATCH;
+          const fanned = await deps.store.transaction((tx) => fanOutEvents(tx, deps.ids, limit));
+          await pace(startedAt);
+          startedAt = performance.now();
+          if (fanned < limit || stopped) break;
+        }
+      }
       const free = deps.settings.concurrency - inFlight.size;
       const now = deps.clock.now();
-      if (free > 0 && (await deps.store.webhooks.hasDue(now))) {
+      if (free > 0 && !stopped && (await deps.store.webhooks.hasDue(now))) {
         const leaseUntil = new Date(now.getTime() + deps.settings.timeoutMs + LEASE_MARGIN_MS);
         const claimed = await deps.store.webhooks.claimDue(now, free, leaseUntil, randomBytes(12).toString('base64url'));
         claimedFull = claimed.length === free;
-        for (const delivery of claimed) track(deliver(delivery));
+        for (const delivery of claimed) {
+          await pace(startedAt);
+          startedAt = performance.now();
+          track(deliver(delivery));
+        }
       }
       if (now.getTime() - prunedAt >= PRUNE_EVERY_MS) {
         const pruned = await deps.store.webhooks.pruneFinished(new Date(now.getTime() - WEBHOOK_LOG_RETENTION_MS), PRUNE_BATCH);
@@ -87,6 +140,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       deps.onError(err, 'webhook delivery poll failed; retrying');
     } finally {
       ticking = false;
+      rest(startedAt);
       scheduleTick(claimedFull ? 0 : POLL_MS);
     }
   }
@@ -95,7 +149,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     inFlight.add(work);
     void work.finally(() => {
       inFlight.delete(work);
-      // A free slot: look for more at once rather than at the next poll.
+      // A free slot: look for more at once (or once rested) rather than at the next poll.
       if (!stopped && !ticking && timer) {
         clearTimeout(timer);
         scheduleTick(0);
@@ -142,7 +196,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   /** Finished attempts waiting to be recorded, written together (see `flushRecords`). */
-  let pendingRecords: { delivery: ClaimedWebhookDelivery; at: Date; outcome: SendOutcome; done: (err?: unknown) => void }[] = [];
+  const pendingRecords: { delivery: ClaimedWebhookDelivery; at: Date; outcome: SendOutcome; done: (err?: unknown) => void }[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -154,7 +208,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   function record(delivery: ClaimedWebhookDelivery, at: Date, outcome: SendOutcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       pendingRecords.push({ delivery, at, outcome, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (pendingRecords.length >= RECORDS_PER_TRANSACTION) void flushRecords();
+      if (pendingRecords.length >= recordsPerTransaction()) void flushRecords();
       else flushTimer ??= setTimeout(() => void flushRecords(), RECORD_WAIT_MS);
     });
   }
@@ -162,22 +216,30 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function flushRecords(): Promise<void> {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = null;
-    const batch = pendingRecords;
-    pendingRecords = [];
+    const batch = pendingRecords.splice(0, recordsPerTransaction());
     if (batch.length === 0) return;
     const outcomes: ('succeeded' | 'retrying' | 'failed')[] = [];
+    const startedAt = performance.now();
     try {
       await deps.store.transaction(async (tx) => {
         outcomes.length = 0;
         for (const { delivery, at, outcome } of batch) outcomes.push(await recordIn(tx, delivery, at, outcome));
       });
+      await pace(startedAt);
     } catch (err) {
       // None of the batch is recorded: each delivery is sent again once its lease ends (at least once).
       for (const { done } of batch) done(err);
+      if (pendingRecords.length > 0) flushTimer ??= setTimeout(() => void flushRecords(), 0);
       return;
     }
     for (const outcome of outcomes) deps.onAttempt?.(outcome);
     for (const { done } of batch) done();
+    // What did not fit in this transaction goes in the next.
+    if (pendingRecords.length > 0) flushTimer ??= setTimeout(() => void flushRecords(), 0);
+  }
+
+  function recordsPerTransaction(): number {
+    return serving() ? RECORDS_WHILE_SERVING : RECORDS_PER_TRANSACTION;
   }
 
   async function recordIn(

@@ -1,4 +1,4 @@
-import type { OrgId, Store, WebhookDeliveryId, WebhookEndpointRecord, WebhookEventId } from '@keyward/core';
+import { fanOutEvents, prefixedIds, recordEvent, type OrgId, type Store, type WebhookDeliveryId, type WebhookEndpointRecord, type WebhookEventId } from '@keyward/core';
 import { describe, expect, it } from 'vitest';
 import { at, nextId, seedOrg } from './seed.js';
 
@@ -27,7 +27,7 @@ async function seedDelivery(store: Store, endpoint: WebhookEndpointRecord, dueAt
   const eventId = nextId('evt');
   const id = nextId('whd');
   await store.transaction(async (tx) => {
-    await tx.webhooks.insertEvent({ id: eventId, orgId: endpoint.orgId, type: 'webhook.test', payload: `{"id":"${eventId}"}`, createdAt: dueAt });
+    await tx.webhooks.insertEvent({ id: eventId, orgId: endpoint.orgId, type: 'webhook.test', payload: `{"id":"${eventId}"}`, createdAt: dueAt, fanOutPending: false });
     await tx.webhooks.insertDelivery({
       id,
       orgId: endpoint.orgId,
@@ -136,6 +136,60 @@ export function webhookStoreContract(open: () => Promise<Store>) {
       expect(claimedOfMine.sort()).toEqual([...mine].sort());
       expect([...ids, ...third.map((c) => c.id)]).not.toContain(waiting.id);
       expect(await store.webhooks.hasDue(now)).toBe(false);
+    });
+
+    it('writes an event alone in its transaction, then fans it out once to the endpoints subscribed when it happened', async () => {
+      const store = await open();
+      const org = await seedOrg(store);
+      const all = endpointRecord(org.id, { events: ['*'], createdAt: at(1) });
+      const created = endpointRecord(org.id, { events: ['api_key.created'], createdAt: at(2) });
+      const revoked = endpointRecord(org.id, { events: ['api_key.revoked'], createdAt: at(3) });
+      const paused = endpointRecord(org.id, { events: ['*'], enabled: false, createdAt: at(4) });
+      for (const endpoint of [all, created, revoked, paused]) await store.webhooks.insertEndpoint(endpoint);
+      const eventId = await store.transaction((tx) => recordEvent(tx, prefixedIds, at(10), org.id, 'api_key.created', { n: 1 }));
+      expect(eventId).toMatch(/^evt_/);
+      // Nothing but the event yet: no delivery is written in the change's transaction.
+      for (const endpoint of [all, created]) expect((await store.webhooks.listDeliveries(org.id, endpoint.id, { limit: 10 })).items).toEqual([]);
+      expect(await store.webhooks.hasEventsToFanOut()).toBe(true);
+      // An endpoint added after the event happened does not get it, even before it is fanned out.
+      const later = endpointRecord(org.id, { events: ['*'], createdAt: at(11) });
+      await store.webhooks.insertEndpoint(later);
+
+      expect(await store.transaction((tx) => fanOutEvents(tx, prefixedIds, 10))).toBe(1);
+      expect(await store.webhooks.hasEventsToFanOut()).toBe(false);
+      expect(await store.transaction((tx) => fanOutEvents(tx, prefixedIds, 10))).toBe(0);
+      for (const endpoint of [all, created]) {
+        const listed = (await store.webhooks.listDeliveries(org.id, endpoint.id, { limit: 10 })).items;
+        expect(listed).toMatchObject([{ eventId, eventType: 'api_key.created', status: 'pending', nextAttemptAt: at(10), createdAt: at(10), attempts: [] }]);
+      }
+      for (const endpoint of [revoked, paused, later]) expect((await store.webhooks.listDeliveries(org.id, endpoint.id, { limit: 10 })).items).toEqual([]);
+      // Nothing is written, nor its data read, when no enabled endpoint subscribes to the event.
+      await store.webhooks.updateEndpoint(org.id, all.id, { enabled: false, updatedAt: at(13) });
+      await store.webhooks.updateEndpoint(org.id, later.id, { enabled: false, updatedAt: at(13) });
+      const unread = () => Promise.reject(new Error('the data of an event nobody wants is never read'));
+      expect(await store.transaction((tx) => recordEvent(tx, prefixedIds, at(14), org.id, 'member.added', unread))).toBeNull();
+      expect(await store.webhooks.hasEventsToFanOut()).toBe(false);
+    });
+
+    it('fans out each waiting event in exactly one of two concurrent transactions (PostgreSQL, FOR UPDATE SKIP LOCKED)', async () => {
+      const store = await open();
+      // SQLite has one writer at a time: a second transaction waits for the first by design.
+      if (store.dialect !== 'postgres') return;
+      const org = await seedOrg(store);
+      await store.webhooks.insertEndpoint(endpointRecord(org.id, { events: ['*'], createdAt: at(1) }));
+      const events = new Set<string>();
+      for (let i = 0; i < 6; i++) events.add((await store.transaction((tx) => recordEvent(tx, prefixedIds, at(20 + i), org.id, 'api_key.created', { i })))!);
+      let outside: string[] = [];
+      const inside = await store.transaction(async (tx) => {
+        const held = await tx.webhooks.takeEventsToFanOut(2);
+        // The events taken above stay locked until this transaction ends: another transaction takes the rest, now.
+        outside = await store.transaction(async (other) => (await other.webhooks.takeEventsToFanOut(100)).map((e) => e.id));
+        return held.map((e) => e.id);
+      });
+      expect(inside).toHaveLength(2);
+      expect(inside.filter((id) => outside.includes(id))).toEqual([]);
+      expect([...inside, ...outside].filter((id) => events.has(id)).sort()).toEqual([...events].sort());
+      expect(await store.webhooks.hasEventsToFanOut()).toBe(false);
     });
 
     it('skips, rather than waits for, deliveries another claimer holds locked (PostgreSQL, FOR UPDATE SKIP LOCKED)', async () => {

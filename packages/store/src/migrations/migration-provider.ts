@@ -12,6 +12,7 @@ import { organizationPolicyMigration } from './0009-organization-policy.js';
 import { webhooksMigration } from './0010-webhooks.js';
 import { expiryNoticesMigration } from './0011-expiry-notices.js';
 import { keyLimitsMigration } from './0012-key-limits.js';
+import { webhookFanOutMigration } from './0013-webhook-fan-out.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -32,6 +33,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_webhooks': webhooksMigration,
     '0011_expiry_notices': expiryNoticesMigration,
     '0012_key_limits': keyLimitsMigration,
+    '0013_webhook_fan_out': webhookFanOutMigration,
   };
 }
 

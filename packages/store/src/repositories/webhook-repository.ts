@@ -7,6 +7,8 @@ import type {
   WebhookDeliveryStatus,
   WebhookEndpointRecord,
   WebhookEventId,
+  WebhookEventRecord,
+  WebhookEventType,
   WebhookId,
   WebhookRepository,
 } from '@keyward/core';
@@ -140,8 +142,20 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
     },
     async listSubscribed(orgId, eventType) {
       // An organization has a handful of endpoints: their event lists are matched here, not in SQL.
-      const rows = await db.selectFrom('webhook_endpoints').selectAll().where('org_id', '=', orgId).where('enabled', '=', 1).orderBy('created_at').execute();
-      return rows.map(endpointOf).filter((e) => e.events.includes('*') || e.events.includes(eventType));
+      // Only what writing deliveries needs: called in the transaction of every change that may have an event.
+      const rows = await db
+        .selectFrom('webhook_endpoints')
+        .select(['id', 'events', 'created_at'])
+        .where('org_id', '=', orgId)
+        .where('enabled', '=', 1)
+        .orderBy('created_at')
+        .execute();
+      return rows
+        .filter((row) => {
+          const events = parseJson<string[]>(row.events, []);
+          return events.includes('*') || events.includes(eventType);
+        })
+        .map((row) => ({ id: row.id as WebhookId, createdAt: toDate(row.created_at) }));
     },
     async updateEndpoint(orgId, webhookId, patch) {
       await db
@@ -169,8 +183,50 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
     async insertEvent(event) {
       await db
         .insertInto('webhook_events')
-        .values({ id: event.id, org_id: event.orgId, type: event.type, payload: event.payload, created_at: toMs(event.createdAt) })
+        .values({
+          id: event.id,
+          org_id: event.orgId,
+          type: event.type,
+          payload: event.payload,
+          created_at: toMs(event.createdAt),
+          fan_out_pending: event.fanOutPending ? 1 : 0,
+        })
         .execute();
+    },
+    async hasEventsToFanOut() {
+      const row = await db.selectFrom('webhook_events').select('id').where('fan_out_pending', '=', 1).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+    async takeEventsToFanOut(limit) {
+      let query = db
+        .selectFrom('webhook_events')
+        .select(['id', 'org_id', 'type', 'payload', 'created_at'])
+        .where('fan_out_pending', '=', 1)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit);
+      if (dialect === 'postgres') query = query.forUpdate().skipLocked();
+      const rows = await query.execute();
+      if (rows.length === 0) return [];
+      await db
+        .updateTable('webhook_events')
+        .set({ fan_out_pending: 0 })
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.map(
+        (r): WebhookEventRecord => ({
+          id: r.id as WebhookEventId,
+          orgId: r.org_id as OrgId,
+          type: r.type as WebhookEventType,
+          payload: r.payload,
+          createdAt: toDate(r.created_at),
+          fanOutPending: false,
+        }),
+      );
     },
     insertDelivery: (d) => insertDeliveries([d]),
     insertDeliveries,
@@ -314,6 +370,7 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
             .selectFrom('webhook_events as ev')
             .select('ev.id')
             .where('ev.created_at', '<', toMs(before))
+            .where('ev.fan_out_pending', '=', 0)
             .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'ev.id'))))
             .limit(limit),
         )
