@@ -138,8 +138,9 @@ export default {
       ctx.results.webhooks = {
         perRound,
         rounds,
-        none: { createP50: median(none.create), createP99: p99(none.create), revokeP50: median(none.revoke), revokeP99: p99(none.revoke), cpuMsPerPair: none.cpuMs / none.pairs },
-        ten: { createP50: median(ten.create), createP99: p99(ten.create), revokeP50: median(ten.revoke), revokeP99: p99(ten.revoke), cpuMsPerPair: ten.cpuMs / ten.pairs },
+        warmPairs,
+        none: { createP50: median(none.create), createP99: p99(none.create), revokeP50: median(none.revoke), revokeP99: p99(none.revoke), cpuMsPerPair: none.cpuMs / none.pairs, rounds: none.rounds },
+        ten: { createP50: median(ten.create), createP99: p99(ten.create), revokeP50: median(ten.revoke), revokeP99: p99(ten.revoke), cpuMsPerPair: ten.cpuMs / ten.pairs, rounds: ten.rounds },
         burst: { keys: burstKeys, deliveries: total - before, expected: burstKeys * ENDPOINTS, complete, createdMs, deliveredMs },
       };
     } finally {
@@ -155,7 +156,7 @@ export default {
     report.push('## (i) Webhooks: what subscribing costs the API, and delivery');
     report.push('');
     report.push(
-      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in a process of its own (on the load's core) that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s)), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event in its transaction; the delivery worker, in the same process, then writes its ${ENDPOINTS} deliveries and sends them, pacing itself while requests are being served); each round ends once every delivery it caused has arrived, and the server's CPU time over that span is divided by the round's pairs. Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
+      `\`bench/sections/webhooks.js\`: Keyward's built server on a copy of the 10k-key database with ${ENDPOINTS} webhook endpoints subscribed to every event, pointing at a bare node:http receiver in a process of its own (on the load's core) that answers 204. Keys were created and revoked one at a time (${int(r.perRound)} pairs per round, ${r.rounds} round(s) per mode), alternately with the endpoints disabled (no event is written) and enabled (each change writes its event in its transaction; the delivery worker, in the same process, then writes its ${ENDPOINTS} deliveries and sends them, pacing itself while requests are being served); each round ends once every delivery it caused has arrived, and the server's CPU time over that span is divided by the round's pairs. Then a burst: ${int(r.burst.keys)} keys created by 8 concurrent clients, ${int(r.burst.expected)} deliveries to send.`,
     );
     report.push('');
     report.push(
@@ -168,6 +169,9 @@ export default {
         ],
       ),
     );
+    report.push('');
+    const perRound = (mode) => mode.rounds.map((x) => `${ms(x.createP50)} / ${ms(x.revokeP50)}`).join(', ');
+    report.push(`Per round, in the order run (create p50 / revoke p50, ms): no endpoint enabled ${perRound(r.none)}; ${ENDPOINTS} endpoints ${perRound(r.ten)}. The rounds ran in ABBA order (none, ten, ten, none, ...) after ${int(r.warmPairs)} pairs of warm-up in each mode.`);
     report.push('');
     const perSecond = r.burst.deliveries / (r.burst.deliveredMs / 1000);
     report.push(

@@ -55,13 +55,13 @@ const FAN_OUT_BATCH = 100;
 const FAN_OUT_WHILE_SERVING = 2;
 /**
  * While requests are being served (one arrived within `SERVING_WINDOW_MS`), the worker's share of the
- * event loop at most (background-pacer.ts): after each piece of its work it rests nine times as long as
+ * event loop at most (background-pacer.ts): after each piece of its work it rests nineteen times as long as
  * the piece took, up to `LONGEST_REST_MS`, so that a request seldom finds the loop busy with it (issue
  * 15: delivery never slows the API). While no request comes, it runs flat out.
  */
-const SHARE_WHILE_SERVING = 0.1;
+const SHARE_WHILE_SERVING = 0.05;
 const SERVING_WINDOW_MS = 100;
-const LONGEST_REST_MS = 50;
+const LONGEST_REST_MS = 200;
 
 /**
  * Delivers the webhook outbox, off the request path: a timer polls for events waiting for their
@@ -208,9 +208,22 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   function record(delivery: ClaimedWebhookDelivery, at: Date, outcome: SendOutcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       pendingRecords.push({ delivery, at, outcome, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (pendingRecords.length >= recordsPerTransaction()) void flushRecords();
-      else flushTimer ??= setTimeout(() => void flushRecords(), RECORD_WAIT_MS);
+      flushSoon();
     });
+  }
+
+  /** Plans the next flush: at once for a full transaction, after `RECORD_WAIT_MS` otherwise, never before the worker's rest ends. */
+  function flushSoon(): void {
+    if (pendingRecords.length === 0) return;
+    const full = pendingRecords.length >= recordsPerTransaction();
+    const restMs = pacer.restUntil() - performance.now();
+    if (full && restMs <= 0) {
+      void flushRecords();
+      return;
+    }
+    if (flushTimer && !full) return;
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = setTimeout(() => void flushRecords(), Math.max(full ? 0 : RECORD_WAIT_MS, restMs));
   }
 
   async function flushRecords(): Promise<void> {
@@ -225,17 +238,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         outcomes.length = 0;
         for (const { delivery, at, outcome } of batch) outcomes.push(await recordIn(tx, delivery, at, outcome));
       });
-      await pace(startedAt);
     } catch (err) {
       // None of the batch is recorded: each delivery is sent again once its lease ends (at least once).
       for (const { done } of batch) done(err);
-      if (pendingRecords.length > 0) flushTimer ??= setTimeout(() => void flushRecords(), 0);
+      rest(startedAt);
+      flushSoon();
       return;
     }
+    // Recorded is done (the metrics count it, the send slot is free); the rest delays only what comes next.
+    rest(startedAt);
     for (const outcome of outcomes) deps.onAttempt?.(outcome);
     for (const { done } of batch) done();
     // What did not fit in this transaction goes in the next.
-    if (pendingRecords.length > 0) flushTimer ??= setTimeout(() => void flushRecords(), 0);
+    flushSoon();
   }
 
   function recordsPerTransaction(): number {
