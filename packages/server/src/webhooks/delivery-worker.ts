@@ -22,7 +22,7 @@ export interface DeliveryWorkerDeps {
   readonly ids: IdGenerator;
   readonly encryptionKey: Buffer;
   readonly settings: WebhookSettings;
-  /** Requests this instance has received so far: while it moves the worker paces itself (see `paced`). */
+  /** Requests this instance has received so far: while it moves the worker paces itself (`SHARE_WHILE_SERVING`). */
   readonly requestsSeen?: () => number;
   readonly onError: (err: unknown, message: string) => void;
   /** Counts finished attempts by outcome (metrics). */
@@ -127,6 +127,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         claimedFull = claimed.length === free;
         for (const delivery of claimed) {
           await pace(startedAt);
+          // Stopped while resting: what is left stays leased and is sent once the lease ends (at least once).
+          if (stopped) break;
           startedAt = performance.now();
           track(deliver(delivery));
         }
