@@ -82,8 +82,11 @@ export default {
       const ten = { create: [], revoke: [], cpuMs: 0, pairs: 0, rounds: [] };
       const waitForAll = async (expected, limitMs) => {
         const deadline = performance.now() + limitMs;
-        while ((await receiver.count()).total < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-        return (await receiver.count()).total >= expected;
+        for (;;) {
+          if ((await receiver.count()).total >= expected) return true;
+          if (performance.now() >= deadline) return false;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
       };
       /** A round of pairs, and the server's CPU time from its start until every delivery it caused arrived. */
       const measureRound = async (into, label) => {

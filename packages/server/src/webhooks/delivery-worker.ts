@@ -87,8 +87,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     servingWindowMs: SERVING_WINDOW_MS,
     longestRestMs: LONGEST_REST_MS,
   });
-  const serving = (): boolean => pacer.serving();
-  const rest = (startedAt: number): number => pacer.rest(startedAt);
   /** Ends a piece of work begun at `startedAt` (performance.now()) with the rest it owes. */
   async function pace(startedAt: number): Promise<void> {
     const restMs = pacer.rest(startedAt);
@@ -112,7 +110,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       // written here rather than in the change's own transaction (a read first: no write lock for nothing).
       if (await deps.store.webhooks.hasEventsToFanOut()) {
         for (;;) {
-          const limit = serving() ? FAN_OUT_WHILE_SERVING : FAN_OUT_BATCH;
+          const limit = pacer.serving() ? FAN_OUT_WHILE_SERVING : FAN_OUT_BATCH;
           const fanned = await deps.store.transaction((tx) => fanOutEvents(tx, deps.ids, limit));
           await pace(startedAt);
           startedAt = performance.now();
@@ -142,7 +140,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       deps.onError(err, 'webhook delivery poll failed; retrying');
     } finally {
       ticking = false;
-      rest(startedAt);
+      pacer.rest(startedAt);
       scheduleTick(claimedFull ? 0 : POLL_MS);
     }
   }
@@ -243,12 +241,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     } catch (err) {
       // None of the batch is recorded: each delivery is sent again once its lease ends (at least once).
       for (const { done } of batch) done(err);
-      rest(startedAt);
+      pacer.rest(startedAt);
       flushSoon();
       return;
     }
     // Recorded is done (the metrics count it, the send slot is free); the rest delays only what comes next.
-    rest(startedAt);
+    pacer.rest(startedAt);
     for (const outcome of outcomes) deps.onAttempt?.(outcome);
     for (const { done } of batch) done();
     // What did not fit in this transaction goes in the next.
@@ -256,7 +254,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   function recordsPerTransaction(): number {
-    return serving() ? RECORDS_WHILE_SERVING : RECORDS_PER_TRANSACTION;
+    return pacer.serving() ? RECORDS_WHILE_SERVING : RECORDS_PER_TRANSACTION;
   }
 
   async function recordIn(
