@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { loadConfig } from '@keyward/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dialects } from '../support/dialects.js';
 import { databaseForProcess, freePort, runCli, startServerProcess, type DatabaseForProcess, type ServerProcess } from '../support/process.js';
@@ -168,3 +169,51 @@ for (const dialect of await dialects()) {
     }, 150_000);
   });
 }
+
+// KEYWARD_WEBHOOK_DELIVERY=off: an API-only instance writes events with its changes and sends none;
+// an instance with delivery on, on the same database, sends them.
+for (const dialect of await dialects()) {
+  describe(`an API-only instance (KEYWARD_WEBHOOK_DELIVERY=off) on ${dialect}`, () => {
+    let db: DatabaseForProcess;
+    const cleanups: (() => Promise<unknown>)[] = [];
+    afterAll(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      await db?.drop();
+    });
+
+    it('writes the events and leaves their delivery to an instance that delivers', async () => {
+      db = await databaseForProcess(dialect);
+      const created = await runCli(['admin', 'create-org', '--name', 'Split', '--owner-email', 'split@example.test', '--json'], db.env);
+      const token = (JSON.parse(created.stdout) as { adminKey: { token: string } }).adminKey.token;
+      const receiver = await receiverOn(await freePort());
+      cleanups.push(() => receiver.close());
+      const port = (receiver.server.address() as { port: number }).port;
+      const apiOnly = startServerProcess({ ...db.env, ...webhookEnv, KEYWARD_WEBHOOK_DELIVERY: 'off' }, await freePort());
+      cleanups.push(() => apiOnly.stop());
+      await apiOnly.ready();
+      const hook = await post(apiOnly, token, '/api/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['api_key.created'] });
+      expect(hook.status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await post(apiOnly, token, '/api/api-keys', { name: `split ${i}`, keyType: 'service' })).status).toBe(201);
+      // Longer than the first attempt of a delivering instance takes here (its poll and a loopback send).
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(receiver.ids).toEqual([]);
+
+      const delivering = startServerProcess({ ...db.env, ...webhookEnv }, await freePort());
+      cleanups.push(() => delivering.stop());
+      await delivering.ready();
+      await waitFor('3 events', () => receiver.ids.length >= 3);
+      expect(new Set(receiver.ids).size).toBe(3);
+      expect(receiver.types).toEqual(['api_key.created', 'api_key.created', 'api_key.created']);
+    }, 90_000);
+  });
+}
+
+describe('KEYWARD_WEBHOOK_DELIVERY', () => {
+  it('is on unless set to off, and refuses any other value', () => {
+    const base = { KEYWARD_DATABASE_URL: 'sqlite::memory:', KEYWARD_PEPPER: 'a'.repeat(64), KEYWARD_ENCRYPTION_KEY: 'b'.repeat(64) };
+    expect(loadConfig(base).webhooks.delivery).toBe(true);
+    expect(loadConfig({ ...base, KEYWARD_WEBHOOK_DELIVERY: 'on' }).webhooks.delivery).toBe(true);
+    expect(loadConfig({ ...base, KEYWARD_WEBHOOK_DELIVERY: 'OFF' }).webhooks.delivery).toBe(false);
+    expect(() => loadConfig({ ...base, KEYWARD_WEBHOOK_DELIVERY: 'no' })).toThrow(/KEYWARD_WEBHOOK_DELIVERY must be on or off/);
+  });
+});

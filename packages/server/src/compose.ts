@@ -25,7 +25,7 @@ import { buildApp, type BuildAppOptions } from './app.js';
 import type { Config } from './config.js';
 import type { App } from './http/typed.js';
 import { ServerMetrics } from './metrics.js';
-import { createDeliveryWorker } from './webhooks/delivery-worker.js';
+import { createDeliveryWorker, type DeliveryWorker, type DeliveryWorkerDeps } from './webhooks/delivery-worker.js';
 import { startExpiryScheduler, type ExpiryScheduler } from './scheduled/expiry-scheduler.js';
 import { CLIENT_FAILURES_PER_MINUTE, createOAuthComponents } from './oauth/components.js';
 import type { Services } from './services.js';
@@ -148,23 +148,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const services: Services = { deps, verification, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
-  // Webhooks are sent off the request path, from the outbox, by this instance's worker.
-  // On a SQLite file its attempts and leases are written through a second connection that does not wait
-  // for the disk: an fsync per record would hold the event loop and the writer (a lost record on power
-  // failure only means a resend; deliveries are at least once). The events themselves are written in
-  // their changes' own transactions, on the store of record.
-  const webhookStore = 'connection' in store ? await openBookkeepingStore(store as KyselyStore, { lockWaitMs: config.sqliteLockWaitMs }) : store;
-  const webhookWorker = createDeliveryWorker({
-    store: webhookStore,
-    clock: deps.clock,
-    ids: deps.ids,
-    encryptionKey: deps.encryptionKey,
-    settings: config.webhooks,
+  const webhookWorker = await startWebhookDelivery(config, store, deps, {
     requestsSeen: () => operations.requestsSeen,
     onError: (err, msg) => app.log.warn({ err }, msg),
     onAttempt: (status) => metrics.webhookDeliveries.inc({ status }),
   });
-  webhookWorker.start();
   const expiryReminders = startExpiryScheduler({ deps, intervalMs: config.expiryCheckIntervalMs, onError: (err, msg) => app.log.warn({ err }, msg) });
 
   const timer = setInterval(() => {
@@ -182,8 +170,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       closed = true;
       clearInterval(timer);
       await expiryReminders.stop();
-      await webhookWorker.stop();
-      if (webhookStore !== store) await webhookStore.close();
+      await webhookWorker?.stop();
       await app.close();
       await metrics.timeUsageFlush(() => usage.flush({ final: true })).catch((err: unknown) => app.log.error({ err }, 'final usage flush failed'));
       await usage.close();
@@ -193,6 +180,33 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       limiterClient?.disconnect();
       meterClient?.disconnect();
       if (!options.store) await store.close();
+    },
+  };
+}
+
+/**
+ * This instance's webhook delivery, started, or null when `KEYWARD_WEBHOOK_DELIVERY=off` (an API-only
+ * instance: its changes still write their events, which other instances deliver). Sent off the request
+ * path, from the outbox. On a SQLite file its attempts and leases are written through a second
+ * connection that does not wait for the disk: an fsync per record would hold the event loop and the
+ * writer (a lost record on power failure only means a resend; deliveries are at least once). The
+ * events themselves are written in their changes' own transactions, on the store of record.
+ */
+async function startWebhookDelivery(
+  config: Config,
+  store: Store,
+  deps: CoreDeps,
+  hooks: Pick<DeliveryWorkerDeps, 'requestsSeen' | 'onError' | 'onAttempt'>,
+): Promise<DeliveryWorker | null> {
+  if (!config.webhooks.delivery) return null;
+  const webhookStore = 'connection' in store ? await openBookkeepingStore(store as KyselyStore, { lockWaitMs: config.sqliteLockWaitMs }) : store;
+  const worker = createDeliveryWorker({ store: webhookStore, clock: deps.clock, ids: deps.ids, encryptionKey: deps.encryptionKey, settings: config.webhooks, ...hooks });
+  worker.start();
+  return {
+    start: () => worker.start(),
+    async stop() {
+      await worker.stop();
+      if (webhookStore !== store) await webhookStore.close();
     },
   };
 }

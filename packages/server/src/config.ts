@@ -80,6 +80,11 @@ export interface WebhookSettings {
   readonly timeoutMs: number;
   /** `KEYWARD_WEBHOOK_CONCURRENCY` (16): sends in flight at once on this instance. */
   readonly concurrency: number;
+  /**
+   * `KEYWARD_WEBHOOK_DELIVERY` (`on`): whether this instance delivers the outbox. `off` makes an
+   * API-only instance, for deployments where other instances deliver (events are still written).
+   */
+  readonly delivery: boolean;
 }
 
 /** About 24 hours of retries after the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 8 h, 8 h. */
@@ -100,7 +105,16 @@ function webhookSettings(env: Env): WebhookSettings {
     retryScheduleSeconds,
     timeoutMs: intSetting(env, 'KEYWARD_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     concurrency: intSetting(env, 'KEYWARD_WEBHOOK_CONCURRENCY', 16, 1, 1000),
+    delivery: onOff(env, 'KEYWARD_WEBHOOK_DELIVERY', true),
   };
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be on or off`);
 }
 
 function hex32(name: string, value: string): Buffer {

@@ -180,7 +180,7 @@ export async function createKey(deps: CreateKeyDeps, actor: Actor, input: Create
         ...(credits ? { credits: { remaining: credits.remaining, refill: credits.refill } } : {}),
       },
     });
-    await recordEvent(tx, deps.ids, now, key.orgId, 'api_key.created', keyEventData(key, actor, now));
+    await recordEvent(tx, deps.ids, now, key.orgId, 'api_key.created', keyEventData(key, actor, now, policy));
     await tx.invalidations.append({ type: 'key', orgId: key.orgId, keyId: key.id }, now);
     return { token, key };
   });

@@ -40,7 +40,8 @@ export async function rollKey(
     const owner = key.keyType === 'personal' && key.ownerUserId ? await loadUserGrants(tx, deps.catalogue, orgId, key.ownerUserId) : null;
     await assertMayGrantKey(tx, deps.catalogue, actor, key, owner?.grants ?? null);
     const now = deps.clock.now();
-    assertRollWithinPolicy(await loadPolicy(tx, orgId), key, now);
+    const policy = await loadPolicy(tx, orgId);
+    assertRollWithinPolicy(policy, key, now);
     const overlapEnd = options.oldKeyExpiresAt && options.oldKeyExpiresAt.getTime() > now.getTime() ? options.oldKeyExpiresAt : null;
     if (overlapEnd && key.expiresAt && overlapEnd.getTime() > key.expiresAt.getTime()) {
       throw new FieldError('oldKeyExpiresAt', `The old secret cannot outlive the key, which expires at ${key.expiresAt.toISOString()}.`);
@@ -88,7 +89,7 @@ export async function rollKey(
       preview,
       updatedAt: now,
     };
-    await recordEvent(tx, deps.ids, now, orgId, 'api_key.rolled', keyEventData(updated, actor, now));
+    await recordEvent(tx, deps.ids, now, orgId, 'api_key.rolled', keyEventData(updated, actor, now, policy));
     await tx.invalidations.append({ type: 'key', orgId, keyId }, now);
     return { token: generated.token, key: updated, warnings };
   });

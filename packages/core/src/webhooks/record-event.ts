@@ -3,6 +3,7 @@ import type { ApiKeyRecord } from '../keys/api-key.js';
 import { apiKeyPayload } from '../keys/public-api-key.js';
 import type { IdGenerator, OrgId } from '../ids.js';
 import { loadPolicy } from '../policy/manage-policy.js';
+import { defaultOrganizationPolicy, type OrganizationPolicy } from '../policy/organization-policy.js';
 import type { Repositories } from '../ports.js';
 import type { SubscribedWebhookEndpoint, WebhookDeliveryRecord, WebhookEventId, WebhookEventType } from './webhook.js';
 
@@ -79,7 +80,12 @@ export function eventActor(actor: Actor | SystemActor | { type: string; id: stri
   return { type, id };
 }
 
-/** The data of a key event: the key (with its organization's policy violations) and who acted. */
-export function keyEventData(key: ApiKeyRecord, actor: Actor | SystemActor | { type: string; id: string }, now: Date): EventData {
-  return async (tx) => ({ apiKey: apiKeyPayload(key, now, await loadPolicy(tx, key.orgId)), actor: eventActor(actor) });
+/**
+ * The data of a key event: the key (with its organization's policy violations) and who acted. The
+ * policy is read through the transaction only when needed: not when the change read it already
+ * (`policy`), nor for a revoked key, which violates nothing (`policyViolationsOf`).
+ */
+export function keyEventData(key: ApiKeyRecord, actor: Actor | SystemActor | { type: string; id: string }, now: Date, policy?: OrganizationPolicy): EventData {
+  const known = policy ?? (key.revokedAt ? defaultOrganizationPolicy : null);
+  return async (tx) => ({ apiKey: apiKeyPayload(key, now, known ?? (await loadPolicy(tx, key.orgId))), actor: eventActor(actor) });
 }
