@@ -367,12 +367,13 @@ export interface WebhookRepository {
   updateEndpoint(orgId: OrgId, webhookId: WebhookId, patch: WebhookEndpointPatch): Promise<void>;
   /** Deletes the endpoint and its deliveries; false when there was none. */
   deleteEndpoint(orgId: OrgId, webhookId: WebhookId): Promise<boolean>;
+  /** Writes an event: to the outbox when its deliveries are still to be written (`fanOutPending`), kept lean since changes write it. */
   insertEvent(event: WebhookEventRecord): Promise<void>;
   /** Whether any event still waits for its deliveries to be written (a read, to poll cheaply). */
   hasEventsToFanOut(): Promise<boolean>;
   /**
-   * Inside a transaction: up to `limit` events still waiting for their deliveries, oldest first,
-   * marked as fanned out by this transaction (so its caller writes their deliveries in it). On
+   * Inside a transaction: up to `limit` events still waiting for their deliveries, in the order they
+   * were written, moved out of the outbox by this transaction (so its caller writes their deliveries in it). On
    * PostgreSQL events locked by another transaction are skipped (`FOR UPDATE SKIP LOCKED`), so that
    * with several instances each event is fanned out by exactly one of them.
    */

@@ -236,8 +236,16 @@ export interface WebhookEventsTable {
   type: string;
   payload: string;
   created_at: number;
-  /** 1 while the delivery worker has yet to write the event's deliveries (migration 0013). */
-  fan_out_pending: Generated<number>;
+}
+
+/** Events waiting for the delivery worker to write their deliveries (migration 0014). */
+export interface WebhookOutboxTable {
+  seq: Generated<number>;
+  id: string;
+  org_id: string;
+  type: string;
+  payload: string;
+  created_at: number;
 }
 
 export interface WebhookDeliveriesTable {
@@ -300,6 +308,7 @@ export interface Database {
   invalidations: InvalidationsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_events: WebhookEventsTable;
+  webhook_outbox: WebhookOutboxTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   organization_policies: OrganizationPoliciesTable;

@@ -98,7 +98,7 @@ describe('opening SQLite', () => {
     try {
       expect(existsSync(file)).toBe(true);
       await expect(store.orgs.count()).rejects.toThrow();
-      expect(await migrateToLatest(store)).toEqual(['0001_initial', '0002_access_paths', '0003_invitation_attempts', '0004_audit_order', '0005_invalidation_log', '0006_key_list_orders', '0007_verifier_management', '0008_password_resets', '0009_organization_policy', '0010_webhooks', '0011_expiry_notices', '0012_key_limits', '0013_webhook_fan_out']);
+      expect(await migrateToLatest(store)).toEqual(['0001_initial', '0002_access_paths', '0003_invitation_attempts', '0004_audit_order', '0005_invalidation_log', '0006_key_list_orders', '0007_verifier_management', '0008_password_resets', '0009_organization_policy', '0010_webhooks', '0011_expiry_notices', '0012_key_limits', '0013_webhook_fan_out', '0014_webhook_outbox']);
       expect(await store.orgs.count()).toBe(0);
       expect(await migrateToLatest(store)).toEqual([]);
     } finally {
@@ -109,7 +109,7 @@ describe('opening SQLite', () => {
 
   it('migrates a database given by URL, and opens it migrated on request', async () => {
     const url = `sqlite:${join(tempDir(), 'keyward.db')}`;
-    expect(await migrateToLatest(url)).toEqual(['0001_initial', '0002_access_paths', '0003_invitation_attempts', '0004_audit_order', '0005_invalidation_log', '0006_key_list_orders', '0007_verifier_management', '0008_password_resets', '0009_organization_policy', '0010_webhooks', '0011_expiry_notices', '0012_key_limits', '0013_webhook_fan_out']);
+    expect(await migrateToLatest(url)).toEqual(['0001_initial', '0002_access_paths', '0003_invitation_attempts', '0004_audit_order', '0005_invalidation_log', '0006_key_list_orders', '0007_verifier_management', '0008_password_resets', '0009_organization_policy', '0010_webhooks', '0011_expiry_notices', '0012_key_limits', '0013_webhook_fan_out', '0014_webhook_outbox']);
     const store = await openStore(url, { migrate: true });
     await seedOrg(store);
     expect(await store.orgs.count()).toBe(1);

@@ -13,6 +13,7 @@ import { webhooksMigration } from './0010-webhooks.js';
 import { expiryNoticesMigration } from './0011-expiry-notices.js';
 import { keyLimitsMigration } from './0012-key-limits.js';
 import { webhookFanOutMigration } from './0013-webhook-fan-out.js';
+import { webhookOutboxMigration } from './0014-webhook-outbox.js';
 
 /**
  * The schema's migrations, in order, for one dialect. They live in code rather than in files found
@@ -34,6 +35,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0011_expiry_notices': expiryNoticesMigration,
     '0012_key_limits': keyLimitsMigration,
     '0013_webhook_fan_out': webhookFanOutMigration,
+    '0014_webhook_outbox': webhookOutboxMigration(dialect),
   };
 }
 

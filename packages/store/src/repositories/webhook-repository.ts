@@ -181,40 +181,38 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
       return Number(result.numDeletedRows) > 0;
     },
     async insertEvent(event) {
+      // An event waiting for its fan-out goes to the outbox (one page in the change's commit), in one
+      // fixed statement: written in the transaction of every change that has subscribers.
+      if (event.fanOutPending) {
+        await sql`insert into webhook_outbox (id, org_id, type, payload, created_at)
+          values (${event.id}, ${event.orgId}, ${event.type}, ${event.payload}, ${toMs(event.createdAt)})`.execute(db);
+        return;
+      }
       await db
         .insertInto('webhook_events')
-        .values({
-          id: event.id,
-          org_id: event.orgId,
-          type: event.type,
-          payload: event.payload,
-          created_at: toMs(event.createdAt),
-          fan_out_pending: event.fanOutPending ? 1 : 0,
-        })
+        .values({ id: event.id, org_id: event.orgId, type: event.type, payload: event.payload, created_at: toMs(event.createdAt) })
         .execute();
     },
     async hasEventsToFanOut() {
-      const row = await db.selectFrom('webhook_events').select('id').where('fan_out_pending', '=', 1).limit(1).executeTakeFirst();
+      const row = await db.selectFrom('webhook_outbox').select('seq').limit(1).executeTakeFirst();
       return row !== undefined;
     },
     async takeEventsToFanOut(limit) {
-      let query = db
-        .selectFrom('webhook_events')
-        .select(['id', 'org_id', 'type', 'payload', 'created_at'])
-        .where('fan_out_pending', '=', 1)
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(limit);
+      let query = db.selectFrom('webhook_outbox').select(['seq', 'id', 'org_id', 'type', 'payload', 'created_at']).orderBy('seq').limit(limit);
       if (dialect === 'postgres') query = query.forUpdate().skipLocked();
       const rows = await query.execute();
       if (rows.length === 0) return [];
+      // Moved, in the caller's transaction: the worker writes their deliveries in the same one.
       await db
-        .updateTable('webhook_events')
-        .set({ fan_out_pending: 0 })
+        .insertInto('webhook_events')
+        .values(rows.map((r) => ({ id: r.id, org_id: r.org_id, type: r.type, payload: r.payload, created_at: r.created_at })))
+        .execute();
+      await db
+        .deleteFrom('webhook_outbox')
         .where(
-          'id',
+          'seq',
           'in',
-          rows.map((r) => r.id),
+          rows.map((r) => r.seq),
         )
         .execute();
       return rows.map(
@@ -370,7 +368,6 @@ export function webhookRepository({ db, dialect }: RepositoryContext): WebhookRe
             .selectFrom('webhook_events as ev')
             .select('ev.id')
             .where('ev.created_at', '<', toMs(before))
-            .where('ev.fan_out_pending', '=', 0)
             .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'ev.id'))))
             .limit(limit),
         )
