@@ -177,6 +177,20 @@ export default {
     report.push('');
     const perRound = (mode) => mode.rounds.map((x) => `${ms(x.createP50)} / ${ms(x.revokeP50)}`).join(', ');
     report.push(`Per round, in the order run (create p50 / revoke p50, ms): no endpoint enabled ${perRound(r.none)}; ${ENDPOINTS} endpoints ${perRound(r.ten)}. The rounds ran in ABBA order (none, ten, ten, none, ...) after ${int(r.warmPairs)} pairs of warm-up in each mode.`);
+    // Each ABBA block (two rounds of each mode, side by side in time) gives a ratio of its own: how
+    // far they spread shows how much of the ratio above is the machine's drift rather than webhooks.
+    const blocks = [];
+    for (let i = 0; i + 1 < r.none.rounds.length && i + 1 < r.ten.rounds.length; i += 2) {
+      const ratio = (field) => (r.ten.rounds[i][field] + r.ten.rounds[i + 1][field]) / (r.none.rounds[i][field] + r.none.rounds[i + 1][field]);
+      blocks.push({ create: ratio('createP50'), revoke: ratio('revokeP50') });
+    }
+    if (blocks.length > 1) {
+      const spread = (field) => blocks.map((b) => fixed(b[field])).join(', ');
+      report.push('');
+      report.push(
+        `Per ABBA block (ten / none, the mean of its two rounds' p50s): create ${spread('create')} (median ${fixed(median(blocks.map((b) => b.create)))}); revoke ${spread('revoke')} (median ${fixed(median(blocks.map((b) => b.revoke)))}).`,
+      );
+    }
     report.push('');
     const perSecond = r.burst.deliveries / (r.burst.deliveredMs / 1000);
     report.push(

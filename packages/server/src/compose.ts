@@ -17,7 +17,7 @@ import {
   type Store,
 } from '@keyward/core';
 import { RedisKeyMeter, createRedisCacheBus, createRedisRateLimiter } from '@keyward/redis';
-import { openBookkeepingStore, openStore, usageWriterFor, type KyselyStore } from '@keyward/store';
+import { openStore, usageWriterFor, type KyselyStore } from '@keyward/store';
 import { Redis } from 'ioredis';
 import { createCreationQuota } from './adapters/creation-quota.js';
 import { createMemoryRateLimiter } from './adapters/memory-rate-limiter.js';
@@ -148,7 +148,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const services: Services = { deps, verification, verifier, verdictCache, usage, authFailures, keyCreations, config, oauth, operations };
   const app = await buildApp(services, options);
   log = (err, msg) => app.log.warn({ err }, msg);
-  const webhookWorker = await startWebhookDelivery(config, store, deps, {
+  const webhookWorker = startWebhookDelivery(config, store, deps, {
     requestsSeen: () => operations.requestsSeen,
     onError: (err, msg) => app.log.warn({ err }, msg),
     onAttempt: (status) => metrics.webhookDeliveries.inc({ status }),
@@ -187,26 +187,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
 /**
  * This instance's webhook delivery, started, or null when `KEYWARD_WEBHOOK_DELIVERY=off` (an API-only
  * instance: its changes still write their events, which other instances deliver). Sent off the request
- * path, from the outbox. On a SQLite file its attempts and leases are written through a second
- * connection that does not wait for the disk: an fsync per record would hold the event loop and the
- * writer (a lost record on power failure only means a resend; deliveries are at least once). The
- * events themselves are written in their changes' own transactions, on the store of record.
+ * path, from the outbox, through the store of record: on a SQLite file, commits that did not wait for
+ * the disk would only hand their pages to the next one that does, a request's (see the worker's
+ * batches while serving).
  */
-async function startWebhookDelivery(
+function startWebhookDelivery(
   config: Config,
   store: Store,
   deps: CoreDeps,
   hooks: Pick<DeliveryWorkerDeps, 'requestsSeen' | 'onError' | 'onAttempt'>,
-): Promise<DeliveryWorker | null> {
+): DeliveryWorker | null {
   if (!config.webhooks.delivery) return null;
-  const webhookStore = 'connection' in store ? await openBookkeepingStore(store as KyselyStore, { lockWaitMs: config.sqliteLockWaitMs }) : store;
-  const worker = createDeliveryWorker({ store: webhookStore, clock: deps.clock, ids: deps.ids, encryptionKey: deps.encryptionKey, settings: config.webhooks, ...hooks });
+  const worker = createDeliveryWorker({ store, clock: deps.clock, ids: deps.ids, encryptionKey: deps.encryptionKey, settings: config.webhooks, ...hooks });
   worker.start();
-  return {
-    start: () => worker.start(),
-    async stop() {
-      await worker.stop();
-      if (webhookStore !== store) await webhookStore.close();
-    },
-  };
+  return worker;
 }

@@ -36,13 +36,6 @@ export interface ConnectOptions {
    * event loop serving, before failing with `StoreBusy` (default 5000). Reads never wait for it.
    */
   readonly lockWaitMs?: number | undefined;
-  /**
-   * SQLite: `relaxed` commits without waiting for the disk (`synchronous=NORMAL`: a commit survives a
-   * crash of the process, and may be lost with the last moments before a power failure). Only for a
-   * side connection whose writes may be lost without harm (`openBookkeepingStore`); the store of
-   * record is always `synchronous=FULL` (R48).
-   */
-  readonly durability?: 'full' | 'relaxed' | undefined;
 }
 
 /** SQLite: how long a write waits for another process's write lock by default. */
@@ -72,9 +65,8 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
   const sqlite = new SqliteDatabase(file, { timeout: lockWaitMs });
   sqlite.pragma('journal_mode = WAL');
-  // FULL: a commit survives power loss, not only a process crash (R48). NORMAL only for side
-  // connections whose writes may be lost without harm (`durability: 'relaxed'`).
-  sqlite.pragma(options.durability === 'relaxed' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+  // FULL: a commit survives power loss, not only a process crash (R48).
+  sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   // From here on, no busy wait in SQLite itself: the driver is synchronous, so SQLite's wait for a lock
   // another process holds would stall the whole event loop. The store waits instead, on timers, up to

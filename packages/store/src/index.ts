@@ -1,4 +1,4 @@
-export { openBookkeepingStore, openStore, storeOver, type KyselyStore, type OpenStoreOptions } from './open-store.js';
+export { openStore, storeOver, type KyselyStore, type OpenStoreOptions } from './open-store.js';
 export { migrateToLatest, migrateConnection } from './migrate-to-latest.js';
 export { connect, isPostgresUrl, type Connection, type ConnectOptions, type Dialect } from './connect.js';
 export { translateDriverError } from './translate-driver-error.js';

@@ -71,17 +71,3 @@ export function storeOver(connection: Connection): KyselyStore {
     },
   };
 }
-
-/**
- * A second connection to a SQLite file's store whose commits do not wait for the disk
- * (`synchronous=NORMAL`), for bookkeeping that may be lost with the last moments before a power
- * failure without harm, such as webhook delivery attempts and leases (a lost record means the
- * delivery is sent again: deliveries are at least once). On the server's thread an fsync per such
- * commit would hold the event loop, and the single writer, for milliseconds. For PostgreSQL and
- * in-memory SQLite, the store itself. Close it with `close()` when it is not `store`.
- */
-export async function openBookkeepingStore(store: KyselyStore, options: { lockWaitMs?: number | undefined } = {}): Promise<KyselyStore> {
-  const sqlite = store.connection.sqlite;
-  if (!sqlite || sqlite.memory) return store;
-  return openStore(`sqlite:${sqlite.name}`, { lockWaitMs: options.lockWaitMs, durability: 'relaxed' });
-}

@@ -45,14 +45,18 @@ const STOP_GRACE_MS = 3000;
 const LEASE_MARGIN_MS = 30_000;
 /** Finished attempts recorded in one transaction at most, and how long the first of them waits for others. */
 const RECORDS_PER_TRANSACTION = 64;
-/** ...and while requests are being served: small pieces of work, so that a request waits little for one. */
-const RECORDS_WHILE_SERVING = 8;
+/**
+ * ...and while requests are being served: pieces short enough that a request waits little for one, yet
+ * large, since a commit writes (and on SQLite syncs) every page it touched once: many small commits
+ * write the same pages again and again, and the disk work is what requests wait for too.
+ */
+const RECORDS_WHILE_SERVING = 32;
 const RECORD_WAIT_MS = 20;
 /** Decrypted endpoint secrets kept (by endpoint and ciphertext: a rolled secret is another entry). */
 const SECRETS_KEPT = 1000;
 /** Events fanned out into their deliveries per transaction. */
 const FAN_OUT_BATCH = 100;
-const FAN_OUT_WHILE_SERVING = 2;
+const FAN_OUT_WHILE_SERVING = 10;
 /**
  * While requests are being served (one arrived within `SERVING_WINDOW_MS`), the worker's share of the
  * event loop at most (background-pacer.ts): after each piece of its work it rests nineteen times as long as
