@@ -77,9 +77,10 @@ export default {
       };
       // Many short rounds rather than a few long ones: this machine's speed drifts over seconds, and
       // in ABBA order with short rounds the drift falls on both modes alike. An even number of rounds,
-      // at least 12 (1,200 pairs per mode); `--rounds` asks for more.
+      // at least 24 (2,400 pairs per mode: single blocks of four rounds differ by ±5% here); `--rounds`
+      // asks for more.
       const perRound = settings.quick ? 40 : 100;
-      const rounds = settings.quick ? 1 : Math.max(12, 4 * settings.rounds + ((4 * settings.rounds) % 2));
+      const rounds = settings.quick ? 1 : Math.max(24, 8 * settings.rounds + ((8 * settings.rounds) % 2));
       const none = { create: [], revoke: [], cpuMs: 0, pairs: 0, rounds: [] };
       const ten = { create: [], revoke: [], cpuMs: 0, pairs: 0, rounds: [] };
       const waitForAll = async (expected, limitMs) => {
