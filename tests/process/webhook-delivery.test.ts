@@ -58,6 +58,12 @@ const post = (server: ServerProcess, token: string, path: string, body?: unknown
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
+/** An organization made with `keyward admin create-org`: its admin key. */
+async function adminKeyOfNewOrg(db: DatabaseForProcess, name: string): Promise<string> {
+  const created = await runCli(['admin', 'create-org', '--name', name, '--owner-email', `${name.toLowerCase()}@example.test`, '--json'], db.env);
+  return (JSON.parse(created.stdout) as { adminKey: { token: string } }).adminKey.token;
+}
+
 const webhookEnv = { KEYWARD_WEBHOOK_ALLOW_PRIVATE: '1', KEYWARD_WEBHOOK_RETRY_SCHEDULE: '0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3' };
 
 for (const dialect of await dialects()) {
@@ -71,8 +77,7 @@ for (const dialect of await dialects()) {
 
     it('delivers the event of every acknowledged change after the server was killed before sending it', async () => {
       db = await databaseForProcess(dialect);
-      const created = await runCli(['admin', 'create-org', '--name', 'Hooks', '--owner-email', 'hooks@example.test', '--json'], db.env);
-      const token = (JSON.parse(created.stdout) as { adminKey: { token: string } }).adminKey.token;
+      const token = await adminKeyOfNewOrg(db, 'Hooks');
       // Nothing listens on the receiver's port yet: every attempt before the kill fails.
       const receiverPort = await freePort();
       // A short deadline keeps short the lease of an attempt the kill interrupts (deadline + 30 s).
@@ -130,8 +135,7 @@ for (const dialect of await dialects()) {
 
     it('delivers a burst of 500 events, none lost and none sent twice', async () => {
       db = await databaseForProcess(dialect);
-      const created = await runCli(['admin', 'create-org', '--name', 'Burst', '--owner-email', 'burst@example.test', '--json'], db.env);
-      const token = (JSON.parse(created.stdout) as { adminKey: { token: string } }).adminKey.token;
+      const token = await adminKeyOfNewOrg(db, 'Burst');
       const receiver = await receiverOn(await freePort());
       cleanups.push(() => receiver.close());
       const port = (receiver.server.address() as { port: number }).port;
@@ -183,8 +187,7 @@ for (const dialect of await dialects()) {
 
     it('writes the events and leaves their delivery to an instance that delivers', async () => {
       db = await databaseForProcess(dialect);
-      const created = await runCli(['admin', 'create-org', '--name', 'Split', '--owner-email', 'split@example.test', '--json'], db.env);
-      const token = (JSON.parse(created.stdout) as { adminKey: { token: string } }).adminKey.token;
+      const token = await adminKeyOfNewOrg(db, 'Split');
       const receiver = await receiverOn(await freePort());
       cleanups.push(() => receiver.close());
       const port = (receiver.server.address() as { port: number }).port;
