@@ -238,14 +238,9 @@ export interface WebhookEventsTable {
   created_at: number;
 }
 
-/** Events waiting for the delivery worker to write their deliveries (migration 0014). */
-export interface WebhookOutboxTable {
+/** Events waiting for the delivery worker to write their deliveries, in the order written (migration 0014). */
+export interface WebhookOutboxTable extends WebhookEventsTable {
   seq: Generated<number>;
-  id: string;
-  org_id: string;
-  type: string;
-  payload: string;
-  created_at: number;
 }
 
 export interface WebhookDeliveriesTable {
