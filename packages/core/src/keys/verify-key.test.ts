@@ -134,6 +134,26 @@ describe('KeyVerifier', () => {
     expect(counted.digests).toBe(digests);
   });
 
+  it('answers from memory without a promise (check), and reads through one only when it must', async () => {
+    const { verifier, addKey, change, clock } = setup();
+    const { token, key } = addKey();
+    const unknown = verifier.check({ token, ...ask });
+    expect(unknown).toBeInstanceOf(Promise);
+    expect(await unknown).toMatchObject({ valid: true });
+    expect(verifier.check({ token, ...ask })).toMatchObject({ valid: true, code: 'VALID', key: { id: key.id } });
+    // A malformed key is refused at once, with no read.
+    const broken = token.slice(0, -1) + (token.at(-1) === 'A' ? 'B' : 'A');
+    expect(verifier.check({ token: broken, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND', explanation: expect.stringContaining('well-formed') });
+    // After an invalidation the key is read again (a promise), and the new state is the answer.
+    change(key, { revokedAt: clock.now() });
+    const after = verifier.check({ token, ...ask });
+    expect(after).toBeInstanceOf(Promise);
+    expect(await after).toMatchObject({ valid: false, code: 'REVOKED' });
+    expect(verifier.check({ token, ...ask })).toMatchObject({ valid: false, code: 'REVOKED' });
+    // A malformed ask throws synchronously, before any lookup.
+    expect(() => verifier.check({ token, permission: 'traces:reed' })).toThrow(/did you mean "traces:read"/);
+  });
+
   it('refuses a token one character off, and never takes it for a known one', async () => {
     const { verifier, addKey } = setup();
     const { token } = addKey();

@@ -10,7 +10,7 @@ import type { Clock } from '../ports.js';
 import { isAction, resourcePathProblem } from '../resources/resource-filter.js';
 import { lookupIdFromKeyId, type ApiKeyRecord } from './api-key.js';
 import { digestsEqual, type PepperRing } from './key-digest.js';
-import type { KeyFormat } from './key-format.js';
+import type { KeyFormat, ParsedToken } from './key-format.js';
 import type { Project } from '../projects/project.js';
 import type { MeterReading } from '../limits/key-meter.js';
 import { meteringFields, verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
@@ -279,6 +279,15 @@ export class KeyVerifier {
   }
 
   async verify(request: VerifyRequest): Promise<KeyVerdict> {
+    return this.check(request);
+  }
+
+  /**
+   * As `verify`, but the verdict itself, without a promise, when everything it needs is in memory (a
+   * remembered token whose key, owner and project are cached): the fast lanes answer such a request
+   * synchronously. A malformed ask throws here, synchronously.
+   */
+  check(request: VerifyRequest): KeyVerdict | Promise<KeyVerdict> {
     const ask = this.parseAsk(request);
     const nowMs = this.deps.clock.now().getTime();
     const known = this.knownToken(request.token, nowMs);
@@ -287,7 +296,14 @@ export class KeyVerifier {
       if (request.orgId && key.orgId !== request.orgId) return NOT_FOUND;
       return this.checkedNow(key, known.facts, request, ask, nowMs) ?? this.verifyIdentified(key, request, ask, null);
     }
-    const identified = await this.identify(request);
+    // A malformed key (format or checksum) is refused here, with no I/O and no promise.
+    const parsed = this.deps.keyFormat.parse(request.token);
+    if (!parsed) return MALFORMED;
+    return this.identifyThenVerify(request, ask, parsed);
+  }
+
+  private async identifyThenVerify(request: VerifyRequest, ask: Ask | null, parsed: ParsedToken): Promise<KeyVerdict> {
+    const identified = await this.identify(request, parsed);
     if (!identified.valid) return identified;
     return this.verifyIdentified(identified.key, request, ask, null);
   }
@@ -583,9 +599,11 @@ export class KeyVerifier {
   }
 
   /** Format, lookup and secret. Anything that fails here is NOT_FOUND, whatever the reason. */
-  private async identify(request: VerifyRequest): Promise<{ valid: true; key: ApiKeyRecord } | Extract<KeyVerdict, { valid: false }>> {
-    const parsed = this.deps.keyFormat.parse(request.token);
-    if (!parsed) return { ...NOT_FOUND, explanation: 'not a well-formed key (format or checksum)' };
+  private async identify(
+    request: VerifyRequest,
+    parsed: ParsedToken | null = this.deps.keyFormat.parse(request.token),
+  ): Promise<{ valid: true; key: ApiKeyRecord } | Extract<KeyVerdict, { valid: false }>> {
+    if (!parsed) return MALFORMED;
     const { peppers } = this.deps;
     let key: ApiKeyRecord | null;
     let presented: Buffer;
@@ -695,6 +713,7 @@ function memoPut(memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>>, owner
 }
 
 const NOT_FOUND = Object.freeze({ valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const);
+const MALFORMED = Object.freeze({ valid: false, code: 'NOT_FOUND', explanation: 'not a well-formed key (format or checksum)' } as const);
 
 /** The name a verified token is remembered by: its SHA-256, so no token is ever kept. */
 function tokenFingerprint(token: string): string {

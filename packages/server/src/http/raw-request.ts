@@ -19,24 +19,44 @@ export function clientIpResolver(trustedProxies: readonly string[]): (req: Incom
  * body rejects with `tooLarge()` and the rest of it is drained, not buffered.
  */
 export function readBoundedBody(req: IncomingMessage, tooLarge: () => Error): Promise<string> {
+  return new Promise((resolve, reject) => readBoundedBodyThen(req, tooLarge, resolve, reject));
+}
+
+/**
+ * `readBoundedBody` without a promise: calls `done` with the text or `failed` with the error, once.
+ * The verify fast lane answers from inside `done`, so a cached verification takes no promise at all.
+ */
+export function readBoundedBodyThen(req: IncomingMessage, tooLarge: () => Error, done: (text: string) => void, failed: (err: Error) => void): void {
   if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) {
     req.resume();
-    return Promise.reject(tooLarge());
+    failed(tooLarge());
+    return;
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_LIMIT_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+  let first: Buffer | null = null;
+  let chunks: Buffer[] | null = null;
+  let size = 0;
+  let settled = false;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > BODY_LIMIT_BYTES) {
+      req.removeListener('data', onData);
+      req.resume();
+      settled = true;
+      failed(tooLarge());
+      return;
+    }
+    if (first === null) first = chunk;
+    else (chunks ??= [first]).push(chunk);
+  };
+  req.on('data', onData);
+  req.on('end', () => {
+    if (settled) return;
+    settled = true;
+    done(chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '');
+  });
+  req.on('error', (err) => {
+    if (settled) return;
+    settled = true;
+    failed(err);
   });
 }

@@ -8,25 +8,44 @@ import type { Services } from '../services.js';
 /** The body of a verify call, validated. */
 export type VerifyBody = wire.VerifyKeyBody;
 
+/** A verification's verdict; `tokenExpiresAt` is the `exp` of an access token presented as the key. */
+export interface VerdictOfBody {
+  readonly verdict: KeyVerdict;
+  readonly tokenExpiresAt: Date | null;
+}
+
 /**
  * The verification itself, shared by the Fastify route and the fast lane (`http/verify-fast-lane.ts`):
- * the verdict for a validated body, metered and counted in the key's usage; `tokenExpiresAt` is the
- * `exp` of an access token presented as the key (for the answer's `expiresAt`).
+ * the verdict for a validated body, metered and counted in the key's usage; without a promise when
+ * everything it needs is in memory (the fast lane then answers synchronously).
  */
-export async function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): Promise<{ verdict: KeyVerdict; tokenExpiresAt: Date | null }> {
+export function verdictFor(services: Services, verifier: VerifierActor, body: VerifyBody): VerdictOfBody | Promise<VerdictOfBody> {
   const startedAt = performance.now();
-  const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
   // An access token is checked as a token (any audience: the operator's servers are its resource servers), then as its key.
-  let verdict: KeyVerdict;
-  let tokenExpiresAt: Date | null = null;
-  if (services.oauth.tokens.looksLikeToken(body.key)) {
-    const checked = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
-    if (checked.token) tokenExpiresAt = new Date(checked.token.claims.exp * 1000);
-    // The token spends the limits and credits of the key behind it.
-    verdict = await services.verification.settle(checked.verdict, body.cost);
-  } else {
-    verdict = await services.verification.verify({ token: body.key, ...request, cost: body.cost });
-  }
+  if (services.oauth.tokens.looksLikeToken(body.key)) return tokenVerdictFor(services, verifier, body, startedAt);
+  const verdict = services.verification.check({
+    token: body.key,
+    projectId: body.projectId,
+    permission: body.permission,
+    action: body.action,
+    resource: body.resource,
+    ip: body.ip,
+    orgId: verifier.orgId,
+    cost: body.cost,
+  });
+  if (verdict instanceof Promise) return verdict.then((v) => counted(services, v, null, startedAt));
+  return counted(services, verdict, null, startedAt);
+}
+
+async function tokenVerdictFor(services: Services, verifier: VerifierActor, body: VerifyBody, startedAt: number): Promise<VerdictOfBody> {
+  const request = { projectId: body.projectId, permission: body.permission, action: body.action, resource: body.resource, ip: body.ip, orgId: verifier.orgId };
+  const checked = await services.oauth.tokens.verify(body.key, { ...request, audience: null });
+  const tokenExpiresAt = checked.token ? new Date(checked.token.claims.exp * 1000) : null;
+  // The token spends the limits and credits of the key behind it.
+  return counted(services, await services.verification.settle(checked.verdict, body.cost), tokenExpiresAt, startedAt);
+}
+
+function counted(services: Services, verdict: KeyVerdict, tokenExpiresAt: Date | null, startedAt: number): VerdictOfBody {
   services.operations.metrics.countVerification(verdict.code, startedAt);
   return { verdict, tokenExpiresAt };
 }
