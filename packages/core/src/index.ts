@@ -40,6 +40,7 @@ export * from './keys/read-keys.js';
 export * from './keys/edit-key.js';
 export * from './keys/roll-key.js';
 export * from './keys/revoke-key.js';
+export * from './keys/cached-key.js';
 export * from './keys/verdict-source.js';
 export * from './keys/verify-key.js';
 export * from './keys/key-verification.js';

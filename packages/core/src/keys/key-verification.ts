@@ -10,6 +10,7 @@ import { COST_MAX, describeLimit } from '../limits/key-limits.js';
 import { isMetered, type CreditSpendSink, type KeyMeter, type MeterReading, type MeteredKey } from '../limits/key-meter.js';
 import { LocalKeyMeter } from '../limits/local-key-meter.js';
 import type { ApiKeyRecord } from './api-key.js';
+import { CachedKey } from './cached-key.js';
 
 export interface KeyVerificationOptions {
   readonly store: Store;
@@ -91,9 +92,9 @@ export function createKeyVerification(options: KeyVerificationOptions): KeyVerif
     : () => {};
   const count = (verdict: KeyVerdict) => countAt(verdict, clock.now().getTime());
   const spent = usage ? (key: MeteredKey, version: number, period: number, amount: number) => usage.recordSpend(key.id, version, period, amount) : () => {};
-  // The meter is only ever given verdicts' keys: whole records.
+  // The meter is only ever given verdicts' keys: whole records (a cached key, given as a plain one).
   const exhausted = options.onCreditsExhausted;
-  const onExhausted = (key: MeteredKey) => exhausted?.(key as ApiKeyRecord);
+  const onExhausted = (key: MeteredKey) => exhausted?.(key instanceof CachedKey ? key.toRecord() : (key as ApiKeyRecord));
   const meter = options.meter ? options.meter({ spent, onExhausted }) : new LocalKeyMeter({ spent, onExhausted });
   /** Meters a VALID verdict of a metered key (`cost` spent, or refused by a window or the credits), then counts it. */
   const settle = (verdict: KeyVerdict, cost: number | undefined): KeyVerdict | Promise<KeyVerdict> => {

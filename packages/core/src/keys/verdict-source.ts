@@ -1,10 +1,11 @@
 import { SingleFlightCache } from '../cache/single-flight-cache.js';
 import type { UserRoleBinding } from '../bindings/role-binding.js';
-import type { OrgId, ProjectId, UserId } from '../ids.js';
+import type { KeyId, OrgId, ProjectId, UserId } from '../ids.js';
 import type { Membership } from '../members/membership.js';
 import type { CacheBus, Invalidation, Store } from '../ports.js';
 import type { Project } from '../projects/project.js';
 import type { ApiKeyRecord } from './api-key.js';
+import { CachedKey, CachedKeyFactory } from './cached-key.js';
 
 /** A personal key's owner as verification needs them: membership, bindings, and whether disabled. */
 export interface OwnerState {
@@ -35,9 +36,13 @@ export interface VerdictSource {
   peekProject?(orgId: OrgId, projectId: ProjectId, name?: string): Project | null | undefined;
 }
 
-/** Cache names of verdict inputs: one place makes them, so a caller can make one once and keep it. */
+/**
+ * Cache names of verdict inputs: one place makes them, so a caller can make one once and keep it. A
+ * key found by its lookup id is named by its id (`key_<lookupId>`), so the cached key's id and its
+ * name are one string.
+ */
 export const keyCacheName = {
-  lookup: (lookupId: string): string => `k:${lookupId}`,
+  lookup: (lookupId: string): string => `key_${lookupId}`,
   digest: (digestHex: string): string => `d:${digestHex}`,
 };
 export function ownerCacheName(orgId: string, userId: string): string {
@@ -75,19 +80,28 @@ export interface VerdictCacheOptions {
   readonly maxAgeMs: number;
 }
 
-type Entry =
-  | { kind: 'key'; value: ApiKeyRecord | null }
-  | { kind: 'owner'; value: OwnerState }
-  | { kind: 'project'; value: Project | null };
+/** What the cache holds for a key that does not exist (one object for all of them). */
+const MISSING_KEY = Object.freeze({ kind: 'missing-key' as const, value: null });
+
+/** A key is held as its `CachedKey` itself (no wrapper: a million keys, a million fewer objects). */
+type Entry = CachedKey | typeof MISSING_KEY | { kind: 'owner'; value: OwnerState } | { kind: 'project'; value: Project | null };
+
+/** The key an entry holds: the record, null for a key that does not exist, undefined for an entry of another kind. */
+function keyOf(entry: Entry | undefined): CachedKey | null | undefined {
+  if (entry instanceof CachedKey) return entry;
+  return entry === MISSING_KEY ? null : undefined;
+}
 
 /**
- * Caches verdict inputs in a bounded LRU (a `SingleFlightCache`) and drops what an invalidation
+ * Caches verdict inputs in a bounded LRU (a `SingleFlightCache`), keys in their lean form
+ * (`CachedKey`, sharing an `AccessProfile` with every key of the same access), and drops what an invalidation
  * touches before the change's request answers. A load that started before an invalidation is never
  * stored after it, and concurrent loads of one entry share one store read unless an invalidation
  * intervenes. While the bus is not healthy (invalidations may be missing) it reads through.
  */
 export class CachedVerdictSource implements VerdictSource {
   private readonly cache: SingleFlightCache<string, Entry>;
+  private readonly keys = new CachedKeyFactory();
   /** Cache names of keys found by digest (project keys), by key id, so an invalidation by id finds them. */
   private readonly namesByKeyId = new Map<string, Set<string>>();
   private readonly unsubscribe: () => void;
@@ -104,22 +118,23 @@ export class CachedVerdictSource implements VerdictSource {
     this.cache = new SingleFlightCache<string, Entry>({
       maxEntries: options.maxEntries,
       ttlMs: options.maxAgeMs > 0 ? options.maxAgeMs : undefined,
-      ttlFor: (entry) => (entry.value === null ? options.negativeTtlMs : undefined),
+      ttlFor: (entry) => (entry === MISSING_KEY || (!(entry instanceof CachedKey) && entry.value === null) ? options.negativeTtlMs : undefined),
       trusted: () => bus.healthy !== false,
       onStore: (entry, name) => {
         // Keys found by lookup id are invalidated by their id's name; only digest names need the index.
-        if (entry.kind === 'key' && entry.value && name.startsWith('d:')) {
-          let names = this.namesByKeyId.get(entry.value.id);
-          if (!names) this.namesByKeyId.set(entry.value.id, (names = new Set()));
+        if (entry instanceof CachedKey && name.startsWith('d:')) {
+          let names = this.namesByKeyId.get(entry.id);
+          if (!names) this.namesByKeyId.set(entry.id, (names = new Set()));
           names.add(name);
         }
       },
       onDrop: (entry, name) => {
-        if (entry.kind === 'key' && entry.value) this.forgetName(entry.value.id, name);
+        if (entry instanceof CachedKey && name.startsWith('d:')) this.forgetName(entry.id, name);
       },
     });
-    this.loadKeyByLookupId = async (_name, lookupId) => ({ kind: 'key', value: await source.keyByLookupId(lookupId) });
-    this.loadKeyByDigest = async (_name, digestHex) => ({ kind: 'key', value: await source.keyByDigest(digestHex) });
+    // The name of a key found by lookup id is its id: the cached key keeps that string as its id.
+    this.loadKeyByLookupId = async (name, lookupId) => this.cached(await source.keyByLookupId(lookupId), name as KeyId);
+    this.loadKeyByDigest = async (_name, digestHex) => this.cached(await source.keyByDigest(digestHex));
     this.loadOwner = async (_name, [orgId, userId]) => ({ kind: 'owner', value: await source.owner(orgId, userId) });
     this.loadProject = async (_name, [orgId, projectId]) => ({ kind: 'project', value: await source.project(orgId, projectId) });
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
@@ -139,12 +154,12 @@ export class CachedVerdictSource implements VerdictSource {
     return this.cache.misses;
   }
 
-  async keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null> {
-    return ((await this.cache.get(keyCacheName.lookup(lookupId), this.loadKeyByLookupId, lookupId)) as { value: ApiKeyRecord | null }).value;
+  async keyByLookupId(lookupId: string): Promise<CachedKey | null> {
+    return keyOf(await this.cache.get(keyCacheName.lookup(lookupId), this.loadKeyByLookupId, lookupId)) ?? null;
   }
 
-  async keyByDigest(digestHex: string): Promise<ApiKeyRecord | null> {
-    return ((await this.cache.get(keyCacheName.digest(digestHex), this.loadKeyByDigest, digestHex)) as { value: ApiKeyRecord | null }).value;
+  async keyByDigest(digestHex: string): Promise<CachedKey | null> {
+    return keyOf(await this.cache.get(keyCacheName.digest(digestHex), this.loadKeyByDigest, digestHex)) ?? null;
   }
 
   async owner(orgId: OrgId, userId: UserId): Promise<OwnerState> {
@@ -160,12 +175,17 @@ export class CachedVerdictSource implements VerdictSource {
   }
 
   /** Synchronous lookups for the hot path: undefined when not cached (or the bus is not healthy). */
-  peekKeyByLookupId(lookupId: string): ApiKeyRecord | null | undefined {
+  peekKeyByLookupId(lookupId: string): CachedKey | null | undefined {
     return this.peekKey(keyCacheName.lookup(lookupId));
   }
 
-  peekKey(name: string): ApiKeyRecord | null | undefined {
-    return (this.cache.peek(name) as { value: ApiKeyRecord | null } | undefined)?.value;
+  peekKey(name: string): CachedKey | null | undefined {
+    return keyOf(this.cache.peek(name));
+  }
+
+  /** Distinct access profiles the cached keys share (see `AccessProfile`). */
+  get profileCount(): number {
+    return this.keys.profileCount;
   }
 
   peekOwner(orgId: OrgId, userId: UserId, name?: string): OwnerState | undefined {
@@ -184,9 +204,9 @@ export class CachedVerdictSource implements VerdictSource {
         this.namesByKeyId.clear();
         break;
       case 'key': {
-        const lookupId = event.keyId.startsWith('key_') ? event.keyId.slice(4) : null;
+        // A key found by lookup id is cached under its id.
         const names = [...(this.namesByKeyId.get(event.keyId) ?? [])];
-        if (lookupId) names.push(keyCacheName.lookup(lookupId));
+        if (event.keyId.startsWith('key_')) names.push(event.keyId);
         // Unknown project-key digests are cached as misses; a new key has a fresh random digest, so
         // those entries cannot hide it.
         this.cache.invalidateMany(names);
@@ -197,7 +217,7 @@ export class CachedVerdictSource implements VerdictSource {
         this.cache.invalidate(ownerCacheName(event.orgId, event.userId));
         break;
       case 'org':
-        this.cache.invalidateWhere((entry, name) => name.includes(`:${event.orgId}:`) || (entry.kind === 'key' && entry.value?.orgId === event.orgId));
+        this.cache.invalidateWhere((entry, name) => name.includes(`:${event.orgId}:`) || (entry instanceof CachedKey && entry.orgId === event.orgId));
         break;
       default:
         // Nothing cached here depends on it; loads in flight are abandoned all the same, as for any event.
@@ -212,6 +232,10 @@ export class CachedVerdictSource implements VerdictSource {
 
   close(): void {
     this.unsubscribe();
+  }
+
+  private cached(record: ApiKeyRecord | null, name?: KeyId): Entry {
+    return record ? this.keys.make(record, name) : MISSING_KEY;
   }
 
   private forgetName(keyId: string, name: string): void {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyId, OrgId, ProjectId, UserId } from '../ids.js';
+import type { KeyId, OrgId, ProjectId, TeamId, UserId } from '../ids.js';
 import { createLocalCacheBus } from '../local-cache-bus.js';
 import type { Membership } from '../members/membership.js';
 import { defaultCatalogue } from '../permissions/catalogue.js';
 import type { Project } from '../projects/project.js';
 import type { ApiKeyRecord } from './api-key.js';
+import { CachedKey } from './cached-key.js';
 import { PepperRing } from './key-digest.js';
 import { createKeyFormat } from './key-format.js';
 import { CachedVerdictSource, type OwnerState, type VerdictSource } from './verdict-source.js';
@@ -260,16 +261,50 @@ describe('KeyVerifier', () => {
     expect(memory.reads.keys).toBe(before + 1);
   });
 
-  it('gives one frozen answer per memoized verdict, and a fresh one for a token narrowed by scope', async () => {
-    const { verifier, addKey } = setup();
-    const { token } = addKey();
-    const a = verifier.answer(await verifier.verify({ token, ...ask }));
-    const b = verifier.answer(await verifier.verify({ token, ...ask }));
-    expect(b).toBe(a);
-    expect(Object.isFrozen(a)).toBe(true);
-    const narrowed = await verifier.verify({ token, ...ask, tokenPermissions: ['traces:read'] });
-    expect(Object.isFrozen(verifier.answer(narrowed))).toBe(false);
+  it('shares one access profile and one decision among keys with the same access, and keeps per key only the key', async () => {
+    const { verifier, addKey, cache } = setup();
+    const one = addKey();
+    const two = addKey();
+    const other = addKey({ bindings: [{ role: 'VIEWER', scopeType: 'PROJECT', scopeId: projectId }] });
+    const a = await verifier.verify({ token: one.token, ...ask });
+    const b = await verifier.verify({ token: two.token, ...ask });
+    const c = await verifier.verify({ token: other.token, ...ask });
+    expect(a.key).toBeInstanceOf(CachedKey);
+    expect((a.key as CachedKey).access).toBe((b.key as CachedKey).access);
+    expect((c.key as CachedKey).access).not.toBe((a.key as CachedKey).access);
+    expect(cache.profileCount).toBe(2);
+    if (!a.valid || !b.valid) throw new Error('expected valid verdicts');
+    expect(b.subject).toBe(a.subject);
+    expect(b.permissions).toBe(a.permissions);
+    expect(b.explanation).toBe(a.explanation);
+    // The answer is each key's own, made per verification.
+    expect(verifier.answer(a)).toMatchObject({ valid: true, keyId: one.key.id, organizationId: orgId, projectId, expiresAt: null });
+    expect(verifier.answer(b)).toMatchObject({ valid: true, keyId: two.key.id });
+    const narrowed = await verifier.verify({ token: one.token, ...ask, tokenPermissions: ['traces:read'] });
     expect(verifier.answer(narrowed)).toMatchObject({ valid: true, permissions: ['traces:read'] });
+  });
+
+  it("follows a project moved to another team: the profile's memoized decisions are per project record", async () => {
+    const { verifier, addKey, memory, bus } = setup();
+    const teamA = 'team_a' as TeamId;
+    memory.projects.set(projectId, { id: projectId, orgId, teamId: teamA, name: 'one', archivedAt: null, createdAt: new Date(0) });
+    const { token } = addKey({ bindings: [{ role: 'MEMBER', scopeType: 'TEAM', scopeId: teamA }] });
+    expect(await verifier.verify({ token, ...ask, projectId })).toMatchObject({ valid: true });
+    expect(await verifier.verify({ token, ...ask, projectId })).toMatchObject({ valid: true });
+    memory.projects.set(projectId, { id: projectId, orgId, teamId: 'team_b' as TeamId, name: 'one', archivedAt: null, createdAt: new Date(0) });
+    bus.emit({ type: 'org', orgId });
+    expect(await verifier.verify({ token, ...ask, projectId })).toMatchObject({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
+  });
+
+  it('keeps the cached key an ApiKeyRecord: every field reads as the stored record has it', async () => {
+    const { verifier, addKey, clock } = setup();
+    const expiresAt = new Date(clock.at() + 86_400_000);
+    const { token, key } = addKey({ description: 'ci', createdByUserId: ownerId, expiresAt, lastUsedAt: new Date(5), updatedAt: new Date(7) });
+    const verdict = await verifier.verify({ token, ...ask });
+    expect(verdict.key).toBeInstanceOf(CachedKey);
+    expect((verdict.key as CachedKey).toRecord()).toEqual(key);
+    expect(await verifier.identifyKey(token)).toEqual(key);
+    expect(verifier.answer(verdict)).toMatchObject({ expiresAt: expiresAt.toISOString() });
   });
 });
 
@@ -278,7 +313,7 @@ describe('CachedVerdictSource', () => {
     let release!: () => void;
     let reads = 0;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const record = { id: 'key_x' } as unknown as ApiKeyRecord;
+    const { key: record } = setup().addKey();
     const source: VerdictSource = {
       keyByLookupId: async () => {
         reads++;
@@ -298,11 +333,11 @@ describe('CachedVerdictSource', () => {
     bus.emit({ type: 'key', keyId: 'key_x' as KeyId, orgId });
     expect(cache.peekGeneration()).not.toBe(generation);
     release();
-    expect(await first).toBe(record);
-    expect(await joined).toBe(record);
+    expect((await first)?.toRecord()).toEqual(record);
+    expect(await joined).toBe(await first);
     expect(cache.peekKeyByLookupId('x')).toBeUndefined();
-    await cache.keyByLookupId('x');
+    const stored = await cache.keyByLookupId('x');
     expect(reads).toBe(2);
-    expect(cache.peekKeyByLookupId('x')).toBe(record);
+    expect(cache.peekKeyByLookupId('x')).toBe(stored);
   });
 });

@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { keyGrants, soleProjectOf, userGrants } from '../auth/grants.js';
 import type { KeyId, OrgId, ProjectId } from '../ids.js';
 import { IpAllowlist } from '../network/cidr.js';
@@ -13,8 +12,9 @@ import { digestsEqual, type PepperRing } from './key-digest.js';
 import type { KeyFormat, ParsedToken } from './key-format.js';
 import type { Project } from '../projects/project.js';
 import type { MeterReading } from '../limits/key-meter.js';
-import { meteringFields, verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
-import { keyCacheName, ownerCacheName, projectCacheName, type OwnerState, type VerdictSource } from './verdict-source.js';
+import { verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
+import { CachedKey, CachedKeyFactory } from './cached-key.js';
+import { keyCacheName, projectCacheName, type OwnerState, type VerdictSource } from './verdict-source.js';
 
 export const verdictCodes = [
   'VALID',
@@ -86,79 +86,24 @@ export interface KeyVerifierDeps {
 }
 
 const DUMMY_DIGEST = Buffer.alloc(32, 0x5a);
-/** Distinct (project, ask) verdicts memoized per key before its memo starts over. */
-const MEMO_PER_KEY = 64;
+/** Distinct asks whose decisions are memoized per profile, owner and project before that memo starts over. */
+const ASKS_PER_CONTEXT = 256;
 
 function askName(ask: Ask | null): string {
   if (!ask) return '';
   return ask.kind === 'permission' ? ask.permission : `r:${ask.action}:${ask.resource}`;
 }
 const NO_OWNER: Grant[] = [];
+/** Where decisions about no project (organization level) are memoized. */
+const NO_PROJECT = {};
+/** A cached key's owner not yet found in the cache in the current stamp. */
+const OWNER_UNKNOWN = {};
 /**
  * Tokens known to match a cached key, remembered at most (by a SHA-256 of the token, never the
- * token), unless told (`createKeyVerification` gives the cache's size): each holds its key's record,
- * so this bounds memory as the cache's size does.
+ * token), unless told (`createKeyVerification` gives the cache's size): each holds its cached key, so
+ * this bounds memory as the cache's size does.
  */
 const VERIFIED_TOKENS_MAX = 100_000;
-
-/**
- * What verification derives from one cached key record, computed once per record: a record is
- * replaced, never changed, when its key changes, so these stay true for as long as it is cached.
- */
-interface KeyFacts {
-  /** Revoked or disabled: final for this record. */
-  readonly status: 'revoked' | 'disabled' | null;
-  /** When it expires, in ms since the epoch (Infinity: never). */
-  readonly expiresMs: number;
-  readonly grants: Grant[];
-  readonly allowlist: IpAllowlist | null;
-  /** The project a request without one is about: the key's only project, if it has exactly one. */
-  readonly soleProject: string | null;
-  /** The cache name of that project and of the owner, made once. */
-  readonly soleProjectName: string | null;
-  readonly ownerName: string | null;
-  /** Memoized verdicts: owner grants (or NO_OWNER) → project → ask; null while `last` is the only one. */
-  memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>> | null;
-  memoSize: number;
-  /** The last memoized verdict and what it was for: most keys are asked the same thing every time. */
-  last: { ownerGrants: Grant[]; project: string; ask: string; verdict: KeyVerdict } | null;
-  /** The owner and the project last read from the cache for it, and when (see `RECHECK_MS`). */
-  inputs: { generation: number; checkedAtMs: number; owner: OwnerState | null; project: string; projectState: Project | null } | null;
-}
-
-/** Distinct explanations of memoized verdicts that are shared, at most (the oldest go first). */
-const SHARED_EXPLANATIONS_MAX = 10_000;
-const explanations = new Map<string, string>();
-
-/**
- * One string per distinct explanation of a decision: a memoized verdict lives as long as its key's
- * cache entry, and keys decided alike (most of them) then share one string instead of each holding a
- * tree of concatenated pieces.
- */
-function sharedExplanation(text: string): string {
-  const known = explanations.get(text);
-  if (known !== undefined) return known;
-  if (explanations.size >= SHARED_EXPLANATIONS_MAX) explanations.delete(explanations.keys().next().value!);
-  explanations.set(text, text);
-  return text;
-}
-
-/** Where a memoized verdict keeps its answer, made once. */
-const ANSWER = Symbol('answer');
-type Memoized = KeyVerdict & { [ANSWER]?: VerdictAnswer };
-
-/**
- * A token that matched a cached key: which cache entry it matched, whether through the previous
- * secret, and when the entry was last seen current (the source's generation, and the time).
- */
-interface VerifiedToken {
-  readonly key: ApiKeyRecord;
-  readonly facts: KeyFacts;
-  readonly name: string;
-  readonly viaPrevious: boolean;
-  generation: number;
-  checkedAtMs: number;
-}
 
 /**
  * How long a cache lookup seen current stays current while no invalidation reached the source (its
@@ -166,6 +111,62 @@ interface VerifiedToken {
  * evictions still apply, at most this much later.
  */
 const RECHECK_MS = 1_000;
+/** Stamps are unique across verifiers, so a cached key stamped by one is never taken as current by another. */
+let lastStamp = 0;
+
+/**
+ * A verdict but its key: shared by every key of one access profile, owner, project and ask (issue 13).
+ * A verification makes its verdict from it and the key, a small object the young generation collects.
+ */
+type Decided =
+  | (Omit<Extract<KeyVerdict, { valid: true }>, 'key' | 'metering' | 'unmetered'> & { readonly valid: true })
+  | { readonly valid: false; readonly code: Exclude<VerdictCode, 'VALID'>; readonly explanation: string };
+
+/** The decisions of one profile for one owner (or none): the subject, and memoized decisions by project and ask. */
+interface OwnerContext {
+  readonly subject: Subject;
+  readonly byProject: WeakMap<object, Map<string, Decided>>;
+}
+
+/** What a verifier derives from one access profile, once for all the keys that share it. */
+interface ProfileState {
+  readonly verifier: KeyVerifier;
+  readonly grants: Grant[];
+  readonly allowlist: IpAllowlist | null;
+  /** The project a request without one is about: the key's only project, if it has exactly one. */
+  readonly soleProject: string | null;
+  readonly soleProjectName: string | null;
+  /** That project as last read from the cache, and the stamp it was read in. */
+  projectStamp: number;
+  projectState: Project | null;
+  readonly contexts: WeakMap<Grant[], OwnerContext>;
+}
+
+/** A remembered token that is not simply its cached key's current secret under the key's id. */
+interface RememberedToken {
+  readonly key: CachedKey;
+  readonly name: string;
+  readonly viaPrevious: boolean;
+}
+
+function verdictOf(decided: Decided, key: CachedKey): KeyVerdict {
+  if (!decided.valid) return { valid: false, code: decided.code, explanation: decided.explanation, key };
+  const { explanation, grants, ownerGrants, subject, projectId, permissions } = decided;
+  return { valid: true, code: 'VALID', explanation, key, grants, ownerGrants, subject, projectId, permissions };
+}
+
+/** Distinct explanations of memoized decisions that are shared, at most (the oldest go first). */
+const SHARED_EXPLANATIONS_MAX = 10_000;
+const explanations = new Map<string, string>();
+
+/** One string per distinct explanation of a decision, shared by profiles decided alike. */
+function sharedExplanation(text: string): string {
+  const known = explanations.get(text);
+  if (known !== undefined) return known;
+  if (explanations.size >= SHARED_EXPLANATIONS_MAX) explanations.delete(explanations.keys().next().value!);
+  explanations.set(text, text);
+  return text;
+}
 
 /** Levenshtein distance, for suggestions only (short strings). */
 function editDistance(a: string, b: string): number {
@@ -230,20 +231,28 @@ export class UnknownPermissionError extends InvalidAskError {
  *
  * The hot path (issue 13): a token that already matched a key still in the source's cache is found by
  * a SHA-256 of the whole token, so the format check, the checksum and the peppered HMAC run once per
- * token and cache entry, not per verification; what a record implies (state, expiry, grants,
- * allowlist, project) is derived once per record; verdicts are memoized per owner, project and ask
- * and their answers (`answer`) with them. An invalidation drops the record from the source's cache,
- * which ends all of it for that key: the next verification goes the whole way again.
+ * token and cache entry, not per verification. What a key's access implies (grants, allowlist, sole
+ * project, decisions per owner, project and ask) is derived once per `AccessProfile`, shared by every
+ * key with the same access; per key, only the cached key itself and its remembered token are kept, and
+ * a verdict is made per verification from the shared decision and the key. An invalidation drops the
+ * key from the source's cache, which ends all of it for that key: the next verification goes the
+ * whole way again.
+ *
+ * Freshness of what is remembered: a stamp changes whenever the source's generation changes (an
+ * invalidation) and at least every RECHECK_MS; a cached key, its owner and its profile's project
+ * are looked up in the cache again on their first use in a new stamp.
  */
 export class KeyVerifier {
   private readonly order: Permission[];
-  private readonly facts = new WeakMap<ApiKeyRecord, KeyFacts>();
   private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
-  /** Grants by access profile (see `sharedGrants`); bounded, as the caller's keys are. */
-  private readonly profiles = new LRUCache<string, Grant[]>({ max: 10_000 });
-  private readonly verifiedTokens = new Map<string, VerifiedToken>();
+  /** Keys read from a source without a cache, in the form the verifier works on. */
+  private readonly uncachedKeys = new CachedKeyFactory();
+  private readonly verifiedTokens = new Map<string, CachedKey | RememberedToken>();
   private readonly verifiedTokensMax: number;
   private readonly asks = new Map<string, Ask>();
+  private stamp = 0;
+  private stampGeneration: number | undefined = undefined;
+  private stampStartMs = 0;
   /** Verifications whose token was found in memory (no cache lookup, format check or HMAC). */
   rememberedHits = 0;
   /** Effective permissions, per key grants, owner grants and project: the same inputs give the same list. */
@@ -290,11 +299,10 @@ export class KeyVerifier {
   check(request: VerifyRequest): KeyVerdict | Promise<KeyVerdict> {
     const ask = this.parseAsk(request);
     const nowMs = this.deps.clock.now().getTime();
-    const known = this.knownToken(request.token, nowMs);
-    if (known) {
-      const { key } = known;
+    const key = this.knownToken(request.token, nowMs);
+    if (key) {
       if (request.orgId && key.orgId !== request.orgId) return NOT_FOUND;
-      return this.checkedNow(key, known.facts, request, ask, nowMs) ?? this.verifyIdentified(key, request, ask, null);
+      return this.checkedNow(key, request, ask, nowMs) ?? this.verifyIdentified(key, request, ask, null);
     }
     // A malformed key (format or checksum) is refused here, with no I/O and no promise.
     const parsed = this.deps.keyFormat.parse(request.token);
@@ -309,27 +317,21 @@ export class KeyVerifier {
   }
 
   /**
-   * The answer for a verdict (`verdictAnswer`), made once for a memoized verdict. For an access token,
-   * `tokenExpiresAt` (its `exp`) is when the credential stops working, unless the key expires sooner.
-   * Memoized answers are frozen: shared by every verification with the same key, owner, project and ask.
+   * The answer for a verdict (`verdictAnswer`). For an access token, `tokenExpiresAt` (its `exp`) is
+   * when the credential stops working, unless the key expires sooner. Made per verification: nothing
+   * per key is memoized beyond the cached key (issue 13).
    */
   answer(verdict: KeyVerdict, tokenExpiresAt: Date | null = null): VerdictAnswer {
-    if (tokenExpiresAt) return verdictAnswer(verdict, tokenExpiresAt);
-    const parts = this.answerParts(verdict);
-    if (parts) return { ...parts.base, ...meteringFields(parts.metering) };
-    return (verdict as Memoized)[ANSWER] ?? verdictAnswer(verdict);
+    return verdictAnswer(verdict, tokenExpiresAt);
   }
 
   /**
-   * A metered VALID verdict's answer as two parts: the memoized (frozen, shared) answer of the verdict
-   * it extends, and the metering that adds its last fields (`meteringFields`, `meteringJson`); null for
-   * any other verdict. A writer that keeps the memoized answer's JSON writes this answer without
-   * serializing it again.
+   * A metered VALID verdict's answer as two parts, a memoized answer and the metering that adds its
+   * last fields, when the verifier memoizes answers; it no longer does (answers are made per
+   * verification, issue 13), so this is null and the caller uses `answer`.
    */
-  answerParts(verdict: KeyVerdict): { readonly base: VerdictAnswer; readonly metering: MeterReading } | null {
-    if (!verdict.valid || !verdict.metering || !verdict.unmetered) return null;
-    const base = (verdict.unmetered as Memoized)[ANSWER];
-    return base ? { base, metering: verdict.metering } : null;
+  answerParts(_verdict: KeyVerdict): { readonly base: VerdictAnswer; readonly metering: MeterReading } | null {
+    return null;
   }
 
   /**
@@ -354,65 +356,85 @@ export class KeyVerifier {
   }
 
   /**
-   * The verdict from cached inputs alone, when the owner and the project it needs are cached; undefined
-   * when something must be read first (`verifyIdentified` reads it).
+   * The stamp of now: a new one when an invalidation reached the source (its generation changed), when
+   * RECHECK_MS passed since this one began, or when the clock went back; undefined while the source's
+   * cache is not trusted.
    */
-  private checkedNow(key: ApiKeyRecord, facts: KeyFacts, request: Omit<VerifyRequest, 'token'>, ask: Ask | null, nowMs: number): KeyVerdict | undefined {
-    const refused = this.stateVerdict(key, facts, null, nowMs);
-    if (refused) return refused;
-    const projectId = this.requestedProject(request, ask, facts);
-    const projectName = typeof projectId === 'string' ? projectId : '';
+  private currentStamp(nowMs: number): number | undefined {
     const generation = this.deps.source.peekGeneration?.();
     if (generation === undefined) return undefined;
-    const inputs = facts.inputs;
-    if (inputs !== null && inputs.generation === generation && inputs.project === projectName && nowMs - inputs.checkedAtMs <= RECHECK_MS) {
-      return this.decideFor(key, facts, request, ask, inputs.owner, projectId, inputs.projectState);
+    if (generation !== this.stampGeneration || nowMs - this.stampStartMs > RECHECK_MS || nowMs < this.stampStartMs) {
+      this.stamp = ++lastStamp;
+      this.stampGeneration = generation;
+      this.stampStartMs = nowMs;
     }
+    return this.stamp;
+  }
+
+  /**
+   * The verdict from cached inputs alone, when the owner and the project it needs are cached; undefined
+   * when something must be read first (`verifyIdentified` reads it). `key` was seen current in this stamp.
+   */
+  private checkedNow(key: CachedKey, request: Omit<VerifyRequest, 'token'>, ask: Ask | null, nowMs: number): KeyVerdict | undefined {
+    const refused = this.stateVerdict(key, null, nowMs);
+    if (refused) return refused;
+    const profile = this.profileOf(key);
+    const requested = this.requestedProject(request, ask, profile.soleProject);
     const { source } = this.deps;
-    let owner: OwnerState | null = null;
-    if (key.keyType === 'personal' && facts.ownerName) {
-      const peeked = source.peekOwner?.(key.orgId, key.ownerUserId!, facts.ownerName);
+    if (key.ownerState === OWNER_UNKNOWN) {
+      const peeked = source.peekOwner?.(key.orgId, key.ownerUserId!);
       if (peeked === undefined) return undefined;
-      owner = peeked;
+      key.ownerState = peeked;
     }
-    let project: Project | null | undefined = null;
-    if (projectName) {
-      project = source.peekProject?.(key.orgId, projectName as ProjectId, projectName === facts.soleProject ? facts.soleProjectName! : undefined);
-      if (project === undefined) return undefined;
+    let project: Project | null = null;
+    if (typeof requested === 'string' && requested) {
+      if (requested === profile.soleProject) {
+        if (profile.projectStamp !== key.stamp) {
+          const peeked = source.peekProject?.(key.orgId, requested as ProjectId, profile.soleProjectName!);
+          if (peeked === undefined) return undefined;
+          profile.projectState = peeked;
+          profile.projectStamp = key.stamp;
+        }
+        project = profile.projectState;
+      } else {
+        const peeked = source.peekProject?.(key.orgId, requested as ProjectId);
+        if (peeked === undefined) return undefined;
+        project = peeked;
+      }
     }
-    facts.inputs = { generation, checkedAtMs: nowMs, owner, project: projectName, projectState: project };
-    return this.decideFor(key, facts, request, ask, owner, projectId, project);
+    return this.decideFor(key, profile, request, ask, key.ownerState as OwnerState | null, requested, project);
   }
 
   /** State, binding, owner, IP allowlist, then the permission: everything after the key is known. */
   private async verifyIdentified(
-    key: ApiKeyRecord,
+    record: ApiKeyRecord,
     request: Omit<VerifyRequest, 'token'>,
     ask: Ask | null,
     binding: ((key: ApiKeyRecord) => string | null) | null,
   ): Promise<KeyVerdict> {
-    const facts = this.factsOf(key);
-    const refused = this.stateVerdict(key, facts, binding, this.deps.clock.now().getTime());
+    const key = record instanceof CachedKey ? record : this.uncachedKeys.make(record);
+    const refused = this.stateVerdict(key, binding, this.deps.clock.now().getTime());
     if (refused) return refused;
     const { source } = this.deps;
     let owner: OwnerState | null = null;
     if (key.keyType === 'personal' && key.ownerUserId) {
       owner = source.peekOwner?.(key.orgId, key.ownerUserId) ?? (await source.owner(key.orgId, key.ownerUserId));
     }
-    const projectId = this.requestedProject(request, ask, facts);
+    const profile = this.profileOf(key);
+    const projectId = this.requestedProject(request, ask, profile.soleProject);
     let project: Project | null = null;
     if (typeof projectId === 'string' && projectId) {
       const peeked = source.peekProject?.(key.orgId, projectId as ProjectId);
       project = peeked !== undefined ? peeked : await source.project(key.orgId, projectId as ProjectId);
     }
-    return this.decideFor(key, facts, request, ask, owner, projectId, project);
+    return this.decideFor(key, profile, request, ask, owner, projectId, project);
   }
 
   /** Revoked, disabled, expired, or refused by the token's binding; null when none of these. */
-  private stateVerdict(key: ApiKeyRecord, facts: KeyFacts, binding: ((key: ApiKeyRecord) => string | null) | null, nowMs: number): KeyVerdict | null {
-    if (facts.status === 'revoked') return { valid: false, code: 'REVOKED', explanation: `revoked at ${key.revokedAt!.toISOString()}`, key };
-    if (facts.status === 'disabled') return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner left the organization', key };
-    if (facts.expiresMs <= nowMs) return { valid: false, code: 'EXPIRED', explanation: `expired at ${key.expiresAt!.toISOString()}`, key };
+  private stateVerdict(key: CachedKey, binding: ((key: ApiKeyRecord) => string | null) | null, nowMs: number): KeyVerdict | null {
+    if (key.isRevoked) return { valid: false, code: 'REVOKED', explanation: `revoked at ${key.revokedAt!.toISOString()}`, key };
+    if (key.isDisabled) return { valid: false, code: 'DISABLED', explanation: 'disabled: its owner left the organization', key };
+    if (key.expiresMs !== null && key.expiresMs <= nowMs) return { valid: false, code: 'EXPIRED', explanation: `expired at ${new Date(key.expiresMs).toISOString()}`, key };
     const unbound = binding?.(key);
     if (unbound) return { valid: false, code: 'EXPIRED', explanation: unbound, key };
     return null;
@@ -422,7 +444,7 @@ export class KeyVerifier {
    * The project the request is about: asked for, named by the resource, or the key's only one; null
    * for none; a verdict when the request contradicts itself or the key. Reads nothing.
    */
-  private requestedProject(request: Omit<VerifyRequest, 'token'>, ask: Ask | null, facts: KeyFacts): string | null | KeyVerdict {
+  private requestedProject(request: Omit<VerifyRequest, 'token'>, ask: Ask | null, soleProject: string | null): string | null | KeyVerdict {
     let projectId: string | null = request.projectId ?? null;
     if (ask?.kind === 'resource') {
       const segments = ask.resource.split('/');
@@ -433,17 +455,17 @@ export class KeyVerifier {
         projectId = segments[1];
       }
     }
-    if (projectId === null) return facts.soleProject;
-    if (projectId !== facts.soleProject && !/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
+    if (projectId === null) return soleProject;
+    if (projectId !== soleProject && !/^proj_[0-9A-Za-z]{1,64}$/.test(projectId)) {
       return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: `project ${projectId} is not in the key's organization` };
     }
     return projectId;
   }
 
-  /** Owner, IP allowlist, project, then the permission (memoized), from inputs already read. */
+  /** Owner, IP allowlist, project, then the permission (memoized per profile), from inputs already read. */
   private decideFor(
-    key: ApiKeyRecord,
-    facts: KeyFacts,
+    key: CachedKey,
+    profile: ProfileState,
     request: Omit<VerifyRequest, 'token'>,
     ask: Ask | null,
     owner: OwnerState | null,
@@ -457,7 +479,7 @@ export class KeyVerifier {
       }
       ownerGrants = this.ownerGrants(key.orgId, owner);
     }
-    if (facts.allowlist && !facts.allowlist.allows(request.ip)) {
+    if (profile.allowlist && !profile.allowlist.allows(request.ip)) {
       return {
         valid: false,
         code: 'IP_NOT_ALLOWED',
@@ -484,155 +506,175 @@ export class KeyVerifier {
       ctx = { projectId: project.id, teamId: project.teamId };
     }
 
-    const { grants } = facts;
     const tokenPermissions = request.tokenPermissions ?? null;
+    if (tokenPermissions) {
+      // Narrowed by an access token's scope: decided per verification, never memoized.
+      const subject: Subject = { ...this.ownerContext(profile, key, ownerGrants).subject, tokenPermissions };
+      return verdictOf(this.decision(subject, ask, ctx, orgLevel), key);
+    }
+    const context = this.ownerContext(profile, key, ownerGrants);
+    // Decisions follow the project's record: a changed project is a new record (and a new memo).
+    const where = project ?? NO_PROJECT;
     const name = askName(ask);
+    let byAsk = context.byProject.get(where);
+    const known = byAsk?.get(name);
+    if (known) return verdictOf(known, key);
+    const decided = this.decision(context.subject, ask, ctx, orgLevel);
+    if (!byAsk) context.byProject.set(where, (byAsk = new Map()));
+    else if (byAsk.size >= ASKS_PER_CONTEXT) byAsk.clear(); // asks are the caller's: bound the memo
+    byAsk.set(name, decided);
+    return verdictOf(decided, key);
+  }
+
+  /** The decision for a subject, an ask and a scope, without the key (see `Decided`). */
+  private decision(subject: Subject, ask: Ask | null, ctx: ScopeContext, orgLevel: boolean): Decided {
+    const { grants, ownerGrants } = subject;
+    const permissions = this.permissionsFor(subject, grants as Grant[], ownerGrants as Grant[] | null, ctx);
+    const projectId = ctx.projectId ?? null;
+    const valid = (explanation: string): Decided => ({ valid: true, code: 'VALID', explanation, grants: grants as Grant[], ownerGrants, subject, projectId, permissions });
+    if (!ask) return valid('valid key; no permission asked');
+    const decision = decide(this.deps.catalogue, subject, ask, ctx);
+    if (decision.allowed) return valid(sharedExplanation(orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation));
+    if (orgLevel && reachesSomeProjects(grants, ownerGrants)) {
+      return {
+        valid: false,
+        code: 'PROJECT_REQUIRED',
+        explanation: sharedExplanation(
+          `not granted at organization scope (${decision.explanation}); the key's rights reach some projects or teams: name one (projectId / X-Project-Id)`,
+        ),
+      };
+    }
+    return { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: sharedExplanation(decision.explanation) };
+  }
+
+  /** The subject and memoized decisions of a profile for one owner's grants (or none). */
+  private ownerContext(profile: ProfileState, key: CachedKey, ownerGrants: Grant[] | null): OwnerContext {
     const owned = ownerGrants ?? NO_OWNER;
-    const projectName = requested ?? '';
-    if (!tokenPermissions) {
-      const last = facts.last;
-      if (last !== null && last.ask === name && last.project === projectName && last.ownerGrants === owned) return last.verdict;
-      const known = facts.memo?.get(owned)?.get(projectName)?.get(name);
-      if (known) {
-        facts.last = { ownerGrants: owned, project: projectName, ask: name, verdict: known };
-        return known;
-      }
-      // Asks are the caller's: bound what one key's memo holds.
-      if (facts.memoSize >= MEMO_PER_KEY) {
-        facts.memo = null;
-        facts.last = null;
-        facts.memoSize = 0;
-      }
+    let context = profile.contexts.get(owned);
+    if (!context) {
+      const subject: Subject = {
+        grants: profile.grants,
+        ownerGrants,
+        // Owner grants are one owner's (per owner state): the label is that owner's.
+        ownerLabel: ownerGrants && key.ownerUserId ? `owner ${key.ownerUserId}` : undefined,
+        scopes: key.scopes,
+        tokenPermissions: null,
+        restricted: key.permissionMode === 'restricted',
+      };
+      profile.contexts.set(owned, (context = { subject, byProject: new WeakMap() }));
     }
-    const subject: Subject = {
-      grants,
-      ownerGrants,
-      ownerLabel: key.ownerUserId ? `owner ${key.ownerUserId}` : undefined,
-      scopes: key.scopes,
-      tokenPermissions,
-      restricted: key.permissionMode === 'restricted',
+    return context;
+  }
+
+  /** What this verifier derives from a key's access profile, made once per profile. */
+  private profileOf(key: CachedKey): ProfileState {
+    const access = key.access;
+    const known = access.verifierState as ProfileState | null;
+    if (known?.verifier === this) return known;
+    const soleProject = soleProjectOf(key);
+    const state: ProfileState = {
+      verifier: this,
+      grants: keyGrants(this.deps.catalogue, access),
+      allowlist: access.allowedCidrs.length > 0 ? new IpAllowlist(access.allowedCidrs) : null,
+      soleProject,
+      soleProjectName: soleProject ? projectCacheName(access.orgId, soleProject) : null,
+      projectStamp: -1,
+      projectState: null,
+      contexts: new WeakMap(),
     };
-    const permissions = this.permissionsFor(subject, grants, ownerGrants, ctx);
-    const verified = { key, grants, ownerGrants, subject, projectId: ctx.projectId ?? null, permissions };
-    let verdict: KeyVerdict;
-    if (!ask) verdict = { valid: true, code: 'VALID', explanation: 'valid key; no permission asked', ...verified };
-    else {
-      const decision = decide(this.deps.catalogue, subject, ask, ctx);
-      if (decision.allowed) {
-        const explanation = sharedExplanation(orgLevel ? `at organization scope, ${decision.explanation}` : decision.explanation);
-        verdict = { valid: true, code: 'VALID', explanation, ...verified };
-      } else if (orgLevel && reachesSomeProjects(grants, ownerGrants)) {
-        verdict = {
-          valid: false,
-          code: 'PROJECT_REQUIRED',
-          explanation: sharedExplanation(
-            `not granted at organization scope (${decision.explanation}); the key's rights reach some projects or teams: name one (projectId / X-Project-Id)`,
-          ),
-          key,
-        };
-      } else {
-        verdict = { valid: false, code: 'INSUFFICIENT_PERMISSIONS', explanation: sharedExplanation(decision.explanation), key };
-      }
-    }
-    if (!tokenPermissions) {
-      // Not enumerable: a verdict spread into another one must not carry this answer along.
-      Object.defineProperty(verdict, ANSWER, { value: Object.freeze(verdictAnswer(verdict)) });
-      // Most keys are asked one thing: the maps are made only once a second thing is asked.
-      const last = facts.last;
-      if (last !== null) {
-        facts.memo ??= new Map();
-        memoPut(facts.memo, last.ownerGrants, last.project, last.ask, last.verdict);
-        memoPut(facts.memo, owned, projectName, name, verdict);
-      }
-      facts.memoSize++;
-      facts.last = { ownerGrants: owned, project: projectName, ask: name, verdict };
-    }
-    return verdict;
+    access.verifierState = state;
+    return state;
   }
 
   /**
    * The key a token belongs to when its format, checksum and secret are right (a rolled key's old
    * secret counts inside its overlap), whatever the key's state; null otherwise, after the same work.
+   * A plain record: the caller may copy or spread it.
    */
   async identifyKey(token: string): Promise<ApiKeyRecord | null> {
     const known = this.knownToken(token, this.deps.clock.now().getTime());
-    if (known) return known.key;
+    if (known) return known.toRecord();
     const identified = await this.identify({ token });
-    return identified.valid ? identified.key : null;
+    return identified.valid ? identified.key.toRecord() : null;
   }
 
   /**
-   * The cached key a token already matched, if that record is still the source's current one (an
+   * The cached key a token already matched, if that key is still the source's current one (an
    * invalidation drops it) and, for a rolled key's old secret, its overlap still runs. No format
    * check, checksum or HMAC: equal SHA-256 digests mean the same token.
    */
-  private knownToken(token: string, nowMs: number): VerifiedToken | null {
+  private knownToken(token: string, nowMs: number): CachedKey | null {
     const { source } = this.deps;
-    if (!source.peekKey || !source.peekGeneration || typeof token !== 'string') return null;
+    if (!source.peekKey || typeof token !== 'string') return null;
     const known = this.verifiedTokens.get(tokenFingerprint(token));
-    if (!known) return null;
-    const generation = source.peekGeneration();
-    if (generation === undefined) return null;
-    if (generation !== known.generation || nowMs - known.checkedAtMs > RECHECK_MS) {
-      if (source.peekKey(known.name) !== known.key) return null;
-      known.generation = generation;
-      known.checkedAtMs = nowMs;
+    if (known === undefined) return null;
+    const stamp = this.currentStamp(nowMs);
+    if (stamp === undefined) return null;
+    const plain = known instanceof CachedKey;
+    const key = plain ? known : known.key;
+    if (key.stamp !== stamp) {
+      if (source.peekKey(plain ? key.id : known.name) !== key) return null;
+      // The owner is looked up with the key, in the same stamp; a miss is read on the way.
+      key.ownerState = key.keyType === 'personal' && key.ownerUserId ? (source.peekOwner?.(key.orgId, key.ownerUserId) ?? OWNER_UNKNOWN) : null;
+      key.stamp = stamp;
     }
-    if (known.viaPrevious && !(known.key.previousSecretExpiresAt && known.key.previousSecretExpiresAt.getTime() > nowMs)) return null;
+    if (!plain && known.viaPrevious && !(key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > nowMs)) return null;
     this.rememberedHits++;
-    return known;
+    return key;
   }
 
-  private rememberToken(token: string, key: ApiKeyRecord, name: string, viaPrevious: boolean): void {
+  private rememberToken(token: string, key: CachedKey, name: string, viaPrevious: boolean): void {
     const { source } = this.deps;
     if (!source.peekKey || !source.peekGeneration) return;
-    const generation = source.peekGeneration();
-    // Only a record the cache holds now can be checked later: an uncached read is not remembered.
-    if (generation === undefined || source.peekKey(name) !== key) return;
+    // Only a key the cache holds now can be checked later: an uncached read is not remembered.
+    if (source.peekGeneration() === undefined || source.peekKey(name) !== key) return;
     const tokens = this.verifiedTokens;
     if (tokens.size >= this.verifiedTokensMax) {
       // Oldest first: a Map iterates in insertion order.
       const oldest = tokens.keys().next();
       if (!oldest.done) tokens.delete(oldest.value);
     }
-    tokens.set(tokenFingerprint(token), { key, facts: this.factsOf(key), name, viaPrevious, generation, checkedAtMs: this.deps.clock.now().getTime() });
+    // Most tokens are their key's current secret, found under the key's id: the key is all they need.
+    tokens.set(tokenFingerprint(token), !viaPrevious && name === key.id ? key : { key, name, viaPrevious });
   }
 
   /** Format, lookup and secret. Anything that fails here is NOT_FOUND, whatever the reason. */
   private async identify(
     request: VerifyRequest,
     parsed: ParsedToken | null = this.deps.keyFormat.parse(request.token),
-  ): Promise<{ valid: true; key: ApiKeyRecord } | Extract<KeyVerdict, { valid: false }>> {
+  ): Promise<{ valid: true; key: CachedKey } | Extract<KeyVerdict, { valid: false }>> {
     if (!parsed) return MALFORMED;
     const { peppers } = this.deps;
-    let key: ApiKeyRecord | null;
+    let record: ApiKeyRecord | null;
     let presented: Buffer;
     let name: string;
     if (parsed.kind === 'lookup') {
       const { source } = this.deps;
       const peeked = source.peekKeyByLookupId?.(parsed.lookupId);
-      key = peeked !== undefined ? peeked : await source.keyByLookupId(parsed.lookupId);
-      presented = peppers.digest(parsed.secret, key && peppers.has(key.secret.pepperVersion) ? key.secret.pepperVersion : peppers.current.version);
-      if (!key) {
+      record = peeked !== undefined ? peeked : await source.keyByLookupId(parsed.lookupId);
+      const version = record ? (record instanceof CachedKey ? record.pepperVersion : record.secret.pepperVersion) : 0;
+      presented = peppers.digest(parsed.secret, record && peppers.has(version) ? version : peppers.current.version);
+      if (!record) {
         digestsEqual(presented, DUMMY_DIGEST);
         return NOT_FOUND;
       }
       name = keyCacheName.lookup(parsed.lookupId);
     } else {
-      key = null;
+      record = null;
       presented = DUMMY_DIGEST;
       name = '';
       for (const version of peppers.versions) {
         presented = peppers.digest(parsed.secret, version);
         const hex = presented.toString('hex');
-        key = await this.deps.source.keyByDigest(hex);
-        if (key) {
+        record = await this.deps.source.keyByDigest(hex);
+        if (record) {
           name = keyCacheName.digest(hex);
           break;
         }
       }
-      if (!key) return NOT_FOUND;
+      if (!record) return NOT_FOUND;
     }
+    const key = record instanceof CachedKey ? record : this.uncachedKeys.make(record);
     const matched = this.secretMatches(key, parsed.secret, presented);
     if (!matched) return NOT_FOUND;
     this.rememberToken(request.token, key, name, matched === 'previous');
@@ -652,49 +694,17 @@ export class KeyVerifier {
     return list;
   }
 
-  private secretMatches(key: ApiKeyRecord, secret: string, presented: Buffer): 'current' | 'previous' | null {
+  private secretMatches(key: CachedKey, secret: string, presented: Buffer): 'current' | 'previous' | null {
     const { peppers } = this.deps;
     // Made per call: this runs once per token and cache entry (a remembered token skips it).
-    if (digestsEqual(presented, Buffer.from(key.secret.digest, 'hex'))) return 'current';
+    if (digestsEqual(presented, Buffer.from(key.digestBytes, 'latin1'))) return 'current';
     const previous = key.previousSecret;
     if (!previous || !key.previousSecretExpiresAt || key.previousSecretExpiresAt.getTime() <= this.deps.clock.now().getTime()) {
       return null;
     }
     if (!peppers.has(previous.pepperVersion)) return null;
-    const digest = previous.pepperVersion === key.secret.pepperVersion ? presented : peppers.digest(secret, previous.pepperVersion);
+    const digest = previous.pepperVersion === key.pepperVersion ? presented : peppers.digest(secret, previous.pepperVersion);
     return digestsEqual(digest, Buffer.from(previous.digest, 'hex')) ? 'previous' : null;
-  }
-
-  private factsOf(key: ApiKeyRecord): KeyFacts {
-    let facts = this.facts.get(key);
-    if (facts) return facts;
-    const soleProject = soleProjectOf(key);
-    facts = {
-      status: key.revokedAt ? 'revoked' : key.disabledAt ? 'disabled' : null,
-      expiresMs: key.expiresAt ? key.expiresAt.getTime() : Infinity,
-      grants: this.sharedGrants(key),
-      allowlist: key.allowedCidrs.length > 0 ? new IpAllowlist(key.allowedCidrs) : null,
-      soleProject,
-      soleProjectName: soleProject ? projectCacheName(key.orgId, soleProject) : null,
-      ownerName: key.ownerUserId ? ownerCacheName(key.orgId, key.ownerUserId) : null,
-      memo: null,
-      memoSize: 0,
-      last: null,
-      inputs: null,
-    };
-    this.facts.set(key, facts);
-    return facts;
-  }
-
-  /**
-   * A key's grants, shared by every key with the same access (type, project, bindings, mode,
-   * permissions and scopes): the memoized permission lists follow the grants, so they are shared too.
-   */
-  private sharedGrants(key: ApiKeyRecord): Grant[] {
-    const profile = JSON.stringify([key.keyType, key.projectId, key.bindings, key.permissionMode, key.permissions, key.scopes]);
-    let grants = this.profiles.get(profile);
-    if (!grants) this.profiles.set(profile, (grants = keyGrants(this.deps.catalogue, key)));
-    return grants;
   }
 
   private ownerGrants(orgId: OrgId, owner: OwnerState): Grant[] {
@@ -704,18 +714,11 @@ export class KeyVerifier {
   }
 }
 
-function memoPut(memo: Map<Grant[], Map<string, Map<string, KeyVerdict>>>, owner: Grant[], project: string, ask: string, verdict: KeyVerdict): void {
-  let byProject = memo.get(owner);
-  if (!byProject) memo.set(owner, (byProject = new Map()));
-  let byAsk = byProject.get(project);
-  if (!byAsk) byProject.set(project, (byAsk = new Map()));
-  byAsk.set(ask, verdict);
-}
-
 const NOT_FOUND = Object.freeze({ valid: false, code: 'NOT_FOUND', explanation: 'no such key' } as const);
 const MALFORMED = Object.freeze({ valid: false, code: 'NOT_FOUND', explanation: 'not a well-formed key (format or checksum)' } as const);
 
-/** The name a verified token is remembered by: its SHA-256, so no token is ever kept. */
+/** The name a verified token is remembered by: its SHA-256 as 32 latin1 characters, so no token is ever kept. */
 function tokenFingerprint(token: string): string {
-  return hash('sha256', token, 'base64');
+  // 'binary' is latin1: one character per byte.
+  return hash('sha256', token, 'binary');
 }
