@@ -23,6 +23,7 @@ export default {
     const bodies = Array.from({ length: ECHO_KEYS }, (_, i) => JSON.stringify({ key: tokenOf(i).token, permission: BENCH_PERMISSION }));
     // A stand-in for the verifier credential, as long as one.
     const credential = `kwv_${randomBytes(48).toString('base64url').slice(0, 64)}`;
+    const least = ctx.track(await startScript('bench/servers/node-least-verify.js', [credential], { label: 'node:http least verification' }));
     const probe = await fetch(`${echo.url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
     const answer = await probe.text();
     if (probe.status !== 200) throw new Error(`the echo server answered ${probe.status}`);
@@ -45,18 +46,32 @@ export default {
         },
         profile: [{ pid: echo.pid, label: 'server' }],
       },
+      {
+        id: 'least-node',
+        section: 'ceiling',
+        label: `node:http least verification (random of ${ECHO_KEYS.toLocaleString('en-US')} keys)`,
+        connections: 50,
+        target: {
+          url: least.url,
+          method: 'POST',
+          headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+          variants: variantsFile('body', bodies),
+          ...server(least),
+        },
+        profile: [{ pid: least.pid, label: 'server' }],
+      },
     ];
   },
 
   render(ctx, report) {
-    const rows = ['hello-node', 'hello-fastify', 'echo-node'].map(ctx.row).filter(Boolean);
+    const rows = ['hello-node', 'hello-fastify', 'echo-node', 'least-node'].map(ctx.row).filter(Boolean);
     if (rows.length === 0) return;
     const hello = ctx.row('hello-node');
     const echo = ctx.results.ceiling;
     report.push('## (a) The references: bare servers over HTTP');
     report.push('');
     report.push(
-      `\`bench/servers/node-hello.js\` and \`bench/servers/fastify-hello.js\` answer \`GET /\` with \`{"hello":"world"}\`; \`bench/servers/node-echo.js\` reads a POST body of ${echo?.echoBodyBytes ?? 'n/a'} bytes (a key and a permission, as sent to \`POST /api/keys/verify\`, with a Bearer credential of ${echo?.credentialLength ?? 'n/a'} characters in \`Authorization\`), \`JSON.parse\`s it, computes one HMAC-SHA-256 of the key and answers ${echo?.echoAnswerBytes ?? 'n/a'} bytes of JSON. They are measured in the same interleaved rounds as the cases they are compared with.`,
+      `\`bench/servers/node-hello.js\` and \`bench/servers/fastify-hello.js\` answer \`GET /\` with \`{"hello":"world"}\`; \`bench/servers/node-echo.js\` reads a POST body of ${echo?.echoBodyBytes ?? 'n/a'} bytes (a key and a permission, as sent to \`POST /api/keys/verify\`, with a Bearer credential of ${echo?.credentialLength ?? 'n/a'} characters in \`Authorization\`), \`JSON.parse\`s it, computes one HMAC-SHA-256 of the key and answers ${echo?.echoAnswerBytes ?? 'n/a'} bytes of JSON. \`bench/servers/node-least-verify.js\` is the least a verification served by node:http can do, nothing of Keyward's: the credential compared with the one it was started with, the same bodies parsed, a SHA-256 of the key looked up in a Map (each key's answer made once), and the answer written with the headers Keyward's answers carry (content type, \`no-store\`, three hygiene headers, a request id, the length): the floor under \`POST /api/keys/verify\`. They are measured in the same interleaved rounds as the cases they are compared with.`,
     );
     report.push('');
     report.push(table(HTTP_HEADERS, rows.map((row) => httpRow(row, hello))));

@@ -217,6 +217,18 @@ export default {
       const r = ratio(v50.serverMicrosPerRequest, hello.serverMicrosPerRequest);
       report.target('server CPU per verification vs per node:http hello-world', '≤ 1.5×', `${fixed(r)}× (${fixed(v50.serverMicrosPerRequest, 1)} vs ${fixed(hello.serverMicrosPerRequest, 1)} µs)`, r !== null && r <= 1.5);
     }
+    const least = ctx.row('least-node');
+    if (least && hello) {
+      // Not a target: the floor the two above are judged against, what node:http alone allows.
+      const r = ratio(least.requestsPerSecond, hello.requestsPerSecond);
+      const cpu = ratio(least.serverMicrosPerRequest, hello.serverMicrosPerRequest);
+      report.target(
+        'the floor: node:http least verification vs node:http hello-world (reference, not judged)',
+        'n/a',
+        `${pct(r)} of its req/s (${int(least.requestsPerSecond)} / ${int(hello.requestsPerSecond)}); ${fixed(cpu)}× its CPU (${fixed(least.serverMicrosPerRequest, 1)} vs ${fixed(hello.serverMicrosPerRequest, 1)} µs); verify reaches ${pct(ratio(v50.requestsPerSecond, least.requestsPerSecond))} of the floor`,
+        null,
+      );
+    }
     const flushes = v50.commitPolls?.changed ?? 0;
     report.target('verify p99 @50, with usage flushes during the runs', '< 5 ms, flushes seen', `${fixed(v50.p99Ms, 3)} ms (p99.9 ${fixed(v50.p999Ms, 3)} ms, max ${fixed(v50.maxMs, 3)} ms); commits seen in ${flushes} of ${v50.commitPolls?.polls ?? 'n/a'} polls`, v50.p99Ms < 5 && flushes > 0);
     if (large && hello) {
@@ -248,6 +260,6 @@ export default {
     if (v.usage) report.target('rejected keys never written (lastUsedAt)', '0 revoked keys touched', `${v.usage.revokedKeysWithLastUsed} of ${v.usage.revokedKeys}`, v.usage.revokedKeysWithLastUsed === 0);
     // The why of each row, from its profile.
     for (const row of [v50, large].filter(Boolean)) for (const p of row.profiles ?? []) report.why(`${row.label} @${row.connections} (${p.label}): ${p.text}.`);
-    for (const row of [hello, echo].filter(Boolean)) for (const p of row.profiles ?? []) report.why(`${row.label} @${row.connections}: ${p.text}.`);
+    for (const row of [hello, echo, least].filter(Boolean)) for (const p of row.profiles ?? []) report.why(`${row.label} @${row.connections}: ${p.text}.`);
   },
 };

@@ -27,7 +27,10 @@ export function readCredential(
   const found: PresentedCredential[] = [];
   const headers = raw.rawHeaders;
   for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
+    const raw = headers[i]!;
+    // Most headers are told apart by their length alone (authorization 13, x-auth-token 12, x-api-key 9).
+    if (raw.length !== 13 && raw.length !== 12 && raw.length !== 9) continue;
+    const name = raw.toLowerCase();
     if (!carrierHeaders.has(name)) continue;
     const value = headers[i + 1]!.trim();
     if (name === 'authorization') {

@@ -18,6 +18,8 @@ interface Remembered {
   readonly actor: VerifierActor;
   readonly epoch: number;
   readonly until: number;
+  /** When this instance last had the credential's `lastUsedAt` written (0: not yet). */
+  touchedAt: number;
 }
 
 /**
@@ -34,6 +36,12 @@ export class VerifierAuthenticator {
   /** Addresses with a failed authentication here within the limiter's window: only those are asked about. */
   private readonly recentFailures = new LRUCache<string, true>({ max: 100_000, ttl: FAILURE_MEMORY_MS });
   private readonly lastTouched = new LRUCache<string, number>({ max: 10_000 });
+  /**
+   * The credential a connection last authenticated with, and what it matched: the operator's servers
+   * send the same one on every request of a kept-alive connection, which is then recognised by
+   * comparing the strings, without hashing. Held only as long as the connection is.
+   */
+  private readonly byConnection = new WeakMap<object, { readonly token: string; readonly known: Remembered }>();
   private readonly limited: boolean;
   private epoch = 0;
 
@@ -57,7 +65,7 @@ export class VerifierAuthenticator {
    * within its window: an address that failed only on other instances is limited once it fails here.
    */
   authenticate(raw: IncomingMessage, query: unknown, ip: string): VerifierActor | Promise<VerifierActor> {
-    if (this.limited && this.recentFailures.has(ip)) return this.authenticateLimited(raw, query, ip);
+    if (this.limited && this.recentFailures.size > 0 && this.recentFailures.has(ip)) return this.authenticateLimited(raw, query, ip);
     return this.authenticateCredential(raw, query, ip);
   }
 
@@ -80,13 +88,29 @@ export class VerifierAuthenticator {
       throw err;
     }
     if (!token) throw unauthorized('missing', 'A verifier credential is required: send it as Authorization: Bearer kwv_… (keyward admin verifier create).');
-    const fingerprint = hash('sha256', token, 'base64');
-    const known = this.remembered.get(fingerprint);
-    if (known && known.epoch === this.epoch && this.services.deps.bus.healthy !== false && Date.now() < known.until) {
-      this.touch(known.actor.verifierId);
+    const now = Date.now();
+    const connection = this.byConnection.get(raw.socket);
+    let known = connection !== undefined && connection.token === token ? connection.known : undefined;
+    let fingerprint: string | null = null;
+    if (!this.current(known, now)) {
+      fingerprint = hash('sha256', token, 'base64');
+      known = this.remembered.get(fingerprint);
+      if (this.current(known, now)) this.byConnection.set(raw.socket, { token, known: known! });
+      else known = undefined;
+    }
+    if (known !== undefined && this.services.deps.bus.healthy !== false) {
+      if (now - known.touchedAt >= LAST_USED_EVERY_MS) {
+        known.touchedAt = now;
+        this.touch(known.actor.verifierId);
+      }
       return known.actor;
     }
-    return this.authenticateToken(token, fingerprint, ip);
+    return this.authenticateToken(token, fingerprint ?? hash('sha256', token, 'base64'), ip);
+  }
+
+  /** Whether a remembered answer still holds: no invalidation since, and within its time. */
+  private current(known: Remembered | undefined, now: number): boolean {
+    return known !== undefined && known.epoch === this.epoch && now < known.until;
   }
 
   private async authenticateToken(token: string, fingerprint: string, ip: string): Promise<VerifierActor> {
@@ -101,7 +125,7 @@ export class VerifierAuthenticator {
     if (epoch === this.epoch && record) {
       // A rolled credential's old secret holds only until its overlap ends: remember no longer than that.
       const overlapEnd = record.previousExpiresAt ? record.previousExpiresAt.getTime() : Infinity;
-      this.remembered.set(fingerprint, { actor: verifier, epoch, until: Math.min(Date.now() + RECORD_TTL_MS, overlapEnd) });
+      this.remembered.set(fingerprint, { actor: verifier, epoch, until: Math.min(Date.now() + RECORD_TTL_MS, overlapEnd), touchedAt: Date.now() });
     }
     this.touch(verifier.verifierId);
     return verifier;
