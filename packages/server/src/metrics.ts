@@ -16,7 +16,6 @@ export interface ServerMetricsOptions {
   readonly processDefaults: boolean;
 }
 
-type CounterChild = ReturnType<Counter<'code'>['labels']>;
 
 /**
  * The server's Prometheus series (`GET /metrics`, docs/deployment.md "Monitoring"), in a registry
@@ -27,21 +26,30 @@ type CounterChild = ReturnType<Counter<'code'>['labels']>;
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly verifications: Counter<'code'>;
-  private readonly verificationsByCode = new Map<string, CounterChild>();
+  /** Verifications counted since the last scrape, by code: added to the counter when it is collected. */
+  private readonly pendingByCode = new Map<string, { count: number }>();
   private readonly verifyDuration: Histogram;
   private readonly verifyErrors: Counter<'status'>;
   private readonly usageFlushDuration: Histogram;
   private readonly usageFlushFailures: Counter;
-  /** Declared for the dashboards and alerts; nothing delivers webhooks yet. */
+  /** Webhook delivery attempts by outcome, counted by the delivery worker (compose.ts). */
   readonly webhookDeliveries: Counter<'status'>;
 
   constructor(sources: MetricSources, options: ServerMetricsOptions) {
     const registers = [this.registry];
+    const pending = this.pendingByCode;
     this.verifications = new Counter({
       name: 'keyward_verifications_total',
       help: 'Verifications answered with a verdict, by verdict code (VALID, REVOKED, NOT_FOUND, ...).',
       labelNames: ['code'],
       registers,
+      collect() {
+        for (const [code, counted] of pending) {
+          if (counted.count === 0) continue;
+          this.labels(code).inc(counted.count);
+          counted.count = 0;
+        }
+      },
     });
     this.verifyDuration = new Histogram({
       name: 'keyward_verify_duration_seconds',
@@ -107,12 +115,10 @@ export class ServerMetrics {
 
   /** A verdict was answered; `startedAt` is the `performance.now()` taken when verification began. */
   countVerification(code: string, startedAt: number): void {
-    let child = this.verificationsByCode.get(code);
-    if (!child) {
-      child = this.verifications.labels(code);
-      this.verificationsByCode.set(code, child);
-    }
-    child.inc();
+    // A plain count per code, added to the counter at the scrape: the counter's own increment hashes its labels.
+    const counted = this.pendingByCode.get(code);
+    if (counted) counted.count++;
+    else this.pendingByCode.set(code, { count: 1 });
     this.verifyDuration.observe((performance.now() - startedAt) / 1000);
   }
 
