@@ -8,6 +8,7 @@ import { ApiError } from './api-error.js';
 import { toErrorAnswer } from './error-handler.js';
 import { clientIpResolver, readBoundedBodyThen } from './raw-request.js';
 import { API_HEADERS, fixedHeaders, HYGIENE_HEADERS, JSON_CONTENT_TYPE, writeAnswer } from './response-writer.js';
+import { answerJson } from './verdict-json.js';
 import type { VerifierAuthenticator } from './verifier-authenticator.js';
 
 const PATH = '/api/keys/verify';
@@ -52,6 +53,11 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
       const answer = parts ? parts.base : keys.answer(verdict, tokenExpiresAt);
       let known = written.get(answer);
       if (!known) {
+        if (!parts) {
+          // An answer made for this verification: its JSON from the shared pieces of its decision.
+          writeAnswer(res, 200, headers, requestId, answerJson(answer) ?? serialize(answer));
+          return;
+        }
         const json = serialize(answer);
         known = { json, length: Buffer.byteLength(json) };
         if (Object.isFrozen(answer)) written.set(answer, known);
