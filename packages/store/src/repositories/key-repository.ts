@@ -1,6 +1,6 @@
 import type { ApiKeyRecord, Binding, KeyCredits, KeyId, KeyRepository, KeyType, OrgId, Permission, PermissionMode, ProjectId, RateLimit, RefillInterval, Scope, UserId } from '@keyward/core';
 import type { Page, PageRequest } from '@keyward/core';
-import { sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
+import { CompiledQuery, sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { forUpdate, json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
 import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
@@ -106,6 +106,7 @@ function positionOf(order: KeyOrder, row: Selectable<ApiKeysTable>): KeyPosition
  * lookups establish the tenant from a presented key and are the only ones that do not.
  */
 export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository {
+  let byLookupId: CompiledQuery | null = null;
   return {
     async scanNamingPermissions(now, after, limit) {
       let query = db
@@ -200,7 +201,11 @@ export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository
       }
     },
     async findForVerificationByLookupId(lookupId) {
-      const row = await db.selectFrom('api_keys').selectAll().where('lookup_id', '=', lookupId).executeTakeFirst();
+      // Compiled once per repository: a verification that misses the cache (an unknown key, every
+      // time) skips building and compiling the query.
+      byLookupId ??= db.selectFrom('api_keys').selectAll().where('lookup_id', '=', lookupId).compile();
+      const { rows } = await db.executeQuery<Selectable<ApiKeysTable>>(CompiledQuery.raw(byLookupId.sql, [lookupId]));
+      const row = rows[0];
       return row ? apiKey(row) : null;
     },
     async findForVerificationByDigest(digest) {
