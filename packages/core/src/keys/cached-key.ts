@@ -65,6 +65,8 @@ export class CachedKey implements ApiKeyRecord {
   stamp = -1;
   /** The owner's state read with that stamp (personal keys). */
   ownerState: unknown = null;
+  /** The SHA-256 (32 latin1 characters) of the token that matched this key's current secret; never the token. */
+  fingerprint: string | null = null;
 
   private constructor(
     readonly id: KeyId,

@@ -9,7 +9,7 @@ import type { Clock } from '../ports.js';
 import { isAction, resourcePathProblem } from '../resources/resource-filter.js';
 import { lookupIdFromKeyId, type ApiKeyRecord } from './api-key.js';
 import { digestsEqual, type PepperRing } from './key-digest.js';
-import type { KeyFormat, ParsedToken } from './key-format.js';
+import { CHECKSUM_LENGTH, LOOKUP_ID_LENGTH, SECRET_LENGTH, type KeyFormat, type ParsedToken } from './key-format.js';
 import type { Project } from '../projects/project.js';
 import type { MeterReading } from '../limits/key-meter.js';
 import { verdictAnswer, type VerdictAnswer } from './verdict-answer.js';
@@ -99,9 +99,9 @@ const NO_PROJECT = {};
 /** A cached key's owner not yet found in the cache in the current stamp. */
 const OWNER_UNKNOWN = {};
 /**
- * Tokens known to match a cached key, remembered at most (by a SHA-256 of the token, never the
- * token), unless told (`createKeyVerification` gives the cache's size): each holds its cached key, so
- * this bounds memory as the cache's size does.
+ * Tokens remembered apart from their keys (a rolled key's old secret, legacy project keys), at most
+ * (by a SHA-256 of the token, never the token), unless told (`createKeyVerification` gives the cache's
+ * size): each holds its cached key, so this bounds memory as the cache's size does.
  */
 const VERIFIED_TOKENS_MAX = 100_000;
 
@@ -247,8 +247,10 @@ export class KeyVerifier {
   private readonly grantsByOwner = new WeakMap<OwnerState, Grant[]>();
   /** Keys read from a source without a cache, in the form the verifier works on. */
   private readonly uncachedKeys = new CachedKeyFactory();
-  private readonly verifiedTokens = new Map<string, CachedKey | RememberedToken>();
+  /** Remembered tokens that are not a key's current secret under its id (see `knownToken`). */
+  private readonly otherTokens = new Map<string, RememberedToken>();
   private readonly verifiedTokensMax: number;
+  private readonly lookupTokenLength: number;
   private readonly asks = new Map<string, Ask>();
   private stamp = 0;
   private stampGeneration: number | undefined = undefined;
@@ -261,6 +263,7 @@ export class KeyVerifier {
   constructor(private readonly deps: KeyVerifierDeps & { readonly verifiedTokensMax?: number }) {
     this.order = allPermissions(deps.catalogue);
     this.verifiedTokensMax = deps.verifiedTokensMax ?? VERIFIED_TOKENS_MAX;
+    this.lookupTokenLength = deps.keyFormat.prefix.length + LOOKUP_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
   }
 
   /** Checks the ask's shape; throws `InvalidAskError` for a malformed one. */
@@ -601,26 +604,52 @@ export class KeyVerifier {
   /**
    * The cached key a token already matched, if that key is still the source's current one (an
    * invalidation drops it) and, for a rolled key's old secret, its overlap still runs. No format
-   * check, checksum or HMAC: equal SHA-256 digests mean the same token.
+   * check, checksum or HMAC: equal SHA-256 digests mean the same token. A key's current secret is
+   * remembered on the cached key itself (`fingerprint`), found under the name the token's lookup id
+   * gives: no table per token. Other tokens (a rolled key's old secret, legacy project keys found by
+   * digest) are remembered in `otherTokens`.
    */
   private knownToken(token: string, nowMs: number): CachedKey | null {
     const { source } = this.deps;
     if (!source.peekKey || typeof token !== 'string') return null;
-    const known = this.verifiedTokens.get(tokenFingerprint(token));
-    if (known === undefined) return null;
     const stamp = this.currentStamp(nowMs);
     if (stamp === undefined) return null;
-    const plain = known instanceof CachedKey;
-    const key = plain ? known : known.key;
-    if (key.stamp !== stamp) {
-      if (source.peekKey(plain ? key.id : known.name) !== key) return null;
-      // The owner is looked up with the key, in the same stamp; a miss is read on the way.
-      key.ownerState = key.keyType === 'personal' && key.ownerUserId ? (source.peekOwner?.(key.orgId, key.ownerUserId) ?? OWNER_UNKNOWN) : null;
-      key.stamp = stamp;
+    const name = this.lookupNameOf(token);
+    let fingerprint: string | undefined;
+    if (name !== null) {
+      // The cache's own lookup: a key it holds now is current (an invalidation drops it).
+      const key = source.peekKey(name);
+      if (!key) return null;
+      if (key instanceof CachedKey && key.fingerprint !== null && key.fingerprint === (fingerprint = tokenFingerprint(token))) {
+        if (key.stamp !== stamp) this.restamp(key, stamp);
+        this.rememberedHits++;
+        return key;
+      }
+      if (this.otherTokens.size === 0) return null;
     }
-    if (!plain && known.viaPrevious && !(key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > nowMs)) return null;
+    const known = this.otherTokens.get(fingerprint ?? tokenFingerprint(token));
+    if (known === undefined) return null;
+    const { key } = known;
+    if (key.stamp !== stamp) {
+      if (source.peekKey(known.name) !== key) return null;
+      this.restamp(key, stamp);
+    }
+    if (known.viaPrevious && !(key.previousSecretExpiresAt && key.previousSecretExpiresAt.getTime() > nowMs)) return null;
     this.rememberedHits++;
     return key;
+  }
+
+  /** Marks a cached key seen current in this stamp, its owner (a personal key's) looked up with it; a miss is read on the way. */
+  private restamp(key: CachedKey, stamp: number): void {
+    key.ownerState = key.keyType === 'personal' && key.ownerUserId ? (this.deps.source.peekOwner?.(key.orgId, key.ownerUserId) ?? OWNER_UNKNOWN) : null;
+    key.stamp = stamp;
+  }
+
+  /** The cache name of the key a token names by its lookup id (`key_<lookupId>`), from its shape alone; null for another shape. */
+  private lookupNameOf(token: string): string | null {
+    const { prefix } = this.deps.keyFormat;
+    if (token.length !== this.lookupTokenLength || token.charCodeAt(prefix.length + LOOKUP_ID_LENGTH) !== 95 /* _ */ || !token.startsWith(prefix)) return null;
+    return keyCacheName.lookup(token.slice(prefix.length, prefix.length + LOOKUP_ID_LENGTH));
   }
 
   private rememberToken(token: string, key: CachedKey, name: string, viaPrevious: boolean): void {
@@ -628,14 +657,18 @@ export class KeyVerifier {
     if (!source.peekKey || !source.peekGeneration) return;
     // Only a key the cache holds now can be checked later: an uncached read is not remembered.
     if (source.peekGeneration() === undefined || source.peekKey(name) !== key) return;
-    const tokens = this.verifiedTokens;
+    // Most tokens are their key's current secret, found under the key's id: the key remembers it.
+    if (!viaPrevious && name === key.id && this.lookupNameOf(token) === name) {
+      key.fingerprint = tokenFingerprint(token);
+      return;
+    }
+    const tokens = this.otherTokens;
     if (tokens.size >= this.verifiedTokensMax) {
       // Oldest first: a Map iterates in insertion order.
       const oldest = tokens.keys().next();
       if (!oldest.done) tokens.delete(oldest.value);
     }
-    // Most tokens are their key's current secret, found under the key's id: the key is all they need.
-    tokens.set(tokenFingerprint(token), !viaPrevious && name === key.id ? key : { key, name, viaPrevious });
+    tokens.set(tokenFingerprint(token), { key, name, viaPrevious });
   }
 
   /** Format, lookup and secret. Anything that fails here is NOT_FOUND, whatever the reason. */

@@ -42,8 +42,14 @@ export class UsageRecorder {
   private minute = -1;
   private minuteCounters = new Map<KeyId, Counter>();
   private lastUsed = new Map<KeyId, number>();
-  /** The `lastUsedAt` last written per key, for keys written within the resolution. */
+  /**
+   * The `lastUsedAt` last written per key, for keys written within the resolution: as ms after
+   * `writtenOrigin` (the first one written), a small integer V8 keeps in the map's slot, where an
+   * epoch-ms value would cost a 16-byte heap number per key (issue 13: one per key used in the last
+   * minute).
+   */
   private written = new Map<KeyId, number>();
+  private writtenOrigin: number | null = null;
   private flushing: Promise<void> | null = null;
   /** Credits spent and not yet written: per key, the latest version and period spent under… */
   private spends = new Map<KeyId, { version: number; period: number; amount: number }>();
@@ -120,7 +126,7 @@ export class UsageRecorder {
     for (const [keyId, at] of pending) {
       newest = Math.max(newest, at);
       const written = this.written.get(keyId);
-      if (options.final || written === undefined || at - written >= LAST_USED_RESOLUTION_MS) lastUsed.set(keyId, at);
+      if (options.final || written === undefined || at - this.writtenOrigin! - written >= LAST_USED_RESOLUTION_MS) lastUsed.set(keyId, at);
       else this.lastUsed.set(keyId, at);
     }
     if (counters.size === 0 && lastUsed.size === 0 && spends.length === 0) return;
@@ -132,7 +138,11 @@ export class UsageRecorder {
       let spent = 0;
       try {
         await this.writer.write({ increments, touches, spends }, (moreIncrements, moreTouches, moreSpends) => {
-          for (const { keyId } of touches.slice(touched, touched + moreTouches)) this.written.set(keyId, lastUsed.get(keyId)!);
+          for (const { keyId } of touches.slice(touched, touched + moreTouches)) {
+            const at = lastUsed.get(keyId)!;
+            this.writtenOrigin ??= at;
+            this.written.set(keyId, at - this.writtenOrigin);
+          }
           counted += moreIncrements;
           touched += moreTouches;
           spent += moreSpends;
@@ -154,7 +164,7 @@ export class UsageRecorder {
         throw err;
       }
       // Entries older than the resolution no longer hold anything back.
-      for (const [keyId, at] of this.written) if (newest - at >= LAST_USED_RESOLUTION_MS) this.written.delete(keyId);
+      for (const [keyId, at] of this.written) if (newest - this.writtenOrigin! - at >= LAST_USED_RESOLUTION_MS) this.written.delete(keyId);
     };
     this.flushing = run().finally(() => {
       this.flushing = null;
