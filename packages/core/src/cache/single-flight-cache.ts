@@ -110,6 +110,15 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   }
 
   /**
+   * As `peek`, but without marking the entry recently used (nor counting a hit): for a caller that
+   * looks an entry up often and marks it itself now and then (`peek`).
+   */
+  peekQuietly(name: K): V | undefined {
+    if (this.trusted !== undefined && !this.trusted()) return undefined;
+    return this.entries.peek(name);
+  }
+
+  /**
    * The stored value when there is one (synchronously), else the load in flight for this name, else a
    * new load. Only a load started since the last invalidation is joined, and only such a load is stored.
    */

@@ -27,6 +27,8 @@ export interface VerdictSource {
   peekKeyByLookupId?(lookupId: string): ApiKeyRecord | null | undefined;
   /** A key entry by its cache name (`keyCacheName`): what the cache holds for it now. */
   peekKey?(name: string): ApiKeyRecord | null | undefined;
+  /** As `peekKey`, without marking the entry recently used (the caller marks it with `peekKey` now and then). */
+  peekKeyQuietly?(name: string): ApiKeyRecord | null | undefined;
   /**
    * A number that changes whenever an invalidation reaches the cache (undefined while the cache is not
    * trusted): a peek seen current is still current while it is unchanged, short of evictions and age.
@@ -181,6 +183,10 @@ export class CachedVerdictSource implements VerdictSource {
 
   peekKey(name: string): CachedKey | null | undefined {
     return keyOf(this.cache.peek(name));
+  }
+
+  peekKeyQuietly(name: string): CachedKey | null | undefined {
+    return keyOf(this.cache.peekQuietly(name));
   }
 
   /** Distinct access profiles the cached keys share (see `AccessProfile`). */

@@ -617,11 +617,15 @@ export class KeyVerifier {
     const name = this.lookupNameOf(token);
     let fingerprint: string | undefined;
     if (name !== null) {
-      // The cache's own lookup: a key it holds now is current (an invalidation drops it).
-      const key = source.peekKey(name);
+      // The cache's own lookup: a key it holds now is current (an invalidation drops it). It is marked
+      // recently used once per stamp, as a lookup of the source would.
+      const key = source.peekKeyQuietly ? source.peekKeyQuietly(name) : source.peekKey(name);
       if (!key) return null;
       if (key instanceof CachedKey && key.fingerprint !== null && key.fingerprint === (fingerprint = tokenFingerprint(token))) {
-        if (key.stamp !== stamp) this.restamp(key, stamp);
+        if (key.stamp !== stamp) {
+          if (source.peekKeyQuietly) source.peekKey(name);
+          this.restamp(key, stamp);
+        }
         this.rememberedHits++;
         return key;
       }

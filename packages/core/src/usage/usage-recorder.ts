@@ -5,7 +5,7 @@ import type { UsageIncrement } from './usage.js';
 const MINUTE_MS = 60_000;
 
 function incrementOf(c: Counter): UsageIncrement {
-  return { orgId: c.orgId, keyId: c.keyId, minuteStart: new Date(c.minuteStart), valid: c.valid, rejected: c.rejected, rejectedByCode: c.rejectedByCode };
+  return { orgId: c.orgId, keyId: c.keyId, minuteStart: new Date(c.minuteStart), valid: c.valid, rejected: c.rejected, rejectedByCode: c.rejectedByCode ?? {} };
 }
 /**
  * `lastUsedAt` is written at most this often per key (the latest use always gets written: a newer
@@ -24,7 +24,13 @@ interface Counter {
   minuteStart: number;
   valid: number;
   rejected: number;
-  rejectedByCode: Record<string, number>;
+  /** Made at the first rejection: most counters count none. */
+  rejectedByCode: Record<string, number> | null;
+  /**
+   * The latest VALID verification it counted and not yet handed to `lastUsed` (-1: none): kept on the
+   * counter, so counting a use touches no map but the minute's.
+   */
+  lastUsedMs: number;
 }
 
 /**
@@ -88,7 +94,7 @@ export class UsageRecorder {
       const name = `${keyId}|${minuteStart}`;
       counter = this.counters.get(name);
       if (!counter) {
-        counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: {} };
+        counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: null, lastUsedMs: -1 };
         this.counters.set(name, counter);
         if (this.counters.size >= this.options.maxBufferedEntries) this.options.onOverflow?.();
       }
@@ -96,11 +102,11 @@ export class UsageRecorder {
     }
     if (code === 'VALID') {
       counter.valid++;
-      const previous = this.lastUsed.get(keyId);
-      if (previous === undefined || previous < time) this.lastUsed.set(keyId, time);
+      if (counter.lastUsedMs < time) counter.lastUsedMs = time;
     } else {
       counter.rejected++;
-      counter.rejectedByCode[code] = (counter.rejectedByCode[code] ?? 0) + 1;
+      const byCode = (counter.rejectedByCode ??= {});
+      byCode[code] = (byCode[code] ?? 0) + 1;
     }
   }
 
@@ -113,6 +119,13 @@ export class UsageRecorder {
     if (this.counters.size === 0 && this.lastUsed.size === 0 && this.spends.size === 0 && this.earlierSpends.length === 0) return;
     const counters = this.counters;
     const pending = this.lastUsed;
+    // The uses counted on the counters join the touches still pending.
+    for (const counter of counters.values()) {
+      if (counter.lastUsedMs === -1) continue;
+      const previous = pending.get(counter.keyId);
+      if (previous === undefined || previous < counter.lastUsedMs) pending.set(counter.keyId, counter.lastUsedMs);
+      counter.lastUsedMs = -1;
+    }
     const spends: CreditSpend[] = [...this.earlierSpends];
     for (const [keyId, spend] of this.spends) spends.push({ keyId, ...spend });
     this.counters = new Map();
@@ -187,7 +200,10 @@ export class UsageRecorder {
       }
       current.valid += old.valid;
       current.rejected += old.rejected;
-      for (const [code, n] of Object.entries(old.rejectedByCode)) current.rejectedByCode[code] = (current.rejectedByCode[code] ?? 0) + n;
+      if (old.rejectedByCode) {
+        const byCode = (current.rejectedByCode ??= {});
+        for (const [code, n] of Object.entries(old.rejectedByCode)) byCode[code] = (byCode[code] ?? 0) + n;
+      }
     }
     for (const [keyId, at] of lastUsed) {
       const current = this.lastUsed.get(keyId);
