@@ -217,7 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.KEYWARD_LOG_LEVEL || 'info',
     usageFlushIntervalMs: intSetting(env, 'KEYWARD_USAGE_FLUSH_MS', 5000, 50, 600_000),
     expiryCheckIntervalMs: intSetting(env, 'KEYWARD_EXPIRY_CHECK_MS', 60_000, 50, 3_600_000),
-    verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 100_000, 100, 10_000_000),
+    verifierCacheEntries: intSetting(env, 'KEYWARD_VERIFIER_CACHE_ENTRIES', 1_000_000, 100, 10_000_000),
     maxStreamsPerVerifier: intSetting(env, 'KEYWARD_MAX_STREAMS_PER_VERIFIER', 16, 1, 100_000),
     metricsToken: metricsTokenSetting(env.KEYWARD_METRICS_TOKEN),
     consoleDir: env.KEYWARD_CONSOLE_DIR === '' ? null : resolve(env.KEYWARD_CONSOLE_DIR ?? defaultConsoleDir()),

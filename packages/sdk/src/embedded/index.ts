@@ -1,1 +1,1 @@
-export { createEmbeddedVerifier, type EmbeddedVerifier, type EmbeddedVerifierOptions } from './embedded-verifier.js';
+export { createEmbeddedVerifier, type EmbeddedVerifier, type EmbeddedVerifierOptions, type EmbeddedVerifierStats } from './embedded-verifier.js';
