@@ -268,6 +268,22 @@ describe('SingleFlightCache', () => {
     expect(dropped.sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it('finds an entry with peekQuietly without marking it recently used or counting a hit, and nothing while untrusted', async () => {
+    let trusted = true;
+    const c = cache({ maxEntries: 2, trusted: () => trusted });
+    await c.get('a', () => Promise.resolve({ v: 1 }));
+    await c.get('b', () => Promise.resolve({ v: 2 }));
+    const hits = c.hits;
+    expect(c.peekQuietly('a')).toEqual({ v: 1 });
+    expect(c.hits).toBe(hits);
+    // 'a' is still the least recently used: the next entry evicts it.
+    await c.get('c', () => Promise.resolve({ v: 3 }));
+    expect(c.peekQuietly('a')).toBeUndefined();
+    expect(c.peekQuietly('b')).toEqual({ v: 2 });
+    trusted = false;
+    expect(c.peekQuietly('b')).toBeUndefined();
+  });
+
   it('does not call onStore for a load it does not store', async () => {
     const stored: string[] = [];
     const c = cache({ onStore: (_value, name) => stored.push(name) });
