@@ -100,4 +100,18 @@ describe('UsageRecorder', () => {
     expect(written.touches.at(-1)).toEqual({ keyId: keyA, at: new Date(2_000 + LAST_USED_RESOLUTION_MS) });
     expect(written.touches.some((t) => t.keyId === keyB)).toBe(false);
   });
+
+  it("writes the latest use of a key counted over several minutes as its lastUsedAt, and gives a failed flush's back", async () => {
+    const { store, written, failNextTransaction } = recordingStore();
+    const recorder = new UsageRecorder(transactionalUsageWriter(store));
+    recorder.record(org, keyA, 'VALID', new Date(70_000));
+    recorder.record(org, keyA, 'VALID', new Date(10_000)); // an earlier minute, counted later
+    recorder.record(org, keyA, 'REVOKED', new Date(90_000));
+    failNextTransaction();
+    await expect(recorder.flush()).rejects.toThrow('database unavailable');
+    expect(written.touches).toEqual([]);
+    await recorder.flush();
+    expect(written.touches).toEqual([{ keyId: keyA, at: new Date(70_000) }]);
+    expect(total(written.increments, keyA)).toEqual({ valid: 2, rejected: 1 });
+  });
 });
