@@ -33,6 +33,27 @@ interface Counter {
   lastUsedMs: number;
 }
 
+/** Buffered counters by minute, then by key: counting a use makes no string and touches one small map. */
+class Counters {
+  private readonly byMinute = new Map<number, Map<KeyId, Counter>>();
+  /** Counters held, every minute's. */
+  size = 0;
+
+  /** The counters of one minute (made empty if there are none). */
+  minute(minuteStart: number): Map<KeyId, Counter> {
+    let counters = this.byMinute.get(minuteStart);
+    if (!counters) this.byMinute.set(minuteStart, (counters = new Map()));
+    return counters;
+  }
+
+  /** Every counter, oldest minute first. */
+  all(): Counter[] {
+    const list: Counter[] = [];
+    for (const counters of this.byMinute.values()) for (const counter of counters.values()) list.push(counter);
+    return list;
+  }
+}
+
 /**
  * Usage, off the hot path: verifications are counted in memory per key and minute, and `flush` hands
  * every count and the due `lastUsedAt`s to a `UsageWriter` (on SQLite a worker thread with its own
@@ -43,8 +64,8 @@ interface Counter {
  * minute, not one per flush.
  */
 export class UsageRecorder {
-  private counters = new Map<string, Counter>();
-  /** The current minute's counters by key, so that counting makes no string (kept in step with `counters`). */
+  private counters = new Counters();
+  /** The minute last counted in, and its counters (one of `counters`' minutes). */
   private minute = -1;
   private minuteCounters = new Map<KeyId, Counter>();
   private lastUsed = new Map<KeyId, number>();
@@ -87,18 +108,13 @@ export class UsageRecorder {
     const minuteStart = time - (time % MINUTE_MS);
     if (minuteStart !== this.minute) {
       this.minute = minuteStart;
-      this.minuteCounters = new Map();
+      this.minuteCounters = this.counters.minute(minuteStart);
     }
     let counter = this.minuteCounters.get(keyId);
     if (!counter) {
-      const name = `${keyId}|${minuteStart}`;
-      counter = this.counters.get(name);
-      if (!counter) {
-        counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: null, lastUsedMs: -1 };
-        this.counters.set(name, counter);
-        if (this.counters.size >= this.options.maxBufferedEntries) this.options.onOverflow?.();
-      }
+      counter = { orgId, keyId, minuteStart, valid: 0, rejected: 0, rejectedByCode: null, lastUsedMs: -1 };
       this.minuteCounters.set(keyId, counter);
+      if (++this.counters.size >= this.options.maxBufferedEntries) this.options.onOverflow?.();
     }
     if (code === 'VALID') {
       counter.valid++;
@@ -117,10 +133,10 @@ export class UsageRecorder {
   async flush(options: { final?: boolean } = {}): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.counters.size === 0 && this.lastUsed.size === 0 && this.spends.size === 0 && this.earlierSpends.length === 0) return;
-    const counters = this.counters;
+    const counters = this.counters.all();
     const pending = this.lastUsed;
     // The uses counted on the counters join the touches still pending.
-    for (const counter of counters.values()) {
+    for (const counter of counters) {
       if (counter.lastUsedMs === -1) continue;
       const previous = pending.get(counter.keyId);
       if (previous === undefined || previous < counter.lastUsedMs) pending.set(counter.keyId, counter.lastUsedMs);
@@ -128,7 +144,8 @@ export class UsageRecorder {
     }
     const spends: CreditSpend[] = [...this.earlierSpends];
     for (const [keyId, spend] of this.spends) spends.push({ keyId, ...spend });
-    this.counters = new Map();
+    this.counters = new Counters();
+    this.minute = -1;
     this.minuteCounters = new Map();
     this.lastUsed = new Map();
     this.spends = new Map();
@@ -142,8 +159,8 @@ export class UsageRecorder {
       if (options.final || written === undefined || at - this.writtenOrigin! - written >= LAST_USED_RESOLUTION_MS) lastUsed.set(keyId, at);
       else this.lastUsed.set(keyId, at);
     }
-    if (counters.size === 0 && lastUsed.size === 0 && spends.length === 0) return;
-    const increments = [...counters.values()].map(incrementOf);
+    if (counters.length === 0 && lastUsed.size === 0 && spends.length === 0) return;
+    const increments = counters.map(incrementOf);
     const touches = [...lastUsed].map(([keyId, at]) => ({ keyId, at: new Date(at) }));
     const run = async () => {
       let counted = 0;
@@ -163,7 +180,7 @@ export class UsageRecorder {
       } catch (err) {
         // What the writer did not report written goes back, to be written once by a later flush.
         this.restore(
-          [...counters.values()].slice(counted),
+          counters.slice(counted),
           new Map(touches.slice(touched).map(({ keyId }) => [keyId, lastUsed.get(keyId)!])),
         );
         // Spending not written comes before what was spent since: written in the order it happened.
@@ -192,10 +209,11 @@ export class UsageRecorder {
 
   private restore(counters: readonly Counter[], lastUsed: Map<KeyId, number>): void {
     for (const old of counters) {
-      const name = `${old.keyId}|${old.minuteStart}`;
-      const current = this.counters.get(name);
+      const minute = this.counters.minute(old.minuteStart);
+      const current = minute.get(old.keyId);
       if (!current) {
-        this.counters.set(name, old);
+        minute.set(old.keyId, old);
+        this.counters.size++;
         continue;
       }
       current.valid += old.valid;
