@@ -99,7 +99,10 @@ export function createKeyVerification(options: KeyVerificationOptions): KeyVerif
   /** Meters a VALID verdict of a metered key (`cost` spent, or refused by a window or the credits), then counts it. */
   const settle = (verdict: KeyVerdict, cost: number | undefined): KeyVerdict | Promise<KeyVerdict> => {
     checkCost(cost);
-    const nowMs = clock.now().getTime();
+    return settleAt(verdict, cost, clock.now().getTime());
+  };
+  /** `settle` at `nowMs` (a verification answered at once meters at the instant it was verified). */
+  const settleAt = (verdict: KeyVerdict, cost: number | undefined, nowMs: number): KeyVerdict | Promise<KeyVerdict> => {
     if (!verdict.valid || !isMetered(verdict.key)) {
       countAt(verdict, nowMs);
       return verdict;
@@ -119,8 +122,10 @@ export function createKeyVerification(options: KeyVerificationOptions): KeyVerif
   };
   const check = (request: VerifyRequest): KeyVerdict | Promise<KeyVerdict> => {
     checkCost(request.cost);
-    const verdict = verifier.check(request);
-    return verdict instanceof Promise ? verdict.then((v) => settle(v, request.cost)) : settle(verdict, request.cost);
+    // One reading of the clock for a verification answered from memory: verified and metered at once.
+    const nowMs = clock.now().getTime();
+    const verdict = verifier.check(request, nowMs);
+    return verdict instanceof Promise ? verdict.then((v) => settle(v, request.cost)) : settleAt(verdict, request.cost, nowMs);
   };
   return {
     verifier,

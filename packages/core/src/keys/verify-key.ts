@@ -297,11 +297,11 @@ export class KeyVerifier {
   /**
    * As `verify`, but the verdict itself, without a promise, when everything it needs is in memory (a
    * remembered token whose key, owner and project are cached): the fast lanes answer such a request
-   * synchronously. A malformed ask throws here, synchronously.
+   * synchronously. A malformed ask throws here, synchronously. `nowMs`: the clock's reading, when the
+   * caller just read it.
    */
-  check(request: VerifyRequest): KeyVerdict | Promise<KeyVerdict> {
+  check(request: VerifyRequest, nowMs: number = this.deps.clock.now().getTime()): KeyVerdict | Promise<KeyVerdict> {
     const ask = this.parseAsk(request);
-    const nowMs = this.deps.clock.now().getTime();
     const key = this.knownToken(request.token, nowMs);
     if (key) {
       if (request.orgId && key.orgId !== request.orgId) return NOT_FOUND;
