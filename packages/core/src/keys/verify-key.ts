@@ -140,6 +140,8 @@ interface ProfileState {
   projectStamp: number;
   projectState: Project | null;
   readonly contexts: WeakMap<Grant[], OwnerContext>;
+  /** The last decision made or found for this profile and what it was for: most keys are asked the same thing every time. */
+  last: { readonly owned: Grant[]; readonly where: object; readonly ask: string; readonly decided: Decided } | null;
 }
 
 /** A remembered token that is not simply its cached key's current secret under the key's id. */
@@ -515,17 +517,22 @@ export class KeyVerifier {
       const subject: Subject = { ...this.ownerContext(profile, key, ownerGrants).subject, tokenPermissions };
       return verdictOf(this.decision(subject, ask, ctx, orgLevel), key);
     }
-    const context = this.ownerContext(profile, key, ownerGrants);
     // Decisions follow the project's record: a changed project is a new record (and a new memo).
     const where = project ?? NO_PROJECT;
     const name = askName(ask);
+    const owned = ownerGrants ?? NO_OWNER;
+    const last = profile.last;
+    if (last !== null && last.ask === name && last.where === where && last.owned === owned) return verdictOf(last.decided, key);
+    const context = this.ownerContext(profile, key, ownerGrants);
     let byAsk = context.byProject.get(where);
-    const known = byAsk?.get(name);
-    if (known) return verdictOf(known, key);
-    const decided = this.decision(context.subject, ask, ctx, orgLevel);
-    if (!byAsk) context.byProject.set(where, (byAsk = new Map()));
-    else if (byAsk.size >= ASKS_PER_CONTEXT) byAsk.clear(); // asks are the caller's: bound the memo
-    byAsk.set(name, decided);
+    let decided = byAsk?.get(name);
+    if (!decided) {
+      decided = this.decision(context.subject, ask, ctx, orgLevel);
+      if (!byAsk) context.byProject.set(where, (byAsk = new Map()));
+      else if (byAsk.size >= ASKS_PER_CONTEXT) byAsk.clear(); // asks are the caller's: bound the memo
+      byAsk.set(name, decided);
+    }
+    profile.last = { owned, where, ask: name, decided };
     return verdictOf(decided, key);
   }
 
@@ -584,6 +591,7 @@ export class KeyVerifier {
       projectStamp: -1,
       projectState: null,
       contexts: new WeakMap(),
+      last: null,
     };
     access.verifierState = state;
     return state;
