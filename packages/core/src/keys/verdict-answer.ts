@@ -57,27 +57,6 @@ export function meteringFields(reading: MeterReading | undefined): MeteringField
 }
 
 /**
- * The JSON of `meteringFields(reading)` as the last members of an answer, each led by a comma, in the
- * answer schema's order (as its serializer writes them): ASCII only (limit names are `[a-z0-9_-]`,
- * instants ISO strings), so its length is its byte length.
- */
-export function meteringJson(reading: MeterReading): string {
-  let json = '';
-  const windows = reading.windows;
-  if (windows) {
-    json += ',"rateLimits":[';
-    for (let i = 0; i < windows.length; i++) {
-      const w = windows[i]!;
-      json += `${i ? ',' : ''}{"name":"${w.name}","limit":${w.limit},"windowSeconds":${w.windowSeconds},"remaining":${w.remaining},"resetAt":"${isoOf(w.resetAtMs)}"}`;
-    }
-    json += ']';
-  }
-  if (reading.credits !== null) json += `,"credits":{"remaining":${reading.credits}}`;
-  if (reading.code === 'RATE_LIMITED') json += `,"retryAfterSeconds":${reading.retryAfterSeconds}`;
-  return json;
-}
-
-/**
  * The answer for a verdict. For an access token, `tokenExpiresAt` (its `exp`) is when the credential
  * stops working, unless the key expires sooner.
  */
@@ -85,11 +64,13 @@ export function verdictAnswer(verdict: KeyVerdict, tokenExpiresAt: Date | null =
   if (!verdict.valid) {
     if (verdict.code === 'NOT_FOUND' || !verdict.key) return { valid: false, code: verdict.code, explanation: verdict.explanation };
     const { key } = verdict;
-    return { valid: false, code: verdict.code, keyId: key.id, organizationId: key.orgId, keyType: key.keyType, explanation: verdict.explanation, ...meteringFields(verdict.metering) };
+    const refused: VerdictAnswer = { valid: false, code: verdict.code, keyId: key.id, organizationId: key.orgId, keyType: key.keyType, explanation: verdict.explanation };
+    // Metering's members come last, and only when there are any (no empty object spread per answer).
+    return verdict.metering ? Object.assign(refused, meteringFields(verdict.metering)) : refused;
   }
   const { key } = verdict;
   const expiresAt = tokenExpiresAt && (!key.expiresAt || tokenExpiresAt < key.expiresAt) ? tokenExpiresAt : key.expiresAt;
-  return {
+  const answer: VerdictAnswer = {
     valid: true,
     code: 'VALID',
     keyId: key.id,
@@ -100,6 +81,6 @@ export function verdictAnswer(verdict: KeyVerdict, tokenExpiresAt: Date | null =
     expiresAt: expiresAt ? expiresAt.toISOString() : null,
     permissions: verdict.permissions,
     explanation: verdict.explanation,
-    ...meteringFields(verdict.metering),
   };
+  return verdict.metering ? Object.assign(answer, meteringFields(verdict.metering)) : answer;
 }

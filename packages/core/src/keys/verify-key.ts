@@ -331,15 +331,6 @@ export class KeyVerifier {
   }
 
   /**
-   * A metered VALID verdict's answer as two parts, a memoized answer and the metering that adds its
-   * last fields, when the verifier memoizes answers; it no longer does (answers are made per
-   * verification, issue 13), so this is null and the caller uses `answer`.
-   */
-  answerParts(_verdict: KeyVerdict): { readonly base: VerdictAnswer; readonly metering: MeterReading } | null {
-    return null;
-  }
-
-  /**
    * Verifies the key behind an access token, found by its id (the token's `client_id`; only keys
    * with a lookup id get tokens), with the same state, owner, IP and permission checks as `verify`.
    * `binding` checks the token against the key once its state is known (the secret it was issued

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import secureJson from 'secure-json-parse';
 import type { FastifyBaseLogger } from 'fastify';
-import { meteringJson, type VerifierActor } from '@keyward/core';
+import type { VerifierActor } from '@keyward/core';
 import { verdictFor, verdictSerializer, verifyBodyValidator, type VerdictOfBody, type VerifyBody } from '../routes/verify.js';
 import type { Services } from '../services.js';
 import { ApiError } from './api-error.js';
@@ -13,8 +13,6 @@ import type { VerifierAuthenticator } from './verifier-authenticator.js';
 
 const PATH = '/api/keys/verify';
 const headers = fixedHeaders({ 'content-type': JSON_CONTENT_TYPE }, API_HEADERS, HYGIENE_HEADERS);
-/** The JSON of memoized answers (frozen, shared by every verification with the same key and ask), and its length. */
-const written = new WeakMap<object, { json: string; length: number }>();
 
 export interface FastLaneOptions {
   readonly services: Services;
@@ -47,26 +45,9 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
 
   function write(res: ServerResponse, requestId: string, { verdict, tokenExpiresAt }: VerdictOfBody): void {
     try {
-      const keys = services.verifier;
-      // A metered answer is the memoized answer's JSON with what metering adds, written after it.
-      const parts = tokenExpiresAt ? null : keys.answerParts(verdict);
-      const answer = parts ? parts.base : keys.answer(verdict, tokenExpiresAt);
-      let known = written.get(answer);
-      if (!known) {
-        if (!parts) {
-          // An answer made for this verification: its JSON from the shared pieces of its decision.
-          writeAnswer(res, 200, headers, requestId, answerJson(answer) ?? serialize(answer));
-          return;
-        }
-        const json = serialize(answer);
-        known = { json, length: Buffer.byteLength(json) };
-        if (Object.isFrozen(answer)) written.set(answer, known);
-      }
-      if (parts) {
-        // The added JSON is ASCII: its length is its byte length.
-        const added = meteringJson(parts.metering);
-        writeAnswer(res, 200, headers, requestId, `${known.json.slice(0, -1)}${added}}`, known.length + added.length);
-      } else writeAnswer(res, 200, headers, requestId, known.json, known.length);
+      // An answer is made per verification; its JSON from the shared pieces of its decision.
+      const answer = services.verifier.answer(verdict, tokenExpiresAt);
+      writeAnswer(res, 200, headers, requestId, answerJson(answer) ?? serialize(answer));
     } catch (err) {
       fail(res, requestId, err);
     }
