@@ -125,7 +125,8 @@ export function createKeyVerification(options: KeyVerificationOptions): KeyVerif
     // One reading of the clock for a verification answered from memory: verified and metered at once.
     const nowMs = clock.now().getTime();
     const verdict = verifier.check(request, nowMs);
-    return verdict instanceof Promise ? verdict.then((v) => settle(v, request.cost)) : settleAt(verdict, request.cost, nowMs);
+    // A verification that had to read first is metered when it settles (its cost was checked above).
+    return verdict instanceof Promise ? verdict.then((v) => settleAt(v, request.cost, clock.now().getTime())) : settleAt(verdict, request.cost, nowMs);
   };
   return {
     verifier,
