@@ -13,7 +13,8 @@ export interface UsageWorkerData {
   readonly lockWaitMs?: number | undefined;
 }
 
-export type UsageWorkerRequest = { readonly id: number; readonly batch: UsageBatch };
+/** A part of batch `id`; the batch is written, in one transaction, when its last part arrives. */
+export type UsageWorkerRequest = { readonly id: number; readonly part: UsageBatch; readonly last: boolean };
 export type UsageWorkerReply = { readonly id: number; readonly error: { readonly name: string; readonly message: string } | null };
 
 const port = parentPort;
@@ -21,7 +22,19 @@ if (!port) throw new Error('sqlite-usage-worker runs as a worker thread');
 const { file, lockWaitMs } = workerData as UsageWorkerData;
 const store = await openStore(`sqlite:${file}`, { lockWaitMs });
 
-port.on('message', ({ id, batch }: UsageWorkerRequest) => {
+/** The parts received of batches not yet whole (a batch's parts arrive in order). */
+const receiving = new Map<number, UsageBatch[]>();
+
+port.on('message', ({ id, part, last }: UsageWorkerRequest) => {
+  let parts = receiving.get(id);
+  if (!parts) receiving.set(id, (parts = []));
+  parts.push(part);
+  if (!last) return;
+  receiving.delete(id);
+  const batch: UsageBatch =
+    parts.length === 1
+      ? part
+      : { increments: parts.flatMap((p) => p.increments), touches: parts.flatMap((p) => p.touches), spends: parts.flatMap((p) => p.spends) };
   store
     .transaction(async (tx) => {
       if (batch.increments.length) await tx.usage.add(batch.increments);

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailable, transactionalUsageWriter, type UsageBatch, type UsageWriter } from '@keyward/core';
 import type { KyselyStore } from './open-store.js';
-import type { UsageWorkerData, UsageWorkerReply } from './sqlite-usage-worker.js';
+import type { UsageWorkerData, UsageWorkerReply, UsageWorkerRequest } from './sqlite-usage-worker.js';
 
 /**
  * The worker's compiled module. From the TypeScript sources (tests), the built one in `dist/`: a
@@ -23,6 +23,33 @@ export function usageWriterFor(store: KyselyStore, options: { lockWaitMs?: numbe
   const sqlite = store.connection.sqlite;
   if (!sqlite || sqlite.memory) return transactionalUsageWriter(store);
   return sqliteUsageWriter({ file: sqlite.name, lockWaitMs: options.lockWaitMs });
+}
+
+/** Rows copied to the worker per message: copying a message holds the event loop, about a millisecond for this many. */
+const ROWS_PER_MESSAGE = 1_000;
+
+/**
+ * Sends a batch to the worker in parts of at most ROWS_PER_MESSAGE rows, an event-loop turn apart (the
+ * worker writes the whole batch in one transaction once its last part arrived), so that a flush of a
+ * million keys never holds the server's event loop for the time its copy takes.
+ */
+async function postInParts(worker: Worker, id: number, batch: UsageBatch): Promise<void> {
+  const { increments, touches, spends } = batch;
+  const rows = increments.length + touches.length;
+  if (rows <= ROWS_PER_MESSAGE) {
+    worker.postMessage({ id, part: batch, last: true } satisfies UsageWorkerRequest);
+    return;
+  }
+  for (let from = 0; from < rows; from += ROWS_PER_MESSAGE) {
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+    const to = Math.min(from + ROWS_PER_MESSAGE, rows);
+    const part: UsageBatch = {
+      increments: increments.slice(Math.min(from, increments.length), Math.min(to, increments.length)),
+      touches: touches.slice(Math.max(0, from - increments.length), Math.max(0, to - increments.length)),
+      spends: from === 0 ? spends : [],
+    };
+    worker.postMessage({ id, part, last: to === rows } satisfies UsageWorkerRequest);
+  }
 }
 
 /**
@@ -75,7 +102,10 @@ export function sqliteUsageWriter(data: UsageWorkerData): UsageWriter {
           reject,
         });
         target.ref();
-        target.postMessage({ id, batch });
+        void postInParts(target, id, batch).catch((err: unknown) => {
+          pending.delete(id);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
       });
     },
     async close() {

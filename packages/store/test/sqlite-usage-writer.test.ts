@@ -73,6 +73,52 @@ describe('SQLite usage writer (worker thread)', () => {
     }
   });
 
+  it('writes a batch of thousands of rows, sent to the worker in parts, whole, and reports it written once', async () => {
+    const { store, file } = await openOnFile();
+    const writer = sqliteUsageWriter({ file });
+    try {
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      // 2,500 minutes of one key and its lastUsedAt: three parts of at most 1,000 rows.
+      const increments: UsageIncrement[] = Array.from({ length: 2_500 }, (_, i) => ({ orgId: org.id, keyId: key.id, minuteStart: at(i * 60), valid: 1, rejected: 0, rejectedByCode: {} }));
+      const reported: Array<[number, number]> = [];
+      await writer.write({ increments, touches: [{ keyId: key.id, at: at(2_500 * 60) }], spends: [] }, (i, t) => reported.push([i, t]));
+      expect(reported).toEqual([[2_500, 1]]);
+      const buckets = await store.usage.buckets(org.id, key.id, at(0), at(2_500 * 60), 'day');
+      expect(buckets.reduce((sum, b) => sum + b.valid, 0)).toBe(2_500);
+      expect((await store.keys.findById(org.id, key.id))?.lastUsedAt).toEqual(at(2_500 * 60));
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+
+  it('writes nothing of a batch in parts whose transaction fails, and all of it on the next try', async () => {
+    const { store, file } = await openOnFile();
+    const writer = sqliteUsageWriter({ file, lockWaitMs: 100 });
+    try {
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      const increments: UsageIncrement[] = Array.from({ length: 1_500 }, (_, i) => ({ orgId: org.id, keyId: key.id, minuteStart: at(i * 60), valid: 2, rejected: 0, rejectedByCode: {} }));
+      const batch = { increments, touches: [], spends: [] };
+      const other = new SqliteDatabase(file, { timeout: 0 });
+      other.exec('begin immediate');
+      const reported: number[] = [];
+      await expect(writer.write(batch, (i) => reported.push(i))).rejects.toBeInstanceOf(StoreUnavailable);
+      other.exec('commit');
+      other.close();
+      expect(reported).toEqual([]);
+      expect(await store.usage.buckets(org.id, key.id, at(0), at(1_500 * 60), 'day')).toEqual([]);
+      await writer.write(batch, (i) => reported.push(i));
+      expect(reported).toEqual([1_500]);
+      const buckets = await store.usage.buckets(org.id, key.id, at(0), at(1_500 * 60), 'day');
+      expect(buckets.reduce((sum, b) => sum + b.valid, 0)).toBe(3_000);
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+
   it('starts the worker again after it was closed', async () => {
     const { store, file } = await openOnFile();
     const writer = usageWriterFor(store);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyId, OrgId } from '../ids.js';
-import type { Store } from '../ports.js';
+import type { Store, UsageWriter } from '../ports.js';
 import { transactionalUsageWriter } from './transactional-usage-writer.js';
 import { LAST_USED_RESOLUTION_MS, UsageRecorder } from './usage-recorder.js';
 import type { UsageIncrement } from './usage.js';
@@ -113,5 +113,39 @@ describe('UsageRecorder', () => {
     await recorder.flush();
     expect(written.touches).toEqual([{ keyId: keyA, at: new Date(70_000) }]);
     expect(total(written.increments, keyA)).toEqual({ valid: 2, rejected: 1 });
+  });
+
+  it('never holds the event loop for the whole of a big flush: a timer due during it runs before it ends', async () => {
+    const writer: UsageWriter = { write: async (_batch, written) => written(_batch.increments.length, _batch.touches.length, _batch.spends.length), close: async () => {} };
+    const recorder = new UsageRecorder(writer, { maxBufferedEntries: 100_000, rowsPerSlice: 100 });
+    for (let i = 0; i < 5_000; i++) recorder.record(org, `key_${i}` as KeyId, 'VALID', 1_000);
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    await recorder.flush().then(() => order.push('flushed'));
+    expect(order).toEqual(['other work', 'flushed']);
+  });
+
+  it('still holds back a lastUsedAt written just before the recorder forgot the older ones', async () => {
+    const { store, written } = recordingStore();
+    const recorder = new UsageRecorder(transactionalUsageWriter(store));
+    const t0 = 1_000;
+    recorder.record(org, keyA, 'VALID', t0);
+    await recorder.flush();
+    // A flush more than the resolution later: keyB is written, the generation of writes turns over.
+    recorder.record(org, keyB, 'VALID', t0 + LAST_USED_RESOLUTION_MS + 10);
+    await recorder.flush();
+    recorder.record(org, keyB, 'VALID', t0 + LAST_USED_RESOLUTION_MS + 20);
+    recorder.record(org, keyA, 'VALID', t0 + LAST_USED_RESOLUTION_MS + 20);
+    await recorder.flush();
+    // keyB was written 10 ms before: not due; keyA a resolution before: due.
+    expect(written.touches.map((t) => [t.keyId, t.at.getTime() - t0])).toEqual([
+      [keyA, 0],
+      [keyB, LAST_USED_RESOLUTION_MS + 10],
+      [keyA, LAST_USED_RESOLUTION_MS + 20],
+    ]);
+    // Two resolutions on, both are written again.
+    recorder.record(org, keyB, 'VALID', t0 + 2 * LAST_USED_RESOLUTION_MS + 30);
+    await recorder.flush();
+    expect(written.touches.at(-1)).toEqual({ keyId: keyB, at: new Date(t0 + 2 * LAST_USED_RESOLUTION_MS + 30) });
   });
 });

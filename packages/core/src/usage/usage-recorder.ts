@@ -3,6 +3,12 @@ import type { CreditSpend, UsageWriter } from '../ports.js';
 import type { UsageIncrement } from './usage.js';
 
 const MINUTE_MS = 60_000;
+/** Rows a flush prepares between two event-loop turns: well under a millisecond of work. */
+export const ROWS_PER_SLICE = 1_000;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function incrementOf(c: Counter): UsageIncrement {
   return { orgId: c.orgId, keyId: c.keyId, minuteStart: new Date(c.minuteStart), valid: c.valid, rejected: c.rejected, rejectedByCode: c.rejectedByCode ?? {} };
@@ -15,6 +21,8 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export interface UsageRecorderOptions {
   readonly maxBufferedEntries: number;
+  /** Counters and `lastUsedAt`s a flush prepares between two event-loop turns (default ROWS_PER_SLICE). */
+  readonly rowsPerSlice?: number;
   readonly onOverflow?: () => void;
 }
 
@@ -73,9 +81,14 @@ export class UsageRecorder {
    * The `lastUsedAt` last written per key, for keys written within the resolution: as ms after
    * `writtenOrigin` (the first one written), a small integer V8 keeps in the map's slot, where an
    * epoch-ms value would cost a 16-byte heap number per key (issue 13: one per key used in the last
-   * minute).
+   * minute). Two generations: a flush that finds the newer one older than the resolution drops the
+   * older one whole (everything in it was written longer ago than that) rather than going through a
+   * million entries to find the old ones.
    */
   private written = new Map<KeyId, number>();
+  private writtenBefore = new Map<KeyId, number>();
+  /** When `written` became the newer generation (ms after `writtenOrigin`). */
+  private generationStart = 0;
   private writtenOrigin: number | null = null;
   private flushing: Promise<void> | null = null;
   /** Credits spent and not yet written: per key, the latest version and period spent under… */
@@ -128,20 +141,17 @@ export class UsageRecorder {
 
   /**
    * Writes the buffered counts and the due `lastUsedAt`s (`{ final: true }`: every `lastUsedAt`, for
-   * shutdown). Concurrent calls wait for the running flush, then flush again.
+   * shutdown). Concurrent calls wait for the running flush, then flush again. A flush prepares its
+   * rows `rowsPerSlice` at a time, an event-loop turn apart, so that a flush of a million keys never
+   * holds the event loop for more than about a millisecond at once (issue 13: a flush built in one go
+   * held verifications up for tens of milliseconds).
    */
   async flush(options: { final?: boolean } = {}): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.counters.size === 0 && this.lastUsed.size === 0 && this.spends.size === 0 && this.earlierSpends.length === 0) return;
+    // Everything buffered is taken at once; what is counted from now on goes to a later flush.
     const counters = this.counters.all();
     const pending = this.lastUsed;
-    // The uses counted on the counters join the touches still pending.
-    for (const counter of counters) {
-      if (counter.lastUsedMs === -1) continue;
-      const previous = pending.get(counter.keyId);
-      if (previous === undefined || previous < counter.lastUsedMs) pending.set(counter.keyId, counter.lastUsedMs);
-      counter.lastUsedMs = -1;
-    }
     const spends: CreditSpend[] = [...this.earlierSpends];
     for (const [keyId, spend] of this.spends) spends.push({ keyId, ...spend });
     this.counters = new Counters();
@@ -150,56 +160,88 @@ export class UsageRecorder {
     this.lastUsed = new Map();
     this.spends = new Map();
     this.earlierSpends = [];
-    // Touches that are not due yet stay pending for a later flush.
-    const lastUsed = new Map<KeyId, number>();
-    let newest = 0;
-    for (const [keyId, at] of pending) {
-      newest = Math.max(newest, at);
-      const written = this.written.get(keyId);
-      if (options.final || written === undefined || at - this.writtenOrigin! - written >= LAST_USED_RESOLUTION_MS) lastUsed.set(keyId, at);
-      else this.lastUsed.set(keyId, at);
-    }
-    if (counters.length === 0 && lastUsed.size === 0 && spends.length === 0) return;
-    const increments = counters.map(incrementOf);
-    const touches = [...lastUsed].map(([keyId, at]) => ({ keyId, at: new Date(at) }));
-    const run = async () => {
-      let counted = 0;
-      let touched = 0;
-      let spent = 0;
-      try {
-        await this.writer.write({ increments, touches, spends }, (moreIncrements, moreTouches, moreSpends) => {
-          for (const { keyId } of touches.slice(touched, touched + moreTouches)) {
-            const at = lastUsed.get(keyId)!;
-            this.writtenOrigin ??= at;
-            this.written.set(keyId, at - this.writtenOrigin);
-          }
-          counted += moreIncrements;
-          touched += moreTouches;
-          spent += moreSpends;
-        });
-      } catch (err) {
-        // What the writer did not report written goes back, to be written once by a later flush.
-        this.restore(
-          counters.slice(counted),
-          new Map(touches.slice(touched).map(({ keyId }) => [keyId, lastUsed.get(keyId)!])),
-        );
-        // Spending not written comes before what was spent since: written in the order it happened.
-        const unwritten = spends.slice(spent);
-        if (unwritten.length) {
-          const since = [...this.earlierSpends];
-          for (const [keyId, spend] of this.spends) since.push({ keyId, ...spend });
-          this.earlierSpends = [...unwritten, ...since];
-          this.spends = new Map();
-        }
-        throw err;
-      }
-      // Entries older than the resolution no longer hold anything back.
-      for (const [keyId, at] of this.written) if (newest - this.writtenOrigin! - at >= LAST_USED_RESOLUTION_MS) this.written.delete(keyId);
-    };
-    this.flushing = run().finally(() => {
+    this.flushing = this.writeOut(counters, pending, spends, options.final === true).finally(() => {
       this.flushing = null;
     });
     await this.flushing;
+  }
+
+  /** `flush`'s work on what it took: the due touches found and the rows made, a slice at a time, then written. */
+  private async writeOut(counters: Counter[], pending: Map<KeyId, number>, spends: CreditSpend[], final: boolean): Promise<void> {
+    const slice = this.options.rowsPerSlice ?? ROWS_PER_SLICE;
+    // The uses counted on the counters join the touches still pending.
+    for (let i = 0; i < counters.length; i++) {
+      if (i > 0 && i % slice === 0) await nextTurn();
+      const counter = counters[i]!;
+      if (counter.lastUsedMs === -1) continue;
+      const previous = pending.get(counter.keyId);
+      if (previous === undefined || previous < counter.lastUsedMs) pending.set(counter.keyId, counter.lastUsedMs);
+      counter.lastUsedMs = -1;
+    }
+    // Touches that are not due yet stay pending for a later flush.
+    const due: [KeyId, number][] = [];
+    let newest = 0;
+    let seen = 0;
+    for (const [keyId, at] of pending) {
+      if (++seen % slice === 0) await nextTurn();
+      newest = Math.max(newest, at);
+      const written = this.written.get(keyId) ?? this.writtenBefore.get(keyId);
+      if (final || written === undefined || at - this.writtenOrigin! - written >= LAST_USED_RESOLUTION_MS) due.push([keyId, at]);
+      else this.keepPending(keyId, at);
+    }
+    if (counters.length === 0 && due.length === 0 && spends.length === 0) return;
+    let counted = 0;
+    let touched = 0;
+    let spent = 0;
+    const written = (moreIncrements: number, moreTouches: number, moreSpends: number) => {
+      for (let i = touched; i < touched + moreTouches; i++) {
+        const at = due[i]![1];
+        this.writtenOrigin ??= at;
+        this.written.set(due[i]![0], at - this.writtenOrigin);
+      }
+      counted += moreIncrements;
+      touched += moreTouches;
+      spent += moreSpends;
+    };
+    // The rows are made a slice at a time too; the writer takes them in transactions of its own size
+    // (a SQLite file's worker thread: the flush in one, copied to it in slices).
+    const increments: UsageIncrement[] = new Array(counters.length);
+    for (let i = 0; i < counters.length; i++) {
+      if (i > 0 && i % slice === 0) await nextTurn();
+      increments[i] = incrementOf(counters[i]!);
+    }
+    const touches: { keyId: KeyId; at: Date }[] = new Array(due.length);
+    for (let i = 0; i < due.length; i++) {
+      if (i > 0 && i % slice === 0) await nextTurn();
+      touches[i] = { keyId: due[i]![0], at: new Date(due[i]![1]) };
+    }
+    try {
+      await this.writer.write({ increments, touches, spends }, written);
+    } catch (err) {
+      // What the writer did not report written goes back, to be written once by a later flush.
+      this.restore(counters.slice(counted), new Map(due.slice(touched)));
+      // Spending not written comes before what was spent since: written in the order it happened.
+      const unwritten = spends.slice(spent);
+      if (unwritten.length) {
+        const since = [...this.earlierSpends];
+        for (const [keyId, spend] of this.spends) since.push({ keyId, ...spend });
+        this.earlierSpends = [...unwritten, ...since];
+        this.spends = new Map();
+      }
+      throw err;
+    }
+    // Entries older than the resolution no longer hold anything back.
+    if (this.writtenOrigin !== null && newest - this.writtenOrigin - this.generationStart >= LAST_USED_RESOLUTION_MS) {
+      this.writtenBefore = this.written;
+      this.written = new Map();
+      this.generationStart = newest - this.writtenOrigin;
+    }
+  }
+
+  /** A touch kept for a later flush (the latest of it and any kept since). */
+  private keepPending(keyId: KeyId, at: number): void {
+    const current = this.lastUsed.get(keyId);
+    if (current === undefined || current < at) this.lastUsed.set(keyId, at);
   }
 
   /** Releases the writer (its worker thread, if any); flush first. */
@@ -223,9 +265,6 @@ export class UsageRecorder {
         for (const [code, n] of Object.entries(old.rejectedByCode)) byCode[code] = (byCode[code] ?? 0) + n;
       }
     }
-    for (const [keyId, at] of lastUsed) {
-      const current = this.lastUsed.get(keyId);
-      if (current === undefined || current < at) this.lastUsed.set(keyId, at);
-    }
+    for (const [keyId, at] of lastUsed) this.keepPending(keyId, at);
   }
 }
