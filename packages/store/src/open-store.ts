@@ -47,7 +47,7 @@ export function storeOver(connection: Connection): KyselyStore {
   const origin = randomBytes(8).toString('hex');
   let closing: Promise<void> | null = null;
   return {
-    ...repositories(db, dialect, origin),
+    ...repositories(db, dialect, origin, connection.sqlite ?? null),
     dialect,
     connection,
     /**
@@ -57,7 +57,7 @@ export function storeOver(connection: Connection): KyselyStore {
      * connection and never returns; on PostgreSQL it runs outside the transaction.
      */
     transaction(fn) {
-      return db.transaction().execute((trx) => fn(repositories(trx, dialect, origin)));
+      return db.transaction().execute((trx) => fn(repositories(trx, dialect, origin, connection.sqlite ?? null)));
     },
     async ping() {
       await sql`select 1`.execute(db);

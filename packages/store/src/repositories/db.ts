@@ -1,3 +1,4 @@
+import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Dialect } from '../connect.js';
 import { decodeCursor } from '../cursor.js';
@@ -10,6 +11,34 @@ export type Db = Kysely<Database> | Transaction<Database>;
 export interface RepositoryContext {
   readonly db: Db;
   readonly dialect: Dialect;
+  /**
+   * The SQLite connection under `db` (null on PostgreSQL), for a statement prepared once and run row
+   * by row: only inside a transaction `db` holds (`db.isTransaction`, or one opened for it), where
+   * nothing else can run on the connection (see `inTransaction`).
+   */
+  readonly sqlite: SqliteDatabase.Database | null;
+}
+
+/**
+ * Runs `work` inside a transaction on `db`: the caller's when `db` is one, else a new one. On SQLite,
+ * Kysely holds the one connection for the whole transaction, so statements run on the raw connection
+ * from `work` are part of it and nothing else interleaves with them.
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T> | T): Promise<T> {
+  if (db.isTransaction) return work(db);
+  return db.transaction().execute(async (trx) => work(trx));
+}
+
+/** Statements prepared once per SQLite connection, by their SQL. */
+const prepared = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase.Statement>>();
+
+/** `text` prepared on `sqlite` once, and the same statement every time after. */
+export function preparedOn(sqlite: SqliteDatabase.Database, text: string): SqliteDatabase.Statement {
+  let statements = prepared.get(sqlite);
+  if (!statements) prepared.set(sqlite, (statements = new Map()));
+  let statement = statements.get(text);
+  if (!statement) statements.set(text, (statement = sqlite.prepare(text)));
+  return statement;
 }
 
 export const toMs = (date: Date): number => date.getTime();

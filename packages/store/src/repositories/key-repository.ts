@@ -2,7 +2,7 @@ import type { ApiKeyRecord, Binding, KeyCredits, KeyId, KeyRepository, KeyType, 
 import type { Page, PageRequest } from '@keyward/core';
 import { CompiledQuery, sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
-import { forUpdate, json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { forUpdate, inTransaction, json, nameContains, parseJson, parseSharedJson, preparedOn, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
 import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
 
 /** Keys per `touchLastUsed` statement: 2 parameters each. */
@@ -105,7 +105,10 @@ function positionOf(order: KeyOrder, row: Selectable<ApiKeysTable>): KeyPosition
  * API keys. Methods that take an `orgId` filter by it in the statement itself; the `findForVerification…`
  * lookups establish the tenant from a presented key and are the only ones that do not.
  */
-export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository {
+/** One key's `lastUsedAt` on SQLite, never moved back: prepared once, run per key. */
+const SQLITE_TOUCH = 'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)';
+
+export function keyRepository({ db, dialect, sqlite }: RepositoryContext): KeyRepository {
   let byLookupId: CompiledQuery | null = null;
   return {
     async scanNamingPermissions(now, after, limit) {
@@ -332,6 +335,14 @@ export function keyRepository({ db, dialect }: RepositoryContext): KeyRepository
       const latest = new Map<string, number>();
       for (const { keyId, at } of entries) latest.set(keyId, Math.max(latest.get(keyId) ?? Number.NEGATIVE_INFINITY, toMs(at)));
       const pairs = [...latest];
+      if (sqlite) {
+        // SQLite: one prepared statement run per key, inside a transaction (a usage flush touches thousands).
+        await inTransaction(db, () => {
+          const touch = preparedOn(sqlite, SQLITE_TOUCH);
+          for (const [id, ms] of pairs) touch.run(ms, id, ms);
+        });
+        return;
+      }
       for (let i = 0; i < pairs.length; i += TOUCH_CHUNK) {
         if (i > 0) await yieldToEventLoop();
         const rows = sql.join(pairs.slice(i, i + TOUCH_CHUNK).map(([id, ms]) => sql`(${id}, cast(${ms} as bigint))`));

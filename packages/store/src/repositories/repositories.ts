@@ -1,4 +1,5 @@
 import type { Repositories } from '@keyward/core';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Dialect } from '../connect.js';
 import { auditRepository } from './audit-repository.js';
 import type { Db } from './db.js';
@@ -23,8 +24,8 @@ import { verifierRepository } from './verifier-repository.js';
 import { webhookRepository } from './webhook-repository.js';
 
 /** Every repository over one Kysely handle: the database, or one transaction on it. */
-export function repositories(db: Db, dialect: Dialect, origin: string): Repositories {
-  const ctx = { db, dialect };
+export function repositories(db: Db, dialect: Dialect, origin: string, sqlite: SqliteDatabase.Database | null = null): Repositories {
+  const ctx = { db, dialect, sqlite };
   return {
     orgs: orgRepository(ctx),
     policies: policyRepository(ctx),
