@@ -101,13 +101,13 @@ function positionOf(order: KeyOrder, row: Selectable<ApiKeysTable>): KeyPosition
   return { value: order.kind === 'number' ? Number(value) : String(value), id: row.id };
 }
 
+/** One key's `lastUsedAt` on SQLite, never moved back: prepared once, run per key. */
+const SQLITE_TOUCH = 'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)';
+
 /**
  * API keys. Methods that take an `orgId` filter by it in the statement itself; the `findForVerification…`
  * lookups establish the tenant from a presented key and are the only ones that do not.
  */
-/** One key's `lastUsedAt` on SQLite, never moved back: prepared once, run per key. */
-const SQLITE_TOUCH = 'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)';
-
 export function keyRepository({ db, dialect, sqlite }: RepositoryContext): KeyRepository {
   let byLookupId: CompiledQuery | null = null;
   return {
