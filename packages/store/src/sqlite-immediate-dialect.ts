@@ -20,22 +20,25 @@ export interface SqliteLockOptions {
   readonly lockWaitMs: number;
 }
 
+/** Each connection's kept statements, by their SQL (see `preparedStatement`). */
+const statementsByDatabase = new WeakMap<BetterSqliteDatabase, Map<string, Statement>>();
+
 /**
- * The database's prepared statements, kept: Kysely prepares every query anew, and on a cache miss of
- * the verifier (a key lookup) preparing costs more than running. Statements run synchronously to
+ * `sql` prepared on `database`, kept for the next time: Kysely prepares every query anew, and on a
+ * cache miss of the verifier (a key lookup) preparing costs more than running; the repositories'
+ * statements run row by row (usage writes) come from here too. Statements run synchronously to
  * completion, so a kept statement is never used by two queries at once.
  */
-function statementCache(database: BetterSqliteDatabase): (sql: string) => Statement {
-  const statements = new Map<string, Statement>();
-  return (sql) => {
-    if (sql.length > CACHEABLE_SQL_LENGTH) return database.prepare(sql);
-    let statement = statements.get(sql);
-    if (!statement) {
-      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
-      statements.set(sql, (statement = database.prepare(sql)));
-    }
-    return statement;
-  };
+export function preparedStatement(database: BetterSqliteDatabase, sql: string): Statement {
+  if (sql.length > CACHEABLE_SQL_LENGTH) return database.prepare(sql);
+  let statements = statementsByDatabase.get(database);
+  if (!statements) statementsByDatabase.set(database, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) {
+    if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+    statements.set(sql, (statement = database.prepare(sql)));
+  }
+  return statement;
 }
 
 const isBusy = (err: unknown): boolean =>
@@ -84,7 +87,7 @@ class LockAwareSqliteDriver implements Driver {
 
   constructor(database: BetterSqliteDatabase, options: SqliteLockOptions) {
     this.#database = database;
-    this.#prepare = statementCache(database);
+    this.#prepare = (sql) => preparedStatement(database, sql);
     this.#lockWaitMs = options.lockWaitMs;
   }
 

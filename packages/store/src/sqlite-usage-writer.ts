@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailable, transactionalUsageWriter, type UsageBatch, type UsageWriter } from '@keyward/core';
 import type { KyselyStore } from './open-store.js';
+import { yieldToEventLoop } from './repositories/db.js';
 import type { UsageWorkerData, UsageWorkerReply, UsageWorkerRequest } from './sqlite-usage-worker.js';
 
 /**
@@ -41,7 +42,7 @@ async function postInParts(worker: Worker, id: number, batch: UsageBatch): Promi
     return;
   }
   for (let from = 0; from < rows; from += ROWS_PER_MESSAGE) {
-    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (from > 0) await yieldToEventLoop();
     const to = Math.min(from + ROWS_PER_MESSAGE, rows);
     const part: UsageBatch = {
       increments: increments.slice(Math.min(from, increments.length), Math.min(to, increments.length)),

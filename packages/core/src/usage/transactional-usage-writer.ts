@@ -3,7 +3,8 @@ import type { Store, UsageBatch, UsageWriter } from '../ports.js';
 /** Rows written per transaction: small enough that one holds the event loop about a millisecond. */
 const ROWS_PER_TRANSACTION = 500;
 
-function nextTurn(): Promise<void> {
+/** Resolves on the event loop's next turn (after pending I/O): long work in slices lets requests through. */
+export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

@@ -1,14 +1,11 @@
 import type { KeyId, OrgId } from '../ids.js';
 import type { CreditSpend, UsageWriter } from '../ports.js';
+import { nextTurn } from './transactional-usage-writer.js';
 import type { UsageIncrement } from './usage.js';
 
 const MINUTE_MS = 60_000;
 /** Rows a flush prepares between two event-loop turns: well under a millisecond of work. */
 export const ROWS_PER_SLICE = 1_000;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function incrementOf(c: Counter): UsageIncrement {
   return { orgId: c.orgId, keyId: c.keyId, minuteStart: new Date(c.minuteStart), valid: c.valid, rejected: c.rejected, rejectedByCode: c.rejectedByCode ?? {} };
@@ -166,60 +163,50 @@ export class UsageRecorder {
     await this.flushing;
   }
 
-  /** `flush`'s work on what it took: the due touches found and the rows made, a slice at a time, then written. */
+  /** `flush`'s work on what it took: the rows made and the due touches found, a slice at a time, then written. */
   private async writeOut(counters: Counter[], pending: Map<KeyId, number>, spends: CreditSpend[], final: boolean): Promise<void> {
     const slice = this.options.rowsPerSlice ?? ROWS_PER_SLICE;
-    // The uses counted on the counters join the touches still pending.
+    // One pass over the counters: each one's row, and its latest use joins the touches still pending.
+    const increments: UsageIncrement[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       if (i > 0 && i % slice === 0) await nextTurn();
       const counter = counters[i]!;
+      increments[i] = incrementOf(counter);
       if (counter.lastUsedMs === -1) continue;
       const previous = pending.get(counter.keyId);
       if (previous === undefined || previous < counter.lastUsedMs) pending.set(counter.keyId, counter.lastUsedMs);
       counter.lastUsedMs = -1;
     }
-    // Touches that are not due yet stay pending for a later flush.
-    const due: [KeyId, number][] = [];
+    // The due touches become rows; those not due yet stay pending for a later flush.
+    const touches: { keyId: KeyId; at: Date }[] = [];
     let newest = 0;
     let seen = 0;
     for (const [keyId, at] of pending) {
       if (++seen % slice === 0) await nextTurn();
       newest = Math.max(newest, at);
       const written = this.written.get(keyId) ?? this.writtenBefore.get(keyId);
-      if (final || written === undefined || at - this.writtenOrigin! - written >= LAST_USED_RESOLUTION_MS) due.push([keyId, at]);
+      if (final || written === undefined || at - this.writtenOrigin! - written >= LAST_USED_RESOLUTION_MS) touches.push({ keyId, at: new Date(at) });
       else this.keepPending(keyId, at);
     }
-    if (counters.length === 0 && due.length === 0 && spends.length === 0) return;
+    if (counters.length === 0 && touches.length === 0 && spends.length === 0) return;
     let counted = 0;
     let touched = 0;
     let spent = 0;
     const written = (moreIncrements: number, moreTouches: number, moreSpends: number) => {
       for (let i = touched; i < touched + moreTouches; i++) {
-        const at = due[i]![1];
+        const at = touches[i]!.at.getTime();
         this.writtenOrigin ??= at;
-        this.written.set(due[i]![0], at - this.writtenOrigin);
+        this.written.set(touches[i]!.keyId, at - this.writtenOrigin);
       }
       counted += moreIncrements;
       touched += moreTouches;
       spent += moreSpends;
     };
-    // The rows are made a slice at a time too; the writer takes them in transactions of its own size
-    // (a SQLite file's worker thread: the flush in one, copied to it in slices).
-    const increments: UsageIncrement[] = new Array(counters.length);
-    for (let i = 0; i < counters.length; i++) {
-      if (i > 0 && i % slice === 0) await nextTurn();
-      increments[i] = incrementOf(counters[i]!);
-    }
-    const touches: { keyId: KeyId; at: Date }[] = new Array(due.length);
-    for (let i = 0; i < due.length; i++) {
-      if (i > 0 && i % slice === 0) await nextTurn();
-      touches[i] = { keyId: due[i]![0], at: new Date(due[i]![1]) };
-    }
     try {
       await this.writer.write({ increments, touches, spends }, written);
     } catch (err) {
       // What the writer did not report written goes back, to be written once by a later flush.
-      this.restore(counters.slice(counted), new Map(due.slice(touched)));
+      this.restore(counters.slice(counted), new Map(touches.slice(touched).map(({ keyId, at }) => [keyId, at.getTime()])));
       // Spending not written comes before what was spent since: written in the order it happened.
       const unwritten = spends.slice(spent);
       if (unwritten.length) {

@@ -24,7 +24,7 @@ async function answeringInOneTurn(count: number, answer: (req: IncomingMessage, 
 
 describe('writeAnswer', () => {
   it('writes every answer made in one turn, each with its status, headers, request id and length', async () => {
-    const url = await answeringInOneTurn(5, (req, res, i) => writeAnswer(res, STATUSES[i]!, headers, `req_${i}`, JSON.stringify({ path: req.url }), undefined, i === 0 ? { 'retry-after': '1' } : undefined));
+    const url = await answeringInOneTurn(5, (req, res, i) => writeAnswer(res, STATUSES[i]!, headers, `req_${i}`, JSON.stringify({ path: req.url }), i === 0 ? { 'retry-after': '1' } : undefined));
     const answers = await Promise.all([0, 1, 2, 3, 4].map((n) => fetch(`${url}/${n}`)));
     const seen = await Promise.all(answers.map(async (a) => ({ status: a.status, id: a.headers.get('x-request-id'), type: a.headers.get('content-type'), length: a.headers.get('content-length'), body: await a.text() })));
     for (const answer of seen) {

@@ -39,12 +39,11 @@ export function writeAnswer(
   headers: readonly string[],
   requestId: string,
   body: string,
-  byteLength: number = Buffer.byteLength(body),
   extra?: Readonly<Record<string, string>>,
 ): void {
   const list = headers.slice() as string[];
   if (extra) for (const name in extra) list.push(name, extra[name]!);
-  list.push('x-request-id', requestId, 'content-length', String(byteLength));
+  list.push('x-request-id', requestId, 'content-length', String(Buffer.byteLength(body)));
   if (queued.length === 0) setImmediate(writeQueued);
   queued.push({ res, status, list, body });
 }

@@ -40,7 +40,7 @@ export function createVerifyFastLane(options: FastLaneOptions): (req: IncomingMe
     const answer = toErrorAnswer(err);
     if (answer.status >= 500) options.log().error({ err, reqId: requestId }, 'verification failed');
     services.operations.metrics.countVerifyError(answer.status);
-    writeAnswer(res, answer.status, headers, requestId, JSON.stringify({ ...answer.body, requestId }), undefined, answer.headers);
+    writeAnswer(res, answer.status, headers, requestId, JSON.stringify({ ...answer.body, requestId }), answer.headers);
   }
 
   function write(res: ServerResponse, requestId: string, { verdict, tokenExpiresAt }: VerdictOfBody): void {

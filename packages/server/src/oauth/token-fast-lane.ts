@@ -42,7 +42,7 @@ export function createTokenFastLane(options: TokenFastLaneOptions): (req: Incomi
       headers = errorHeaders;
       extra = answer.headers;
     }
-    writeAnswer(res, status, headers, id, body, undefined, extra);
+    writeAnswer(res, status, headers, id, body, extra);
   }
 
   return (req, res) => {

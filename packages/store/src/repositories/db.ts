@@ -29,18 +29,6 @@ export async function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T> | T
   return db.transaction().execute(async (trx) => work(trx));
 }
 
-/** Statements prepared once per SQLite connection, by their SQL. */
-const prepared = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase.Statement>>();
-
-/** `text` prepared on `sqlite` once, and the same statement every time after. */
-export function preparedOn(sqlite: SqliteDatabase.Database, text: string): SqliteDatabase.Statement {
-  let statements = prepared.get(sqlite);
-  if (!statements) prepared.set(sqlite, (statements = new Map()));
-  let statement = statements.get(text);
-  if (!statement) statements.set(text, (statement = sqlite.prepare(text)));
-  return statement;
-}
-
 export const toMs = (date: Date): number => date.getTime();
 export const toMsOrNull = (date: Date | null | undefined): number | null => (date ? date.getTime() : null);
 export const toDate = (ms: number): Date => new Date(Number(ms));

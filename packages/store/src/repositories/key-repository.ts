@@ -2,7 +2,8 @@ import type { ApiKeyRecord, Binding, KeyCredits, KeyId, KeyRepository, KeyType, 
 import type { Page, PageRequest } from '@keyward/core';
 import { CompiledQuery, sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
-import { forUpdate, inTransaction, json, nameContains, parseJson, parseSharedJson, preparedOn, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { forUpdate, inTransaction, json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { preparedStatement } from '../sqlite-immediate-dialect.js';
 import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
 
 /** Keys per `touchLastUsed` statement: 2 parameters each. */
@@ -338,7 +339,7 @@ export function keyRepository({ db, dialect, sqlite }: RepositoryContext): KeyRe
       if (sqlite) {
         // SQLite: one prepared statement run per key, inside a transaction (a usage flush touches thousands).
         await inTransaction(db, () => {
-          const touch = preparedOn(sqlite, SQLITE_TOUCH);
+          const touch = preparedStatement(sqlite, SQLITE_TOUCH);
           for (const [id, ms] of pairs) touch.run(ms, id, ms);
         });
         return;

@@ -1,7 +1,8 @@
 import type { KeyId, UsageBucket, UsageIncrement, UsageRepository } from '@keyward/core';
 import { sql, type Insertable } from 'kysely';
 import type { UsageTable } from '../schema.js';
-import { inTransaction, preparedOn, toMs, yieldToEventLoop, type Db, type RepositoryContext } from './db.js';
+import { inTransaction, toMs, yieldToEventLoop, type Db, type RepositoryContext } from './db.js';
+import { preparedStatement } from '../sqlite-immediate-dialect.js';
 
 /** The code of valid verifications; every other code is a rejection (the verdict's code). */
 const VALID = 'VALID';
@@ -64,7 +65,7 @@ export function usageRepository({ db, sqlite }: RepositoryContext): UsageReposit
         if (!sqlite) return upsertAdd(trx, rows);
         // SQLite: one prepared statement run per row costs a fraction of building, compiling and
         // preparing a statement of 500 rows (issue 13: usage flushes of a million keys).
-        const upsert = preparedOn(sqlite, SQLITE_UPSERT_ADD);
+        const upsert = preparedStatement(sqlite, SQLITE_UPSERT_ADD);
         for (const row of rows) upsert.run(row.org_id, row.key_id, row.minute_start, row.code, row.count);
       });
     },
