@@ -244,6 +244,11 @@ export interface KeyRepository {
   spendCredits(spends: readonly CreditSpend[]): Promise<void>;
   /** Establishes the tenant: finds a presented key by its public lookup id, in any organization. */
   findForVerificationByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;
+  /**
+   * As `findForVerificationByLookupId`, answered synchronously where the store can (a SQLite file's
+   * read-only connection); undefined when it cannot now, for the caller to use the promise.
+   */
+  findForVerificationByLookupIdNow?(lookupId: string): ApiKeyRecord | null | undefined;
   /** Establishes the tenant: finds a presented project key by its secret's digest, current or previous. */
   findForVerificationByDigest(digest: string): Promise<ApiKeyRecord | null>;
   /** In `filter.sort` order (default newest first), then by id; cursors belong to one order. */

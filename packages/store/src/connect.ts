@@ -16,6 +16,14 @@ export interface Connection {
   readonly dialect: Dialect;
   /** The raw SQLite handle (SQLite only), for pragmas and diagnostics. */
   readonly sqlite?: SqliteDatabase.Database;
+  /**
+   * SQLite files (not `:memory:`): a second, read-only connection for the verifier's key lookups, run
+   * as prepared statements outside Kysely. In WAL mode it reads the last commit without any lock, so
+   * a verification that misses the cache never waits for a write transaction this process holds open
+   * on the main connection, and costs a few microseconds instead of a trip through Kysely. Closed with
+   * `db` (the dialect owns it).
+   */
+  readonly sqliteReader?: SqliteDatabase.Database;
   /** PostgreSQL: the schema the connection works in, when one was given. */
   readonly schema?: string;
   /** PostgreSQL: the URL, for connections outside the pool (the LISTEN connection). */
@@ -80,8 +88,20 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   // another process holds would stall the whole event loop. The store waits instead, on timers, up to
   // `lockWaitMs` (R48, R50); see `SqliteImmediateDialect`.
   sqlite.pragma('busy_timeout = 0');
-  const dialect = new SqliteImmediateDialect(sqlite, { lockWaitMs });
-  return { db: kysely(dialect), dialect: 'sqlite', sqlite };
+  const reader = file === ':memory:' ? undefined : openReader(file);
+  const dialect = new SqliteImmediateDialect(sqlite, { lockWaitMs, alsoClose: reader });
+  return { db: kysely(dialect), dialect: 'sqlite', sqlite, ...(reader ? { sqliteReader: reader } : {}) };
+}
+
+/**
+ * The verification reader of a SQLite file the main connection has opened (and switched to WAL). Its
+ * busy timeout is 0 as well: the rare read that meets a lock (another process recovering the WAL)
+ * fails at once, and the repository falls back to the main connection, which waits on timers.
+ */
+function openReader(file: string): SqliteDatabase.Database {
+  const reader = new SqliteDatabase(file, { readonly: true, fileMustExist: true, timeout: 0 });
+  reader.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
+  return reader;
 }
 
 /** int8 (counts, epoch milliseconds) as JS numbers: every value the store keeps is below 2^53. */

@@ -47,7 +47,7 @@ export function storeOver(connection: Connection): KyselyStore {
   const origin = randomBytes(8).toString('hex');
   let closing: Promise<void> | null = null;
   return {
-    ...repositories(db, dialect, origin, connection.sqlite ?? null),
+    ...repositories(db, dialect, origin, connection.sqlite ?? null, connection.sqliteReader ?? null),
     dialect,
     connection,
     /**

@@ -18,6 +18,8 @@ export interface SqliteLockOptions {
    * timers (the event loop keeps serving), before failing with `StoreBusy`.
    */
   readonly lockWaitMs: number;
+  /** Another connection to the same file (the verification reader) that the dialect closes with its own. */
+  readonly alsoClose?: BetterSqliteDatabase | undefined;
 }
 
 /** Each connection's kept statements, by their SQL (see `preparedStatement`). */
@@ -81,6 +83,7 @@ class LockAwareSqliteDriver implements Driver {
   readonly #database: BetterSqliteDatabase;
   readonly #prepare: (sql: string) => Statement;
   readonly #lockWaitMs: number;
+  readonly #alsoClose: BetterSqliteDatabase | undefined;
   /** The handle whose transaction is open, if any. */
   #owner: SqliteHandle | null = null;
   #released: Array<() => void> = [];
@@ -89,6 +92,7 @@ class LockAwareSqliteDriver implements Driver {
     this.#database = database;
     this.#prepare = (sql) => preparedStatement(database, sql);
     this.#lockWaitMs = options.lockWaitMs;
+    this.#alsoClose = options.alsoClose;
   }
 
   async init(): Promise<void> {}
@@ -127,6 +131,7 @@ class LockAwareSqliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    this.#alsoClose?.close();
     this.#database.close();
   }
 

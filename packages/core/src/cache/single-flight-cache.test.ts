@@ -176,6 +176,35 @@ describe('SingleFlightCache', () => {
     expect(c.peek('n3')).toEqual({ v: 3 });
   });
 
+  it('getNow: answers a stored entry, else reads at once and stores it, else leaves the read to get', async () => {
+    let trusted = true;
+    const c = cache({ trusted: () => trusted });
+    const reads: string[] = [];
+    const readNow = (name: string, v: number | undefined) => {
+      reads.push(name);
+      return v === undefined ? undefined : { v };
+    };
+    expect(c.getNow('a', readNow, 1)).toEqual({ v: 1 });
+    expect(c.getNow('a', readNow, 2)).toEqual({ v: 1 });
+    expect(reads).toEqual(['a']);
+    expect([c.hits, c.misses]).toEqual([1, 1]);
+    // The source cannot read now: nothing stored, nothing counted.
+    expect(c.getNow('b', readNow, undefined)).toBeUndefined();
+    expect([c.size, c.misses]).toEqual([1, 1]);
+    // A load of the name in flight: the caller joins it through get, no second read.
+    const loader = manualLoader<{ v: number }>();
+    const pending = c.get('c', loader.load);
+    expect(c.getNow('c', readNow, 3)).toBeUndefined();
+    expect(reads).toEqual(['a', 'b']);
+    loader.calls[0]!.load.resolve({ v: 3 });
+    expect(await pending).toEqual({ v: 3 });
+    // Untrusted: read through, never stored.
+    trusted = false;
+    expect(c.getNow('d', readNow, 4)).toEqual({ v: 4 });
+    trusted = true;
+    expect(c.peek('d')).toBeUndefined();
+  });
+
   it('reads through while untrusted: loads every time, never shares, never stores, never peeks', async () => {
     let trusted = true;
     const c = cache({ trusted: () => trusted });
@@ -249,6 +278,36 @@ describe('SingleFlightCache', () => {
     now = 10_000_000;
     expect(c.peek('negative')).toBeUndefined();
     expect(c.peek('positive')).toEqual({ v: 1 });
+  });
+
+  it('keeps values with a lifetime of their own apart: a flood of them evicts only their kind (briefMaxEntries)', async () => {
+    const dropped: string[] = [];
+    const c = cache({ maxEntries: 3, briefMaxEntries: 2, ttlFor: (value) => (value.v < 0 ? 1_000 : undefined), onDrop: (_value, name) => dropped.push(name) });
+    for (const name of ['a', 'b', 'c']) await c.get(name, () => Promise.resolve({ v: 1 }));
+    for (let i = 0; i < 10; i++) await c.get(`unknown-${i}`, () => Promise.resolve({ v: -1 }));
+    expect(['a', 'b', 'c'].map((name) => c.peekQuietly(name))).toEqual([{ v: 1 }, { v: 1 }, { v: 1 }]);
+    expect(c.peek('unknown-9')).toEqual({ v: -1 });
+    expect(c.peek('unknown-0')).toBeUndefined();
+    expect(c.size).toBe(5);
+    expect(dropped).toEqual(['unknown-0', 'unknown-1', 'unknown-2', 'unknown-3', 'unknown-4', 'unknown-5', 'unknown-6', 'unknown-7']);
+    // Invalidations reach both kinds.
+    c.invalidateMany(['a', 'unknown-9']);
+    expect([c.peek('a'), c.peek('unknown-9')]).toEqual([undefined, undefined]);
+    c.invalidateWhere((value) => value.v < 0);
+    expect(c.size).toBe(2);
+    c.invalidate();
+    expect(c.size).toBe(0);
+  });
+
+  it('holds one value per name, in the LRU of its kind, when a load replaces a value of the other kind', async () => {
+    const c = cache({ ttlFor: (value) => (value.v < 0 ? 1_000 : undefined) });
+    await c.get('x', () => Promise.resolve({ v: -1 }));
+    c.invalidateMany([]); // an event about something else: nothing dropped
+    expect(c.peek('x')).toEqual({ v: -1 });
+    c.invalidate('x');
+    await c.get('x', () => Promise.resolve({ v: 2 }));
+    expect(c.size).toBe(1);
+    expect(c.peek('x')).toEqual({ v: 2 });
   });
 
   it('evicts the least recently used entry beyond maxEntries, telling onDrop', async () => {

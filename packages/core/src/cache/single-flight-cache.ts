@@ -17,6 +17,13 @@ export interface SingleFlightCacheOptions<K extends Present, V extends Present> 
    */
   readonly ttlFor?: ((value: V) => number | undefined) | undefined;
   /**
+   * Values `ttlFor` gives a lifetime of their own are kept apart, in an LRU of at most this many
+   * (default `maxEntries`): a flood of them ("not found" for a new made-up name each time) evicts only
+   * its own kind, never the entries that matter, and the main LRU tracks no lifetimes unless `ttlMs`
+   * asks it to (each lookup then reads less memory).
+   */
+  readonly briefMaxEntries?: number | undefined;
+  /**
    * Whether invalidations can be relied on right now (e.g. `() => bus.healthy !== false`). While it
    * answers false, every `get` reads through, nothing is stored and `peek` finds nothing: an entry
    * kept while invalidations may be lost could outlive a revocation.
@@ -48,6 +55,8 @@ export interface SingleFlightCacheOptions<K extends Present, V extends Present> 
  */
 export class SingleFlightCache<K extends Present, V extends Present> {
   private readonly entries: LRUCache<K, V>;
+  /** Values with a lifetime of their own (`ttlFor`), apart from `entries`; null without `ttlFor`. */
+  private readonly brief: LRUCache<K, V> | null;
   private readonly inflight = new Map<K, Promise<V>>();
   private readonly ttlFor: ((value: V) => number | undefined) | undefined;
   private readonly trusted: (() => boolean) | undefined;
@@ -62,19 +71,23 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     this.onStore = options.onStore;
     const onDrop = options.onDrop;
     const now = options.now;
-    this.entries = new LRUCache<K, V>({
-      max: options.maxEntries,
-      ...(options.ttlMs !== undefined && options.ttlMs > 0 ? { ttl: options.ttlMs } : {}),
-      // lru-cache reads its clock at most once a millisecond of real time, and takes an entry stored at
-      // 0 for one without a lifetime: a test clock is read every time, and never reads 0.
-      ...(now ? { perf: { now: () => now() + 1 }, ttlResolution: 0 } : {}),
-      ...(onDrop ? { dispose: (value: V, name: K) => onDrop(value, name) } : {}),
-    });
+    const lru = (max: number, ttlMs: number | undefined) =>
+      new LRUCache<K, V>({
+        max,
+        ...(ttlMs !== undefined && ttlMs > 0 ? { ttl: ttlMs } : {}),
+        // lru-cache reads its clock at most once a millisecond of real time, and takes an entry stored at
+        // 0 for one without a lifetime: a test clock is read every time, and never reads 0.
+        ...(now ? { perf: { now: () => now() + 1 }, ttlResolution: 0 } : {}),
+        ...(onDrop ? { dispose: (value: V, name: K) => onDrop(value, name) } : {}),
+      });
+    this.entries = lru(options.maxEntries, options.ttlMs);
+    // Every brief value is stored with a lifetime of its own.
+    this.brief = options.ttlFor ? lru(options.briefMaxEntries ?? options.maxEntries, undefined) : null;
   }
 
   /** Stored entries (expired ones may count until they are next read or evicted). */
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + (this.brief?.size ?? 0);
   }
 
   /** Answers from memory (`get`s and `peek`s that found a trusted entry). */
@@ -104,7 +117,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   /** The stored value, or undefined (none, expired, or the cache is not trusted now). Never loads. */
   peek(name: K): V | undefined {
     if (this.trusted !== undefined && !this.trusted()) return undefined;
-    const value = this.entries.get(name);
+    const value = this.entries.get(name) ?? this.brief?.get(name);
     if (value !== undefined) this.hitCount++;
     return value;
   }
@@ -115,7 +128,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
    */
   peekQuietly(name: K): V | undefined {
     if (this.trusted !== undefined && !this.trusted()) return undefined;
-    return this.entries.peek(name);
+    return this.entries.peek(name) ?? this.brief?.peek(name);
   }
 
   /**
@@ -129,7 +142,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
       this.missCount++;
       return load(name, arg as A);
     }
-    const value = this.entries.get(name);
+    const value = this.entries.get(name) ?? this.brief?.get(name);
     if (value !== undefined) {
       this.hitCount++;
       return value;
@@ -137,25 +150,56 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     return this.inflight.get(name) ?? this.start(name, load, arg as A);
   }
 
+  /**
+   * As `get`, for a source that can read at once: the stored value, else `loadNow`'s (stored as a
+   * load's would be; nothing can invalidate between its read and its storing), else undefined when it
+   * cannot read now or a load of this name is in flight (the caller then uses `get`).
+   */
+  getNow<A>(name: K, loadNow: (name: K, arg: A) => V | undefined, arg: A): V | undefined {
+    const trusted = this.trusted === undefined || this.trusted();
+    if (trusted) {
+      const value = this.entries.get(name) ?? this.brief?.get(name);
+      if (value !== undefined) {
+        this.hitCount++;
+        return value;
+      }
+      if (this.inflight.has(name)) return undefined;
+    }
+    const value = loadNow(name, arg);
+    if (value === undefined) return undefined;
+    this.missCount++;
+    if (trusted) this.store(name, value);
+    return value;
+  }
+
   /** Drops one name, or every entry without one; either way, loads in flight are abandoned. */
   invalidate(name?: K): void {
     this.abandonLoads();
-    if (name === undefined) this.entries.clear();
-    else this.entries.delete(name);
+    if (name === undefined) {
+      this.entries.clear();
+      this.brief?.clear();
+    } else this.delete(name);
   }
 
   /** Drops these names (perhaps none: loads in flight are abandoned all the same). */
   invalidateMany(names: Iterable<K>): void {
     this.abandonLoads();
-    for (const name of names) this.entries.delete(name);
+    for (const name of names) this.delete(name);
   }
 
   /** Drops every entry the test picks (a scan of the whole cache); loads in flight are abandoned. */
   invalidateWhere(test: (value: V, name: K) => boolean): void {
     this.abandonLoads();
-    const doomed: K[] = [];
-    for (const [name, value] of this.entries.entries()) if (test(value, name)) doomed.push(name);
-    for (const name of doomed) this.entries.delete(name);
+    for (const lru of this.brief ? [this.entries, this.brief] : [this.entries]) {
+      const doomed: K[] = [];
+      for (const [name, value] of lru.entries()) if (test(value, name)) doomed.push(name);
+      for (const name of doomed) lru.delete(name);
+    }
+  }
+
+  private delete(name: K): void {
+    this.entries.delete(name);
+    this.brief?.delete(name);
   }
 
   private abandonLoads(): void {
@@ -185,9 +229,11 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     // Trust lost during the load: invalidations may have been missed meanwhile.
     if (this.trusted !== undefined && !this.trusted()) return;
     const ttlMs = this.ttlFor?.(value);
+    if (ttlMs !== undefined && ttlMs <= 0) return;
+    // One value per name, in whichever LRU its kind goes to.
+    this.delete(name);
     if (ttlMs === undefined) this.entries.set(name, value);
-    else if (ttlMs > 0) this.entries.set(name, value, { ttl: ttlMs });
-    else return;
+    else this.brief!.set(name, value, { ttl: ttlMs });
     this.onStore?.(value, name);
   }
 }

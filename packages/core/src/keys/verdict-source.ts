@@ -17,6 +17,11 @@ export interface OwnerState {
 /** Where the verifier reads its inputs from. */
 export interface VerdictSource {
   keyByLookupId(lookupId: string): Promise<ApiKeyRecord | null>;
+  /**
+   * As `keyByLookupId`, synchronously where the source can (a cache that holds the key, or a store that
+   * reads at once); undefined when it cannot, for the caller to use `keyByLookupId`.
+   */
+  keyByLookupIdNow?(lookupId: string): ApiKeyRecord | null | undefined;
   keyByDigest(digestHex: string): Promise<ApiKeyRecord | null>;
   owner(orgId: OrgId, userId: UserId): Promise<OwnerState>;
   project(orgId: OrgId, projectId: ProjectId): Promise<Project | null>;
@@ -55,8 +60,10 @@ export function projectCacheName(orgId: string, projectId: string): string {
 }
 
 export function storeVerdictSource(store: Pick<Store, 'keys' | 'members' | 'bindings' | 'users' | 'projects'>): VerdictSource {
+  const { keys } = store;
   return {
-    keyByLookupId: (lookupId) => store.keys.findForVerificationByLookupId(lookupId),
+    keyByLookupId: (lookupId) => keys.findForVerificationByLookupId(lookupId),
+    ...(keys.findForVerificationByLookupIdNow ? { keyByLookupIdNow: (lookupId: string) => keys.findForVerificationByLookupIdNow!(lookupId) } : {}),
     keyByDigest: (digest) => store.keys.findForVerificationByDigest(digest),
     async owner(orgId, userId) {
       const [membership, bindings, user] = await Promise.all([
@@ -81,6 +88,13 @@ export interface VerdictCacheOptions {
    */
   readonly maxAgeMs: number;
 }
+
+/**
+ * "Not found" entries held at most (unknown keys, owners and projects), apart from the others: a
+ * client repeating a few unknown keys stays off the database, and a flood of new ones cannot evict
+ * the keys in use.
+ */
+export const NOT_FOUND_ENTRIES = 10_000;
 
 /** What the cache holds for a key that does not exist (one object for all of them). */
 const MISSING_KEY = Object.freeze({ kind: 'missing-key' as const, value: null });
@@ -108,6 +122,7 @@ export class CachedVerdictSource implements VerdictSource {
   private readonly namesByKeyId = new Map<string, Set<string>>();
   private readonly unsubscribe: () => void;
   private readonly loadKeyByLookupId: (name: string, lookupId: string) => Promise<Entry>;
+  private readonly loadKeyByLookupIdNow: ((name: string, lookupId: string) => Entry | undefined) | null;
   private readonly loadKeyByDigest: (name: string, digestHex: string) => Promise<Entry>;
   private readonly loadOwner: (name: string, ids: readonly [OrgId, UserId]) => Promise<Entry>;
   private readonly loadProject: (name: string, ids: readonly [OrgId, ProjectId]) => Promise<Entry>;
@@ -121,6 +136,8 @@ export class CachedVerdictSource implements VerdictSource {
       maxEntries: options.maxEntries,
       ttlMs: options.maxAgeMs > 0 ? options.maxAgeMs : undefined,
       ttlFor: (entry) => (entry === MISSING_KEY || (!(entry instanceof CachedKey) && entry.value === null) ? options.negativeTtlMs : undefined),
+      // "Not found" apart and few: a flood of made-up keys evicts only other made-up keys.
+      briefMaxEntries: Math.min(options.maxEntries, NOT_FOUND_ENTRIES),
       trusted: () => bus.healthy !== false,
       onStore: (entry, name) => {
         // Keys found by lookup id are invalidated by their id's name; only digest names need the index.
@@ -136,6 +153,13 @@ export class CachedVerdictSource implements VerdictSource {
     });
     // The name of a key found by lookup id is its id: the cached key keeps that string as its id.
     this.loadKeyByLookupId = async (name, lookupId) => this.cached(await source.keyByLookupId(lookupId), name as KeyId);
+    const readNow = source.keyByLookupIdNow?.bind(source);
+    this.loadKeyByLookupIdNow = readNow
+      ? (name, lookupId) => {
+          const record = readNow(lookupId);
+          return record === undefined ? undefined : this.cached(record, name as KeyId);
+        }
+      : null;
     this.loadKeyByDigest = async (_name, digestHex) => this.cached(await source.keyByDigest(digestHex));
     this.loadOwner = async (_name, [orgId, userId]) => ({ kind: 'owner', value: await source.owner(orgId, userId) });
     this.loadProject = async (_name, [orgId, projectId]) => ({ kind: 'project', value: await source.project(orgId, projectId) });
@@ -158,6 +182,12 @@ export class CachedVerdictSource implements VerdictSource {
 
   async keyByLookupId(lookupId: string): Promise<CachedKey | null> {
     return keyOf(await this.cache.get(keyCacheName.lookup(lookupId), this.loadKeyByLookupId, lookupId)) ?? null;
+  }
+
+  /** The key now, from the cache or read at once from a source that can (stored as a load would be); else undefined. */
+  keyByLookupIdNow(lookupId: string): CachedKey | null | undefined {
+    if (!this.loadKeyByLookupIdNow) return undefined;
+    return keyOf(this.cache.getNow(keyCacheName.lookup(lookupId), this.loadKeyByLookupIdNow, lookupId));
   }
 
   async keyByDigest(digestHex: string): Promise<CachedKey | null> {

@@ -34,13 +34,21 @@ function countingPeppers() {
   return { ring, counted };
 }
 
-/** Keys, owners and projects held by the test, each read counted. */
-function memorySource() {
+/** Keys, owners and projects held by the test, each read counted; `readsNow`: keys are read at once too. */
+function memorySource(readsNow = false) {
   const keys = new Map<string, ApiKeyRecord>();
   const owners = new Map<string, OwnerState>();
   const projects = new Map<string, Project>();
   const reads = { keys: 0, owners: 0, projects: 0 };
   const source: VerdictSource = {
+    ...(readsNow
+      ? {
+          keyByLookupIdNow(lookupId: string) {
+            reads.keys++;
+            return keys.get(lookupId) ?? null;
+          },
+        }
+      : {}),
     async keyByLookupId(lookupId) {
       reads.keys++;
       return keys.get(lookupId) ?? null;
@@ -61,10 +69,10 @@ function memorySource() {
   return { source, keys, owners, projects, reads };
 }
 
-function setup(options: { maxEntries?: number; maxAgeMs?: number } = {}) {
+function setup(options: { maxEntries?: number; maxAgeMs?: number; readsNow?: boolean } = {}) {
   const clock = manualClock();
   const { ring, counted } = countingPeppers();
-  const memory = memorySource();
+  const memory = memorySource(options.readsNow);
   const bus = createLocalCacheBus() as ReturnType<typeof createLocalCacheBus> & { healthy?: boolean };
   const cache = new CachedVerdictSource(memory.source, bus, { maxEntries: options.maxEntries ?? 1000, negativeTtlMs: 5000, maxAgeMs: options.maxAgeMs ?? 0 });
   const verifier = new KeyVerifier({ source: cache, clock, peppers: ring, keyFormat, catalogue: defaultCatalogue });
@@ -162,6 +170,33 @@ describe('KeyVerifier', () => {
     const last = token.at(-7)!;
     const tampered = token.slice(0, -7) + (last === 'a' ? 'b' : 'a') + token.slice(-6);
     expect(await verifier.verify({ token: tampered, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+  });
+
+  it('refuses an unknown lookup id after the lookup alone (no HMAC, remembered), and hashes a wrong secret of a known id', async () => {
+    const { verifier, addKey, memory, counted } = setup();
+    const { key } = addKey();
+    const unknown = keyFormat.generate('Lunknown00000000').token;
+    expect(await verifier.verify({ token: unknown, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect([memory.reads.keys, counted.digests]).toEqual([1, 0]);
+    expect(await verifier.verify({ token: unknown, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect([memory.reads.keys, counted.digests]).toEqual([1, 0]);
+    // The same lookup id with another secret: the key exists, so its digest is compared.
+    const wrongSecret = keyFormat.generate(key.lookupId!).token;
+    expect(await verifier.verify({ token: wrongSecret, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect(counted.digests).toBe(1);
+  });
+
+  it('refuses an unknown lookup id without a promise when the source reads at once, and caches what it finds', async () => {
+    const { verifier, addKey, memory, counted } = setup({ readsNow: true });
+    const unknown = keyFormat.generate('Lunknown00000000').token;
+    expect(verifier.check({ token: unknown, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect(verifier.check({ token: unknown, ...ask })).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect([memory.reads.keys, counted.digests]).toEqual([1, 0]);
+    // A stored key is read at once too, then verified (a promise: the secret, the owner, the project).
+    const { token, key } = addKey();
+    expect(await verifier.check({ token, ...ask })).toMatchObject({ valid: true, key: { id: key.id } });
+    expect(memory.reads.keys).toBe(2);
+    expect(verifier.check({ token, ...ask })).toMatchObject({ valid: true });
   });
 
   it('answers REVOKED on the first verification after the invalidation, however warm the memory', async () => {

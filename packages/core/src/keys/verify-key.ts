@@ -312,6 +312,9 @@ export class KeyVerifier {
     // A malformed key (format or checksum) is refused here, with no I/O and no promise.
     const parsed = this.deps.keyFormat.parse(request.token);
     if (!parsed) return MALFORMED;
+    // So is a key whose lookup id no key has, when the source can tell at once (decision 0004); a key
+    // it finds is now cached, and `identify` takes it from there.
+    if (parsed.kind === 'lookup' && this.deps.source.keyByLookupIdNow?.(parsed.lookupId) === null) return NOT_FOUND;
     return this.identifyThenVerify(request, ask, parsed);
   }
 
@@ -688,12 +691,12 @@ export class KeyVerifier {
       const { source } = this.deps;
       const peeked = source.peekKeyByLookupId?.(parsed.lookupId);
       record = peeked !== undefined ? peeked : await source.keyByLookupId(parsed.lookupId);
-      const version = record ? (record instanceof CachedKey ? record.pepperVersion : record.secret.pepperVersion) : 0;
-      presented = peppers.digest(parsed.secret, record && peppers.has(version) ? version : peppers.current.version);
-      if (!record) {
-        digestsEqual(presented, DUMMY_DIGEST);
-        return NOT_FOUND;
-      }
+      // No key has this lookup id: NOT_FOUND at once, without the HMAC. The lookup id is public (it is
+      // the key's id), so the time this takes tells nothing that the id does not; the secret of a key
+      // that exists is always compared in constant time (docs/decisions.md).
+      if (!record) return NOT_FOUND;
+      const version = record instanceof CachedKey ? record.pepperVersion : record.secret.pepperVersion;
+      presented = peppers.digest(parsed.secret, peppers.has(version) ? version : peppers.current.version);
       name = keyCacheName.lookup(parsed.lookupId);
     } else {
       record = null;

@@ -1,8 +1,11 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { StoreBusy } from '@keyward/core';
 import type { Dialect } from '../connect.js';
 import { decodeCursor } from '../cursor.js';
 import type { Database } from '../schema.js';
+import { preparedStatement } from '../sqlite-immediate-dialect.js';
+import { translateDriverError } from '../translate-driver-error.js';
 
 /** A Kysely handle: the database, or one transaction on it. */
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -17,6 +20,27 @@ export interface RepositoryContext {
    * nothing else can run on the connection (see `inTransaction`).
    */
   readonly sqlite: SqliteDatabase.Database | null;
+  /**
+   * The read-only SQLite connection for verification lookups (`Connection.sqliteReader`); null on
+   * PostgreSQL, in memory, and inside a transaction (whose reads must see its own writes).
+   */
+  readonly sqliteReader: SqliteDatabase.Database | null;
+}
+
+/**
+ * One row read with a prepared statement on the verification reader: the row, null when there is
+ * none, or undefined when there is no reader or the read met a lock (another process recovering the
+ * WAL), for the caller to read through Kysely instead, which waits for locks on timers.
+ */
+export function readOnReader<Row>(reader: SqliteDatabase.Database | null, statement: string, ...parameters: unknown[]): Row | null | undefined {
+  if (!reader) return undefined;
+  try {
+    return (preparedStatement(reader, statement).get(...parameters) as Row | undefined) ?? null;
+  } catch (err) {
+    const translated = translateDriverError(err);
+    if (translated instanceof StoreBusy) return undefined;
+    throw translated;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ApiKeyRecord, Binding, KeyCredits, KeyId, KeyRepository, KeyType, 
 import type { Page, PageRequest } from '@keyward/core';
 import { CompiledQuery, sql, type SelectQueryBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
-import { forUpdate, inTransaction, json, nameContains, parseJson, parseSharedJson, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
+import { forUpdate, inTransaction, json, nameContains, parseJson, parseSharedJson, readOnReader, sharedString, toDate, toDateOrNull, toMs, toMsOrNull, yieldToEventLoop, type RepositoryContext } from './db.js';
 import { preparedStatement } from '../sqlite-immediate-dialect.js';
 import { afterId, afterValue, decodeKeyCursor, encodeKeyCursor, keyOrder, type KeyOrder, type KeyPosition } from './key-list-order.js';
 
@@ -105,12 +105,21 @@ function positionOf(order: KeyOrder, row: Selectable<ApiKeysTable>): KeyPosition
 /** One key's `lastUsedAt` on SQLite, never moved back: prepared once, run per key. */
 const SQLITE_TOUCH = 'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)';
 
+/** The verification lookups on SQLite's read-only connection (see `readOnReader`). */
+const SQLITE_BY_LOOKUP_ID = 'select * from api_keys where lookup_id = ?';
+const SQLITE_BY_DIGEST = 'select * from api_keys where secret_digest = ? or previous_secret_digest = ? limit 1';
+
 /**
  * API keys. Methods that take an `orgId` filter by it in the statement itself; the `findForVerification…`
  * lookups establish the tenant from a presented key and are the only ones that do not.
  */
-export function keyRepository({ db, dialect, sqlite }: RepositoryContext): KeyRepository {
+export function keyRepository({ db, dialect, sqlite, sqliteReader }: RepositoryContext): KeyRepository {
   let byLookupId: CompiledQuery | null = null;
+  /** On the verification reader, when there is one and it could read. */
+  const findByLookupIdNow = (lookupId: string): ApiKeyRecord | null | undefined => {
+    const read = readOnReader<Selectable<ApiKeysTable>>(sqliteReader, SQLITE_BY_LOOKUP_ID, lookupId);
+    return read === undefined ? undefined : read && apiKey(read);
+  };
   return {
     async scanNamingPermissions(now, after, limit) {
       let query = db
@@ -204,7 +213,10 @@ export function keyRepository({ db, dialect, sqlite }: RepositoryContext): KeyRe
           .execute();
       }
     },
+    findForVerificationByLookupIdNow: findByLookupIdNow,
     async findForVerificationByLookupId(lookupId) {
+      const now = findByLookupIdNow(lookupId);
+      if (now !== undefined) return now;
       // Compiled once per repository: a verification that misses the cache (an unknown key, every
       // time) skips building and compiling the query.
       byLookupId ??= db.selectFrom('api_keys').selectAll().where('lookup_id', '=', lookupId).compile();
@@ -213,6 +225,8 @@ export function keyRepository({ db, dialect, sqlite }: RepositoryContext): KeyRe
       return row ? apiKey(row) : null;
     },
     async findForVerificationByDigest(digest) {
+      const read = readOnReader<Selectable<ApiKeysTable>>(sqliteReader, SQLITE_BY_DIGEST, digest, digest);
+      if (read !== undefined) return read ? apiKey(read) : null;
       const row = await db
         .selectFrom('api_keys')
         .selectAll()

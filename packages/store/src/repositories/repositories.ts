@@ -24,8 +24,14 @@ import { verifierRepository } from './verifier-repository.js';
 import { webhookRepository } from './webhook-repository.js';
 
 /** Every repository over one Kysely handle: the database, or one transaction on it. */
-export function repositories(db: Db, dialect: Dialect, origin: string, sqlite: SqliteDatabase.Database | null = null): Repositories {
-  const ctx = { db, dialect, sqlite };
+export function repositories(
+  db: Db,
+  dialect: Dialect,
+  origin: string,
+  sqlite: SqliteDatabase.Database | null = null,
+  sqliteReader: SqliteDatabase.Database | null = null,
+): Repositories {
+  const ctx = { db, dialect, sqlite, sqliteReader: db.isTransaction ? null : sqliteReader };
   return {
     orgs: orgRepository(ctx),
     policies: policyRepository(ctx),
