@@ -142,7 +142,7 @@ for (const dialect of await dialects()) {
       const verifier = await open({ ...withStream(), usage: false });
       expect(await verifier.ready()).toBe(true);
       expect(verifier.streamConnected).toBe(true);
-      // Cached now, trusted for a minute (cache.maxAgeMs with a stream): only the event can refuse it.
+      // Cached now, trusted for ten minutes (cache.maxAgeMs): only the event can refuse it.
       expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
       expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
       await revoke(server, org, key.apiKey.id);

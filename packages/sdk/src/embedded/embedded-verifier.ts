@@ -49,9 +49,10 @@ export interface EmbeddedVerifierOptions {
          */
         readonly maxEntries?: number | undefined;
         /**
-         * An upper bound on how long an entry is trusted (default 60 s); freshness comes from the
-         * invalidation log, this only bounds the unexpected. 0 turns the cache off: every verification
-         * reads the database.
+         * An upper bound on how long an entry is trusted (default 10 minutes); freshness comes from the
+         * invalidation log, this only bounds the unexpected (a row changed in the database by hand). It
+         * is long enough for a full default cache: a million keys are read once, not again every
+         * minute. 0 turns the cache off: every verification reads the database.
          */
         readonly maxAgeMs?: number | undefined;
       }
@@ -95,6 +96,13 @@ export interface EmbeddedVerifier extends Verifier {
 
 /** Cache entries held by default (issue 13): a million keys, owners and projects. */
 const DEFAULT_CACHE_ENTRIES = 1_000_000;
+/**
+ * The longest an entry is trusted by default: ten minutes. Changes made through Keyward arrive through
+ * the invalidation log within a second whatever this is; it bounds only what the log cannot carry. A
+ * minute (the default before) made a full cache of keys used less often than that a read per
+ * verification: a million keys take longer than a minute to read once.
+ */
+const DEFAULT_MAX_AGE_MS = 600_000;
 
 /** How long verifications may run back to back without an event-loop turn (the log is read every 200 ms). */
 const YIELD_EVERY_MS = 50;
@@ -156,7 +164,7 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
     throw err;
   }
   const clock = systemClock;
-  const maxAgeMs = options.cache?.maxAgeMs ?? 60_000;
+  const maxAgeMs = options.cache?.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   // An unhealthy bus makes the cache read through: 0 turns caching off.
   const caching = maxAgeMs > 0;
   const bus = cacheBus(followed, caching);
