@@ -213,7 +213,8 @@ export function keyRepository({ db, dialect, sqlite, sqliteReader }: RepositoryC
           .execute();
       }
     },
-    findForVerificationByLookupIdNow: findByLookupIdNow,
+    // Only where a read at once is possible (a SQLite file, outside a transaction).
+    ...(sqliteReader ? { findForVerificationByLookupIdNow: findByLookupIdNow } : {}),
     async findForVerificationByLookupId(lookupId) {
       const now = findByLookupIdNow(lookupId);
       if (now !== undefined) return now;
