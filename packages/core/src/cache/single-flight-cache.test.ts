@@ -299,6 +299,17 @@ describe('SingleFlightCache', () => {
     expect(c.size).toBe(0);
   });
 
+  it('keeps the values side picks in an LRU of their own: maxEntries counts the others alone', async () => {
+    const c = cache({ maxEntries: 2, side: { picks: (value) => value.v >= 100, maxEntries: 1 } });
+    for (const [name, v] of [['a', 1], ['p', 100], ['b', 2], ['q', 101]] as const) await c.get(name, () => Promise.resolve({ v }));
+    expect([c.peek('a'), c.peek('b'), c.peek('p'), c.peek('q')]).toEqual([{ v: 1 }, { v: 2 }, undefined, { v: 101 }]);
+    expect(c.size).toBe(3);
+    c.invalidateMany(['q']);
+    expect(c.peekQuietly('q')).toBeUndefined();
+    c.invalidate();
+    expect(c.size).toBe(0);
+  });
+
   it('holds one value per name, in the LRU of its kind, when a load replaces a value of the other kind', async () => {
     const c = cache({ ttlFor: (value) => (value.v < 0 ? 1_000 : undefined) });
     await c.get('x', () => Promise.resolve({ v: -1 }));

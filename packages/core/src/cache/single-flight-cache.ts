@@ -24,6 +24,12 @@ export interface SingleFlightCacheOptions<K extends Present, V extends Present> 
    */
   readonly briefMaxEntries?: number | undefined;
   /**
+   * Values this picks (among those without a lifetime of their own) are kept apart too, in an LRU of
+   * `maxEntries` of their own: another kind of entry (a key's owner, a project) never takes the room
+   * of the main kind (keys), so `maxEntries` counts main entries alone.
+   */
+  readonly side?: { readonly picks: (value: V) => boolean; readonly maxEntries: number } | undefined;
+  /**
    * Whether invalidations can be relied on right now (e.g. `() => bus.healthy !== false`). While it
    * answers false, every `get` reads through, nothing is stored and `peek` finds nothing: an entry
    * kept while invalidations may be lost could outlive a revocation.
@@ -57,6 +63,11 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   private readonly entries: LRUCache<K, V>;
   /** Values with a lifetime of their own (`ttlFor`), apart from `entries`; null without `ttlFor`. */
   private readonly brief: LRUCache<K, V> | null;
+  /** Values `side` picks, apart from `entries`; null without `side`. */
+  private readonly sideEntries: LRUCache<K, V> | null;
+  private readonly sidePicks: ((value: V) => boolean) | null;
+  /** Every LRU above, for what goes through all of them (invalidations, size). */
+  private readonly lrus: LRUCache<K, V>[];
   private readonly inflight = new Map<K, Promise<V>>();
   private readonly ttlFor: ((value: V) => number | undefined) | undefined;
   private readonly trusted: (() => boolean) | undefined;
@@ -83,11 +94,16 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     this.entries = lru(options.maxEntries, options.ttlMs);
     // Every brief value is stored with a lifetime of its own.
     this.brief = options.ttlFor ? lru(options.briefMaxEntries ?? options.maxEntries, undefined) : null;
+    this.sideEntries = options.side ? lru(options.side.maxEntries, options.ttlMs) : null;
+    this.sidePicks = options.side?.picks ?? null;
+    this.lrus = [this.entries, this.sideEntries, this.brief].filter((x): x is LRUCache<K, V> => x !== null);
   }
 
   /** Stored entries (expired ones may count until they are next read or evicted). */
   get size(): number {
-    return this.entries.size + (this.brief?.size ?? 0);
+    let size = 0;
+    for (const lru of this.lrus) size += lru.size;
+    return size;
   }
 
   /** Answers from memory (`get`s and `peek`s that found a trusted entry). */
@@ -117,7 +133,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   /** The stored value, or undefined (none, expired, or the cache is not trusted now). Never loads. */
   peek(name: K): V | undefined {
     if (this.trusted !== undefined && !this.trusted()) return undefined;
-    const value = this.entries.get(name) ?? this.brief?.get(name);
+    const value = this.lookup(name);
     if (value !== undefined) this.hitCount++;
     return value;
   }
@@ -128,7 +144,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
    */
   peekQuietly(name: K): V | undefined {
     if (this.trusted !== undefined && !this.trusted()) return undefined;
-    return this.entries.peek(name) ?? this.brief?.peek(name);
+    return this.entries.peek(name) ?? this.sideEntries?.peek(name) ?? this.brief?.peek(name);
   }
 
   /**
@@ -142,7 +158,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
       this.missCount++;
       return load(name, arg as A);
     }
-    const value = this.entries.get(name) ?? this.brief?.get(name);
+    const value = this.lookup(name);
     if (value !== undefined) {
       this.hitCount++;
       return value;
@@ -158,7 +174,7 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   getNow<A>(name: K, loadNow: (name: K, arg: A) => V | undefined, arg: A): V | undefined {
     const trusted = this.trusted === undefined || this.trusted();
     if (trusted) {
-      const value = this.entries.get(name) ?? this.brief?.get(name);
+      const value = this.lookup(name);
       if (value !== undefined) {
         this.hitCount++;
         return value;
@@ -175,10 +191,8 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   /** Drops one name, or every entry without one; either way, loads in flight are abandoned. */
   invalidate(name?: K): void {
     this.abandonLoads();
-    if (name === undefined) {
-      this.entries.clear();
-      this.brief?.clear();
-    } else this.delete(name);
+    if (name === undefined) for (const lru of this.lrus) lru.clear();
+    else this.delete(name);
   }
 
   /** Drops these names (perhaps none: loads in flight are abandoned all the same). */
@@ -190,16 +204,20 @@ export class SingleFlightCache<K extends Present, V extends Present> {
   /** Drops every entry the test picks (a scan of the whole cache); loads in flight are abandoned. */
   invalidateWhere(test: (value: V, name: K) => boolean): void {
     this.abandonLoads();
-    for (const lru of this.brief ? [this.entries, this.brief] : [this.entries]) {
+    for (const lru of this.lrus) {
       const doomed: K[] = [];
       for (const [name, value] of lru.entries()) if (test(value, name)) doomed.push(name);
       for (const name of doomed) lru.delete(name);
     }
   }
 
+  /** The stored value in whichever LRU holds it (marked recently used there). */
+  private lookup(name: K): V | undefined {
+    return this.entries.get(name) ?? this.sideEntries?.get(name) ?? this.brief?.get(name);
+  }
+
   private delete(name: K): void {
-    this.entries.delete(name);
-    this.brief?.delete(name);
+    for (const lru of this.lrus) lru.delete(name);
   }
 
   private abandonLoads(): void {
@@ -232,8 +250,9 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     if (ttlMs !== undefined && ttlMs <= 0) return;
     // One value per name, in whichever LRU its kind goes to.
     this.delete(name);
-    if (ttlMs === undefined) this.entries.set(name, value);
-    else this.brief!.set(name, value, { ttl: ttlMs });
+    if (ttlMs !== undefined) this.brief!.set(name, value, { ttl: ttlMs });
+    else if (this.sidePicks?.(value)) this.sideEntries!.set(name, value);
+    else this.entries.set(name, value);
     this.onStore?.(value, name);
   }
 }

@@ -78,7 +78,7 @@ export function storeVerdictSource(store: Pick<Store, 'keys' | 'members' | 'bind
 }
 
 export interface VerdictCacheOptions {
-  /** Entries held at most (keys, owners and projects together). */
+  /** Keys held at most; their owners and projects are held apart (at most OTHER_ENTRIES of them). */
   readonly maxEntries: number;
   /** Unknown ids and digests are remembered this long, so a flood of well-formed unknown keys stays off the database. */
   readonly negativeTtlMs: number;
@@ -95,6 +95,12 @@ export interface VerdictCacheOptions {
  * the keys in use.
  */
 export const NOT_FOUND_ENTRIES = 10_000;
+
+/**
+ * Key owners and projects held at most, apart from the keys: `maxEntries` counts keys alone, so a
+ * cache sized for a million keys holds a million keys, whatever owners and projects they have.
+ */
+export const OTHER_ENTRIES = 100_000;
 
 /** What the cache holds for a key that does not exist (one object for all of them). */
 const MISSING_KEY = Object.freeze({ kind: 'missing-key' as const, value: null });
@@ -138,6 +144,7 @@ export class CachedVerdictSource implements VerdictSource {
       ttlFor: (entry) => (entry === MISSING_KEY || (!(entry instanceof CachedKey) && entry.value === null) ? options.negativeTtlMs : undefined),
       // "Not found" apart and few: a flood of made-up keys evicts only other made-up keys.
       briefMaxEntries: Math.min(options.maxEntries, NOT_FOUND_ENTRIES),
+      side: { picks: (entry) => !(entry instanceof CachedKey), maxEntries: Math.min(options.maxEntries, OTHER_ENTRIES) },
       trusted: () => bus.healthy !== false,
       onStore: (entry, name) => {
         // Keys found by lookup id are invalidated by their id's name; only digest names need the index.

@@ -284,11 +284,24 @@ describe('KeyVerifier', () => {
     expect(memory.reads.keys).toBe(warm);
   });
 
+  it('holds maxEntries keys whatever owners and projects they have: those are kept apart', async () => {
+    const { verifier, addKey, memory, cache, clock } = setup({ maxEntries: 2 });
+    memory.owners.set(ownerId, { membership: { orgId, userId: ownerId, role: 'ADMIN', status: 'active', createdAt: new Date(0) }, bindings: [], userDisabled: false });
+    const personal = { keyType: 'personal', ownerUserId: ownerId, bindings: [{ role: 'ADMIN', scopeType: 'ORGANIZATION', scopeId: orgId }] } as const;
+    const tokens = [addKey(personal).token, addKey().token];
+    for (const token of tokens) expect(await verifier.verify({ token, ...ask })).toMatchObject({ valid: true });
+    expect(cache.size).toBe(4); // two keys, the owner and the project
+    const reads = { ...memory.reads };
+    clock.advance(1001);
+    for (const token of tokens) expect(await verifier.verify({ token, ...ask })).toMatchObject({ valid: true });
+    expect(memory.reads).toEqual(reads);
+  });
+
   it('looks an evicted entry up again within a second, without an invalidation', async () => {
     const { verifier, addKey, memory, clock } = setup({ maxEntries: 2 });
     const { token } = addKey();
     await verifier.verify({ token, ...ask });
-    // Two other keys push the first (and the project) out of the two-entry cache.
+    // Two other keys push the first out of the two-key cache.
     for (let i = 0; i < 2; i++) await verifier.verify({ token: addKey().token, ...ask });
     const before = memory.reads.keys;
     clock.advance(1001);

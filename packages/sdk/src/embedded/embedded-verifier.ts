@@ -44,8 +44,9 @@ export interface EmbeddedVerifierOptions {
   readonly cache?:
     | {
         /**
-         * Keys, owners and projects held at most (default 1,000,000). A cached key costs about 0.4 KB
-         * of heap (docs/sdk.md): the default holds a million keys in about 400 MB.
+         * Keys held at most (default 1,000,000); their owners and projects are held apart (at most
+         * 100,000). A cached key costs about 0.4 KB of heap (docs/sdk.md): the default holds a million
+         * keys in about 400 MB.
          */
         readonly maxEntries?: number | undefined;
         /**
@@ -94,7 +95,7 @@ export interface EmbeddedVerifier extends Verifier {
   close(): Promise<void>;
 }
 
-/** Cache entries held by default (issue 13): a million keys, owners and projects. */
+/** Keys held by default (issue 13): a million, their owners and projects apart. */
 const DEFAULT_CACHE_ENTRIES = 1_000_000;
 /**
  * The longest an entry is trusted by default: ten minutes. Changes made through Keyward arrive through
