@@ -1,10 +1,10 @@
 // The HTTP cases of every section, measured together: interleaved round by round (case 1, case 2,
-// ..., then again), each run after a warm-up, medians reported; then one more short run per case
+// ..., then again), each run after a warm-up and once the servers' core is quiet, medians reported; then one more short run per case
 // with the servers' CPU profiler on (bench/lib/profile-hook.js), summarised per server.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { median } from './processes.js';
+import { median, waitForQuietCore } from './processes.js';
 import { describeProfile, readProfile, summarizeProfile } from './profile.js';
 import { profileDir } from './servers.js';
 import { measure } from './wrk.js';
@@ -21,6 +21,10 @@ export async function runHttpCases(cases, settings, log) {
   const deltas = new Map();
   for (let round = 1; round <= settings.rounds; round++) {
     for (const c of cases) {
+      // The servers' core (0) quiet first: work a server goes on doing after its own case must not
+      // slow the next case's server.
+      const waitedMs = await waitForQuietCore(0);
+      if (waitedMs > 1000) log(`waited ${(waitedMs / 1000).toFixed(1)} s for core 0 to be quiet before ${c.label}`);
       const warmup = await measure(c.target, { connections: c.connections, durationSeconds: settings.warmupSeconds });
       const before = c.stats ? await c.stats() : null;
       const run = await measure(c.target, { connections: c.connections, durationSeconds: settings.durationSeconds });

@@ -225,6 +225,25 @@ export function cpuSample(pids) {
   };
 }
 
+/**
+ * Waits until `core` has been nearly idle (under `idleBelow` busy) for `windowMs`, or `maxMs` has
+ * passed; resolves with the milliseconds waited. A server keeps working for a while after its own
+ * case (a usage flush of a million keys, a GC): the next case's server, pinned to the same core, must
+ * not share it with that work.
+ */
+export async function waitForQuietCore(core, { idleBelow = 0.1, windowMs = 250, maxMs = 20_000 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const before = readCores()?.[core];
+    await new Promise((r) => setTimeout(r, windowMs));
+    const after = readCores()?.[core];
+    if (!before || !after) return Date.now() - started;
+    const busy = after.busy - before.busy;
+    const total = busy + after.idle - before.idle + after.steal - before.steal;
+    if (total <= 0 || busy / total < idleBelow || Date.now() - started >= maxMs) return Date.now() - started;
+  }
+}
+
 export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
