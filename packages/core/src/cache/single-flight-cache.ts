@@ -106,6 +106,11 @@ export class SingleFlightCache<K extends Present, V extends Present> {
     return size;
   }
 
+  /** Entries of the main kind (neither `side` nor brief ones): what `maxEntries` bounds. */
+  get mainSize(): number {
+    return this.entries.size;
+  }
+
   /** Answers from memory (`get`s and `peek`s that found a trusted entry). */
   get hits(): number {
     return this.hitCount;

@@ -173,8 +173,14 @@ export class CachedVerdictSource implements VerdictSource {
     this.unsubscribe = bus.subscribe((event) => this.invalidate(event));
   }
 
+  /** Entries of every kind: keys, owners, projects and "not found". */
   get size(): number {
     return this.cache.size;
+  }
+
+  /** Keys held (what `maxEntries` bounds). */
+  get keyCount(): number {
+    return this.cache.mainSize;
   }
 
   /** Answers from memory. */
