@@ -313,13 +313,14 @@ export class KeyVerifier {
     const parsed = this.deps.keyFormat.parse(request.token);
     if (!parsed) return MALFORMED;
     // So is a key whose lookup id no key has, when the source can tell at once (decision 0004); a key
-    // it finds is now cached, and `identify` takes it from there.
-    if (parsed.kind === 'lookup' && this.deps.source.keyByLookupIdNow?.(parsed.lookupId) === null) return NOT_FOUND;
-    return this.identifyThenVerify(request, ask, parsed);
+    // it finds goes on to `identify` as found, not looked up again.
+    const found = parsed.kind === 'lookup' ? this.deps.source.keyByLookupIdNow?.(parsed.lookupId) : undefined;
+    if (found === null) return NOT_FOUND;
+    return this.identifyThenVerify(request, ask, parsed, found);
   }
 
-  private async identifyThenVerify(request: VerifyRequest, ask: Ask | null, parsed: ParsedToken): Promise<KeyVerdict> {
-    const identified = await this.identify(request, parsed);
+  private async identifyThenVerify(request: VerifyRequest, ask: Ask | null, parsed: ParsedToken, found: ApiKeyRecord | undefined): Promise<KeyVerdict> {
+    const identified = await this.identify(request, parsed, found);
     if (!identified.valid) return identified;
     return this.verifyIdentified(identified.key, request, ask, null);
   }
@@ -681,6 +682,8 @@ export class KeyVerifier {
   private async identify(
     request: VerifyRequest,
     parsed: ParsedToken | null = this.deps.keyFormat.parse(request.token),
+    /** The key of a lookup token, when the caller found it already. */
+    found?: ApiKeyRecord,
   ): Promise<{ valid: true; key: CachedKey } | Extract<KeyVerdict, { valid: false }>> {
     if (!parsed) return MALFORMED;
     const { peppers } = this.deps;
@@ -689,11 +692,11 @@ export class KeyVerifier {
     let name: string;
     if (parsed.kind === 'lookup') {
       const { source } = this.deps;
-      const peeked = source.peekKeyByLookupId?.(parsed.lookupId);
+      const peeked = found ?? source.peekKeyByLookupId?.(parsed.lookupId);
       record = peeked !== undefined ? peeked : await source.keyByLookupId(parsed.lookupId);
       // No key has this lookup id: NOT_FOUND at once, without the HMAC. The lookup id is public (it is
       // the key's id), so the time this takes tells nothing that the id does not; the secret of a key
-      // that exists is always compared in constant time (docs/decisions.md).
+      // that exists is always compared in constant time (docs/decisions/0004-unknown-keys-fast.md).
       if (!record) return NOT_FOUND;
       const version = record instanceof CachedKey ? record.pepperVersion : record.secret.pepperVersion;
       presented = peppers.digest(parsed.secret, peppers.has(version) ? version : peppers.current.version);
