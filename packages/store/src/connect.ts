@@ -44,6 +44,8 @@ export interface ConnectOptions {
    * event loop serving, before failing with `StoreBusy` (default 5000). Reads never wait for it.
    */
   readonly lockWaitMs?: number | undefined;
+  /** SQLite files: open the read-only verification connection (`Connection.sqliteReader`; default true). */
+  readonly verificationReader?: boolean | undefined;
 }
 
 /** SQLite: how long a write waits for another process's write lock by default. */
@@ -88,7 +90,7 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   // another process holds would stall the whole event loop. The store waits instead, on timers, up to
   // `lockWaitMs` (R48, R50); see `SqliteImmediateDialect`.
   sqlite.pragma('busy_timeout = 0');
-  const reader = file === ':memory:' ? undefined : openReader(file);
+  const reader = file === ':memory:' || options.verificationReader === false ? undefined : openReader(file);
   const dialect = new SqliteImmediateDialect(sqlite, { lockWaitMs, alsoClose: reader });
   return { db: kysely(dialect), dialect: 'sqlite', sqlite, ...(reader ? { sqliteReader: reader } : {}) };
 }

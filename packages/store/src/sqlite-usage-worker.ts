@@ -20,7 +20,8 @@ export type UsageWorkerReply = { readonly id: number; readonly error: { readonly
 const port = parentPort;
 if (!port) throw new Error('sqlite-usage-worker runs as a worker thread');
 const { file, lockWaitMs } = workerData as UsageWorkerData;
-const store = await openStore(`sqlite:${file}`, { lockWaitMs });
+// It only writes usage: no verification reader.
+const store = await openStore(`sqlite:${file}`, { lockWaitMs, verificationReader: false });
 
 /** The parts received of batches not yet whole (a batch's parts arrive in order). */
 const receiving = new Map<number, UsageBatch[]>();

@@ -63,6 +63,18 @@ describe('the SQLite verification reader', () => {
     expect(reader.open).toBe(false);
   });
 
+  it('is not opened when not asked for (the usage worker), and lookups then read through Kysely', async () => {
+    const store = await openStore(fileUrl(), { migrate: true, verificationReader: false });
+    try {
+      expect(store.connection.sqliteReader).toBeUndefined();
+      const org = await seedOrg(store);
+      const key = await seedKey(store, org.id);
+      expect((await store.keys.findForVerificationByLookupId(key.lookupId!))?.id).toBe(key.id);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('is not opened for an in-memory database, whose lookups read through Kysely', async () => {
     const store = await openStore('sqlite::memory:', { migrate: true });
     try {
