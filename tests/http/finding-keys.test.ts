@@ -71,7 +71,9 @@ for (const dialect of await dialects()) {
       expect(ids(byLastFour)).toContain(key.apiKey.id);
       for (const found of byLastFour.body.data) expect(found.preview.endsWith(lastFour) || found.name.toLowerCase().includes(lastFour.toLowerCase())).toBe(true);
       // Three characters of the end, or the last four in another case, are not the last four.
-      expect(await search(key.token.slice(-3))).not.toContain(key.apiKey.id);
+      // (A random end can spell a part of the name, which q matches in any case: then it proves nothing.)
+      const lastThree = key.token.slice(-3);
+      if (!'nightly export job'.includes(lastThree.toLowerCase())) expect(await search(lastThree)).not.toContain(key.apiKey.id);
       const otherCase = [...lastFour].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
       if (otherCase !== lastFour && !'nightly export job'.includes(otherCase.toLowerCase())) expect(await search(otherCase)).not.toContain(key.apiKey.id);
       // An id is matched exactly: a part of it finds nothing.
