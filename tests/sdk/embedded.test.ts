@@ -162,6 +162,24 @@ for (const dialect of await dialects()) {
       for (let i = 0; i < 20; i++) expect((await verifier.verify({ key: key.token })).code).toBe('REVOKED');
     });
 
+    it('after its process was held up past the cache\'s trust window (a long GC pause), catches up with the log before verifying: a cached key stays cached, and a revocation made meanwhile is honoured', async () => {
+      const key = await org.createKey(org.owner);
+      const revoked = await org.createKey(org.owner);
+      const verifier = await open({ usage: false });
+      for (const k of [key, revoked]) expect((await verifier.verify({ key: k.token })).code).toBe('VALID');
+      expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+      const { misses } = verifier.stats();
+      await revoke(server, org, revoked.apiKey.id);
+      // Nothing runs meanwhile, the log's reader neither: its last read is now over a second old.
+      const until = Date.now() + 1_100;
+      while (Date.now() < until);
+      expect((await verifier.verify({ key: key.token })).code).toBe('VALID');
+      expect((await verifier.verify({ key: revoked.token })).code).toBe('REVOKED');
+      // The valid key was answered from the cache (a verifier that stopped trusting its cache would
+      // have read it again); the revoked one was read again once the log dropped it.
+      expect(verifier.stats().misses).toBe(misses + 1);
+    });
+
     it('with cache.maxAgeMs 0, reads every verification from the database', async () => {
       const key = await org.createKey(org.owner);
       const verifier = await open({ cache: { maxAgeMs: 0 }, usage: false });

@@ -136,7 +136,7 @@ describe('InvalidationFollower', () => {
     follower.close();
   });
 
-  it('is healthy only while a read succeeded within staleAfterMs, and recovers without losing entries', async () => {
+  it('is healthy only while a read succeeded within staleAfterMs, says when its last read failed, and recovers without losing entries', async () => {
     const log = fakeLog();
     const seen: Invalidation[] = [];
     const timers = manualTimers();
@@ -144,16 +144,20 @@ describe('InvalidationFollower', () => {
     expect(follower.healthy).toBe(false);
     await follower.start();
     expect(follower.healthy).toBe(true);
+    expect(follower.lastReadFailed).toBe(false);
     log.fail(true);
     log.append(key(1));
     await timers.advance(800);
     expect(follower.healthy).toBe(true);
+    expect(follower.lastReadFailed).toBe(true);
+    expect(follower.lagMs).toBe(800);
     await timers.advance(200);
     expect(follower.healthy).toBe(false);
     expect(seen).toEqual([]);
     log.fail(false);
     await timers.advance(200);
     expect(follower.healthy).toBe(true);
+    expect(follower.lastReadFailed).toBe(false);
     expect(seen).toEqual([key(1)]);
     follower.close();
     expect(follower.healthy).toBe(false);

@@ -67,6 +67,8 @@ export class InvalidationFollower {
   private waiting: Array<() => void> = [];
   private started = false;
   private closed = false;
+  /** Whether the last read of the log failed (the store unreachable, say): waiting for another is no use. */
+  lastReadFailed = false;
   /** Reads that succeeded, and entries handed out: for metrics and tests. */
   reads = 0;
   received = 0;
@@ -175,7 +177,9 @@ export class InvalidationFollower {
       }
       this.reads++;
       this.lastGoodReadStartedAt = startedAt;
+      this.lastReadFailed = false;
     } catch (err) {
+      this.lastReadFailed = true;
       this.onError(err);
     }
   }

@@ -107,6 +107,11 @@ const DEFAULT_MAX_AGE_MS = 600_000;
 
 /** How long verifications may run back to back without an event-loop turn (the log is read every 200 ms). */
 const YIELD_EVERY_MS = 50;
+/**
+ * How far behind the log's reader may be before a verification waits for it to catch up: twice its
+ * polling interval, well within the 900 ms after which the cache is no longer trusted.
+ */
+const CATCH_UP_AFTER_MS = 400;
 
 /** Throws the server's 422 for text it refuses (PostgreSQL cannot even be asked about a NUL). */
 function unsafeText(field: string, value: string | undefined): void {
@@ -208,6 +213,13 @@ export async function createEmbeddedVerifier(options: EmbeddedVerifierOptions): 
       if (stream?.connected || Date.now() - turnAt >= YIELD_EVERY_MS) {
         await nextTurn();
         turnAt = Date.now();
+        // A pause of this process (a long garbage collection, a busy event loop) can hold the log's
+        // reader back past its trust window, and every verification would then read the database and
+        // cache nothing: the first one after the pause waits for one read of the log instead. (Any
+        // pause that long is also a pause since the last turn, so this is asked only here.) Not while
+        // the log cannot be read: the verification would wait for nothing before failing.
+        const { follower } = followed;
+        if (caching && !follower.lastReadFailed && follower.lagMs >= CATCH_UP_AFTER_MS) await follower.read();
       }
       let verdict: KeyVerdict;
       // The server's text rule (a 422 there).
